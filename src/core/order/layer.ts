@@ -1,0 +1,70 @@
+import type { ChatMsg, OrderMsg } from "../app-message.js";
+import type { MsgSeq, NodeId, Ordering, OrderNo } from "../types.js";
+
+export interface Delivery {
+  from: NodeId;
+  seq: MsgSeq;
+  text: string;
+  /** Total mode: position in the total order. */
+  order?: OrderNo;
+  /** Causal mode: the message's vector clock. */
+  vc?: number[];
+}
+
+/** A message waiting in the hold-back queue, and what it waits for. */
+export interface HeldMessage {
+  from: NodeId;
+  seq: MsgSeq;
+  text: string;
+  waitingFor: string;
+}
+
+export type Accept = "ok" | "protocol-error";
+
+/** One ordering discipline. Remote messages arrive in per-sender FIFO order (the channel's). */
+export interface OrderLayer {
+  readonly mode: Ordering;
+  /** Metadata stamped on an own message before it is multicast (causal: vector clock). */
+  stamp(seq: MsgSeq): number[] | null;
+  own(msg: ChatMsg, out: Delivery[]): void;
+  remote(msg: ChatMsg, out: Delivery[]): Accept;
+  order(from: NodeId, msg: OrderMsg, out: Delivery[]): Accept;
+  /** Total mode at the sequencer: order numbers assigned since the last call. */
+  takeControl(): OrderMsg | null;
+  heldBack(): HeldMessage[];
+  readonly heldCount: number;
+  /** The peer restarted with a new incarnation: forget what we knew of its old life. */
+  peerReset(peer: NodeId): void;
+}
+
+/** A FIFO queue with O(1) amortised shift. */
+export class Queue<T> {
+  private items: T[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head] as T;
+    this.items[this.head++] = undefined as T;
+    if (this.head > 512 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  *[Symbol.iterator](): Iterator<T> {
+    for (let i = this.head; i < this.items.length; i++) yield this.items[i] as T;
+  }
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}

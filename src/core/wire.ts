@@ -1,0 +1,126 @@
+import { Packr } from "msgpackr";
+import type { Incarnation, NodeId, Seq } from "./types.js";
+
+/** First element of every frame: "rm" and protocol version 1. Anything else is foreign. */
+export const PROTOCOL = 0x726d01;
+
+/** Entry flag: more fragments of the same message follow. */
+export const FLAG_MORE = 1;
+
+export interface Ack {
+  /** Highest sequence number received with nothing missing before it. */
+  cum: Seq;
+  /** Inclusive ranges above `cum` that were received too (selective ack). */
+  sacks: Array<[Seq, Seq]>;
+}
+
+export interface DataEntry {
+  seq: Seq;
+  flags: number;
+  payload: Uint8Array;
+}
+
+export interface Frame {
+  from: NodeId;
+  inc: Incarnation;
+  to: NodeId;
+  /** The destination's incarnation as the sender knows it; 0 when unknown. */
+  toInc: Incarnation;
+  ack: Ack | null;
+  data: DataEntry[];
+}
+
+export const MAX_SACK_RANGES = 16;
+/** Upper bound of the frame overhead (header + largest ack), used to budget datagrams. */
+export const FRAME_OVERHEAD = 64 + MAX_SACK_RANGES * 2 * 9;
+/** Upper bound of the per-entry overhead (array slots for seq and flags, bin header). */
+export const ENTRY_OVERHEAD = 12;
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export function encodeFrame(f: Frame): Uint8Array {
+  let ack: number[] | null = null;
+  if (f.ack) {
+    ack = [f.ack.cum];
+    for (const [a, b] of f.ack.sacks) ack.push(a, b);
+  }
+  const flat: Array<number | Uint8Array> = [];
+  for (const d of f.data) flat.push(d.seq, d.flags, d.payload);
+  return packr.pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, ack, flat]);
+}
+
+export type DecodeError =
+  | "undecodable"
+  | "not-a-frame"
+  | "bad-version"
+  | "bad-header"
+  | "bad-ack"
+  | "bad-data";
+
+export type DecodeResult = { ok: true; frame: Frame } | { ok: false; error: DecodeError };
+
+const isU32 = (x: unknown): x is number =>
+  typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
+const isInc = (x: unknown): x is number =>
+  typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+/** Decode and validate every field. Never throws: bad bytes are data. */
+export function decodeFrame(bytes: Uint8Array, hostCount: number): DecodeResult {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch {
+    return { ok: false, error: "undecodable" };
+  }
+  if (!Array.isArray(raw) || raw.length !== 7) return { ok: false, error: "not-a-frame" };
+  const [proto, from, inc, to, toInc, ackRaw, flat] = raw as unknown[];
+  if (proto !== PROTOCOL) return { ok: false, error: "bad-version" };
+  if (
+    !isU32(from) ||
+    from >= hostCount ||
+    !isInc(inc) ||
+    inc === 0 ||
+    !isU32(to) ||
+    to >= hostCount ||
+    !isInc(toInc)
+  ) {
+    return { ok: false, error: "bad-header" };
+  }
+  let ack: Ack | null = null;
+  if (ackRaw !== null) {
+    if (
+      !Array.isArray(ackRaw) ||
+      ackRaw.length % 2 !== 1 ||
+      ackRaw.length > 1 + 2 * MAX_SACK_RANGES
+    )
+      return { ok: false, error: "bad-ack" };
+    const cum = ackRaw[0];
+    if (!isU32(cum)) return { ok: false, error: "bad-ack" };
+    const sacks: Array<[Seq, Seq]> = [];
+    let prev = cum;
+    for (let i = 1; i < ackRaw.length; i += 2) {
+      const a = ackRaw[i];
+      const b = ackRaw[i + 1];
+      if (!isU32(a) || !isU32(b) || a <= prev || b < a) return { ok: false, error: "bad-ack" };
+      sacks.push([a, b]);
+      prev = b;
+    }
+    ack = { cum, sacks };
+  }
+  if (!Array.isArray(flat) || flat.length % 3 !== 0) return { ok: false, error: "bad-data" };
+  const data: DataEntry[] = [];
+  for (let i = 0; i < flat.length; i += 3) {
+    const seq = flat[i];
+    const flags = flat[i + 1];
+    const payload = flat[i + 2];
+    if (!isU32(seq) || seq === 0 || (flags !== 0 && flags !== FLAG_MORE)) {
+      return { ok: false, error: "bad-data" };
+    }
+    if (!(payload instanceof Uint8Array)) return { ok: false, error: "bad-data" };
+    data.push({ seq, flags, payload });
+  }
+  return {
+    ok: true,
+    frame: { from, inc, to, toInc, ack, data },
+  };
+}
