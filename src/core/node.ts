@@ -182,15 +182,17 @@ export class RmNode {
     }
   }
 
-  private drop(reason: DropReason): void {
+  private drop(reason: DropReason): false {
     this.st.dropped[reason] = (this.st.dropped[reason] ?? 0) + 1;
+    return false;
   }
 
   /**
    * A datagram arrived. `source` is the id whose configured address and port it came
-   * from (undefined when the address is not in the host list).
+   * from (undefined when the address is not in the host list). Returns false when the
+   * datagram was dropped (and counted in `stats().dropped`).
    */
-  receive(now: number, source: NodeId | undefined, bytes: Uint8Array): void {
+  receive(now: number, source: NodeId | undefined, bytes: Uint8Array): boolean {
     this.st.datagramsReceived++;
     this.st.bytesReceived += bytes.length;
     if (bytes.length > MAX_UDP_PAYLOAD) return this.drop("too-large");
@@ -236,6 +238,7 @@ export class RmNode {
       }
       this.onData(p, f.data);
     }
+    return true;
   }
 
   private readonly complete: Uint8Array[] = [];
