@@ -1,0 +1,67 @@
+import { createInterface } from "node:readline";
+import type { NodeEvent } from "../core/node.js";
+import type { ChatContext } from "./context.js";
+import { safeJson, sanitize } from "./sanitize.js";
+
+/** What line mode prints for one event on stdout (undefined: nothing). */
+export function formatEvent(ev: NodeEvent, json: boolean): string | undefined {
+  if (json) {
+    switch (ev.type) {
+      case "deliver": {
+        const o: Record<string, unknown> = {
+          event: "deliver",
+          from: ev.from,
+          seq: ev.seq,
+          text: ev.text,
+        };
+        if (ev.order !== undefined) o.order = ev.order;
+        if (ev.vc !== undefined) o.vc = ev.vc;
+        return safeJson(o);
+      }
+      case "peer":
+        return safeJson({
+          event: "peer",
+          peer: ev.peer,
+          state: ev.state,
+          incarnation: ev.incarnation,
+        });
+      case "notice":
+        return safeJson({ event: "notice", level: ev.level, msg: ev.msg });
+      case "acked":
+        return undefined;
+    }
+  }
+  if (ev.type === "deliver") return `${ev.from} says: ${sanitize(ev.text)}`;
+  return undefined;
+}
+
+/**
+ * Line mode: each stdin line is multicast; each delivery is printed as
+ * `<sender> says: <text>`. Stdin EOF keeps the node running.
+ */
+export function runPlain(ctx: ChatContext): void {
+  const { rt, logger, json } = ctx;
+  const out = process.stdout;
+  rt.onEvent((ev) => {
+    const line = formatEvent(ev, json);
+    if (line !== undefined) out.write(`${line}\n`);
+    if (ev.type === "notice") logger.log(ev.level, ev.msg);
+    else if (ev.type === "peer") logger.info(`node ${ev.peer} is ${ev.state}`, { peer: ev.peer });
+  });
+  const rl = createInterface({
+    input: process.stdin,
+    crlfDelay: Number.POSITIVE_INFINITY,
+    terminal: false,
+  });
+  rl.on("line", (line) => {
+    if (line.length === 0) return;
+    const r = rt.send(line);
+    if (!r.ok) {
+      if (json) out.write(`${safeJson({ event: "error", error: r.error })}\n`);
+      process.stderr.write(`rmchat: ${r.error}\n`);
+    }
+  });
+  rl.on("close", () => {
+    logger.info("stdin closed; still delivering and acknowledging (SIGINT or SIGTERM stops)");
+  });
+}

@@ -1,0 +1,42 @@
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { ConfigError } from "../config/config.js";
+import { StartError } from "../runtime/udp.js";
+import { chatBuilder, runChat } from "./chat-command.js";
+import { fail, UsageError } from "./errors.js";
+
+function handleError(e: unknown): never {
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof StartError)
+    fail(e.message, 2);
+  const msg = e instanceof Error ? e.message : String(e);
+  if (process.env.RMCHAT_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? msg}\n`);
+  fail(`internal error: ${msg} (set RMCHAT_DEBUG=1 for details)`, 1);
+}
+
+process.on("uncaughtException", handleError);
+process.on("unhandledRejection", handleError);
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName("rmchat")
+    .usage("$0 <id> [delay] [drop]  — reliable multicast chat node")
+    .command(
+      "$0 <id> [delay] [drop]",
+      "run chat node <id> (TUI on a terminal, line mode otherwise)",
+      chatBuilder,
+      async (a) => {
+        await runChat(a as unknown as Record<string, unknown>);
+      },
+    )
+    .strict()
+    .help()
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) handleError(err);
+      fail(msg ?? "invalid command line");
+    })
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch(handleError);

@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_LIMITS, ORDERINGS, type Ordering, type ProtocolLimits } from "../core/types.js";
+
+export interface HostEntry {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  hosts: HostEntry[];
+  ordering: Ordering;
+  limits: ProtocolLimits;
+  /** Where the config was read from (for messages). */
+  path: string;
+}
+
+/** A user-facing configuration error: printed as one line, exit code 2. */
+export class ConfigError extends Error {}
+
+/** Bounds for the numeric keys: [min, max]. */
+const LIMIT_BOUNDS: Record<keyof ProtocolLimits, [number, number]> = {
+  maxDatagram: [512, 65507],
+  maxMessageBytes: [1, 16 * 1024 * 1024],
+  window: [1, 1_000_000],
+  maxBacklog: [1, 100_000_000],
+  rtoInitialMs: [1, 600_000],
+  rtoMinMs: [1, 600_000],
+  rtoMaxMs: [1, 3_600_000],
+};
+
+const KNOWN_KEYS = new Set(["hosts", "ordering", ...Object.keys(LIMIT_BOUNDS)]);
+
+/** The project's own config/default.json, whatever the working directory. */
+export function packageDefaultConfig(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, "..", "..", "config", "default.json");
+}
+
+/** Which file to read: --config, then $RMCHAT_CONFIG, then ./config/default.json, then the package's. */
+export function resolveConfigPath(flag: string | undefined, env = process.env): string {
+  if (flag) return flag;
+  if (env.RMCHAT_CONFIG) return env.RMCHAT_CONFIG;
+  const local = resolve("config", "default.json");
+  return existsSync(local) ? local : packageDefaultConfig();
+}
+
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === "ENOENT"
+        ? `config file not found: ${path}`
+        : `cannot read config ${path}: ${code ?? String(e)}`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+export function parseConfig(raw: unknown, path = "<config>"): Config {
+  const bad = (msg: string): never => {
+    throw new ConfigError(`config ${path}: ${msg}`);
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) bad("must be a JSON object");
+  const obj = raw as Record<string, unknown>;
+  for (const k of Object.keys(obj)) if (!KNOWN_KEYS.has(k)) bad(`unknown key "${k}"`);
+  const hostsRaw = obj.hosts;
+  if (!Array.isArray(hostsRaw) || hostsRaw.length === 0) bad(`"hosts" must be a non-empty array`);
+  const hostList = hostsRaw as unknown[];
+  if (hostList.length > 1024) bad(`"hosts" has ${hostList.length} entries (at most 1024)`);
+  const seen = new Set<string>();
+  const hosts: HostEntry[] = hostList.map((h, i) => {
+    if (typeof h !== "object" || h === null) bad(`hosts[${i}] must be an object {"host", "port"}`);
+    const { host, port } = h as Record<string, unknown>;
+    if (typeof host !== "string" || host.length === 0)
+      bad(`hosts[${i}].host must be a non-empty string`);
+    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+      bad(`hosts[${i}].port must be an integer in 1..65535`);
+    }
+    const k = `${host}:${port}`;
+    if (seen.has(k)) bad(`hosts[${i}] repeats ${k}`);
+    seen.add(k);
+    return { host: host as string, port: port as number };
+  });
+  const ordering = obj.ordering ?? "causal";
+  if (typeof ordering !== "string" || !ORDERINGS.includes(ordering as Ordering)) {
+    bad(`"ordering" must be one of ${ORDERINGS.join(", ")}`);
+  }
+  const limits: ProtocolLimits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(LIMIT_BOUNDS) as Array<keyof ProtocolLimits>) {
+    const v = obj[key];
+    if (v === undefined) continue;
+    const [lo, hi] = LIMIT_BOUNDS[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+      bad(`"${key}" must be an integer in ${lo}..${hi}`);
+    }
+    limits[key] = v as number;
+  }
+  if (limits.rtoMinMs > limits.rtoMaxMs) bad(`"rtoMinMs" must not exceed "rtoMaxMs"`);
+  return { hosts, ordering: ordering as Ordering, limits, path };
+}

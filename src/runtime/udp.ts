@@ -1,0 +1,214 @@
+import { lookup } from "node:dns/promises";
+import { performance } from "node:perf_hooks";
+import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
+import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core/node.js";
+import type { HeldMessage } from "../core/order/index.js";
+import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
+import type { Logger } from "../log.js";
+import { FaultInjector, type FaultSettings } from "./faults.js";
+
+export interface UdpNodeOptions {
+  id: NodeId;
+  hosts: Array<{ host: string; port: number }>;
+  ordering: Ordering;
+  limits: ProtocolLimits;
+  faults: FaultSettings;
+  logger: Logger;
+  /** Defaults to the wall clock in ms at start-up: a later life always has a larger one. */
+  incarnation?: number;
+}
+
+/** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
+export class StartError extends Error {}
+
+interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/**
+ * The real shell around RmNode: one UDP socket bound to this node's configured address,
+ * the monotonic clock, one timer, and a flush at the end of each event-loop turn so that
+ * everything produced in one turn is bundled into as few datagrams as possible.
+ */
+export class UdpRuntime {
+  readonly node: RmNode;
+  readonly faults: FaultInjector;
+  private readonly byAddress = new Map<string, NodeId>();
+  private flushScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt: number | undefined;
+  private closed = false;
+  private readonly listeners: Array<(ev: NodeEvent) => void> = [];
+  sendErrors = 0;
+
+  private constructor(
+    private readonly sock: SocketAsPromised,
+    private readonly endpoints: Endpoint[],
+    opts: UdpNodeOptions,
+    readonly address: Endpoint,
+  ) {
+    this.node = new RmNode({
+      id: opts.id,
+      hostCount: opts.hosts.length,
+      incarnation: opts.incarnation ?? Date.now(),
+      ordering: opts.ordering,
+      sequencer: 0,
+      limits: opts.limits,
+    });
+    this.faults = new FaultInjector(opts.faults, Math.random);
+    endpoints.forEach((e, i) => {
+      this.byAddress.set(`${e.address}:${e.port}`, i);
+    });
+    this.logger = opts.logger;
+  }
+
+  private readonly logger: Logger;
+
+  static async start(opts: UdpNodeOptions): Promise<UdpRuntime> {
+    if (!Number.isInteger(opts.id) || opts.id < 0 || opts.id >= opts.hosts.length) {
+      throw new StartError(`id ${opts.id} is not in the host list (0..${opts.hosts.length - 1})`);
+    }
+    const endpoints: Endpoint[] = [];
+    for (const h of opts.hosts) {
+      try {
+        const r = await lookup(h.host, { family: 4 });
+        endpoints.push({ address: r.address, port: h.port });
+      } catch {
+        throw new StartError(`cannot resolve host "${h.host}" to an IPv4 address`);
+      }
+    }
+    const me = endpoints[opts.id] as Endpoint;
+    // No SO_REUSEADDR/SO_REUSEPORT: a second process with the same id must fail, not share traffic.
+    const sock = DgramAsPromised.createSocket({ type: "udp4", reuseAddr: false });
+    try {
+      await sock.bind(me.port, me.address);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      sock.destroy();
+      if (code === "EADDRINUSE") {
+        throw new StartError(
+          `port ${me.port} on ${me.address} is already in use (is another rmchat with id ${opts.id} running?)`,
+        );
+      }
+      if (code === "EADDRNOTAVAIL") {
+        throw new StartError(
+          `cannot bind ${me.address}:${me.port}: that address is not on this machine`,
+        );
+      }
+      if (code === "EACCES")
+        throw new StartError(`cannot bind ${me.address}:${me.port}: permission denied`);
+      throw new StartError(`cannot bind ${me.address}:${me.port}: ${code ?? String(e)}`);
+    }
+    try {
+      sock.socket.setRecvBufferSize(4 * 1024 * 1024);
+      sock.socket.setSendBufferSize(4 * 1024 * 1024);
+    } catch {
+      // the kernel may cap buffer sizes; defaults still work
+    }
+    const rt = new UdpRuntime(sock, endpoints, opts, me);
+    rt.attach();
+    return rt;
+  }
+
+  private attach(): void {
+    const raw = this.sock.socket;
+    raw.on("message", (msg, rinfo) => {
+      if (this.closed) return;
+      const from = this.byAddress.get(`${rinfo.address}:${rinfo.port}`);
+      if (!this.node.receive(performance.now(), from, msg) && this.logger.enabled("debug")) {
+        this.logger.debug("dropped datagram", {
+          from: `${rinfo.address}:${rinfo.port}`,
+          bytes: msg.length,
+        });
+      }
+      this.scheduleFlush();
+    });
+    raw.on("error", (err) => {
+      this.logger.warn("socket error", { error: err.message });
+    });
+    this.scheduleFlush();
+  }
+
+  onEvent(fn: (ev: NodeEvent) => void): void {
+    this.listeners.push(fn);
+  }
+
+  send(text: string): SendResult {
+    const r = this.node.send(performance.now(), text);
+    this.scheduleFlush();
+    return r;
+  }
+
+  setFaults(f: Partial<FaultSettings>): void {
+    this.faults.settings = { ...this.faults.settings, ...f };
+  }
+
+  stats(): NodeStats {
+    return this.node.stats();
+  }
+
+  heldBack(): HeldMessage[] {
+    return this.node.heldBack();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const now = performance.now();
+    const out = this.node.drain(now);
+    for (const d of out.datagrams) {
+      const ep = this.endpoints[d.to] as Endpoint;
+      const delay = this.faults.plan();
+      if (delay === undefined) continue;
+      if (delay <= 0) this.transmit(d.bytes, ep);
+      else setTimeout(() => this.transmit(d.bytes, ep), delay);
+    }
+    for (const ev of out.events) for (const l of this.listeners) l(ev);
+    this.armTimer();
+  }
+
+  private transmit(bytes: Uint8Array, ep: Endpoint): void {
+    if (this.closed) return;
+    this.sock.socket.send(bytes, ep.port, ep.address, (err) => {
+      if (err) {
+        this.sendErrors++;
+        this.logger.debug("send failed", { to: `${ep.address}:${ep.port}`, error: err.message });
+      }
+    });
+  }
+
+  private armTimer(): void {
+    const at = this.node.nextWake();
+    if (at === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === undefined) return;
+    const wait = Math.max(0, at - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      if (this.closed) return;
+      this.node.tick(performance.now());
+      this.flush();
+    }, Math.ceil(wait));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    try {
+      await this.sock.close();
+    } catch {
+      // already closed
+    }
+  }
+}
