@@ -31,7 +31,8 @@ export class SendChannel {
   private due: OutEntry[] = [];
   private cumAcked: Seq = 0;
   readonly rto: RtoEstimator;
-  private timerArmedAt = -1;
+  /** When the retransmission timer was (re)started; undefined while it is off. */
+  private timerArmedAt: number | undefined;
   retransmissions = 0;
   fastRetransmissions = 0;
 
@@ -130,7 +131,7 @@ export class SendChannel {
     if (progressed) {
       this.rto.resetBackoff();
       this.compact();
-      this.timerArmedAt = this.inFlight > 0 ? now : -1;
+      this.timerArmedAt = this.inFlight > 0 ? now : undefined;
     }
     // Fast retransmit (RACK-like): an entry sent clearly before one that has been
     // delivered is presumed lost; the reorder window is a quarter of the smoothed RTT.
@@ -168,8 +169,7 @@ export class SendChannel {
 
   /** Earliest time a retransmission timer must fire, or undefined if nothing is in flight. */
   deadline(): number | undefined {
-    if (this.inFlight === 0) return undefined;
-    if (this.timerArmedAt < 0) return undefined;
+    if (this.inFlight === 0 || this.timerArmedAt === undefined) return undefined;
     return this.timerArmedAt + this.rto.rto;
   }
 
@@ -209,7 +209,7 @@ export class SendChannel {
   sent(e: OutEntry, now: number): void {
     e.transmissions++;
     e.lastSentAt = now;
-    if (this.timerArmedAt < 0) this.timerArmedAt = now;
+    if (this.timerArmedAt === undefined) this.timerArmedAt = now;
   }
 
   /** Drop everything (the peer's incarnation changed: the old process is gone). */
@@ -221,7 +221,7 @@ export class SendChannel {
     this.backlogHead = 0;
     this.due = [];
     this.cumAcked = 0;
-    this.timerArmedAt = -1;
+    this.timerArmedAt = undefined;
     this.rto.resetBackoff();
   }
 

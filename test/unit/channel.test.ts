@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { RecvChannel } from "../../src/core/recv-channel.js";
+import { SendChannel } from "../../src/core/send-channel.js";
+import { DEFAULT_LIMITS } from "../../src/core/types.js";
+import { FLAG_MORE } from "../../src/core/wire.js";
+
+const limits = { ...DEFAULT_LIMITS, window: 8, maxBacklog: 20, rtoInitialMs: 100, rtoMinMs: 10 };
+const b = (...xs: number[]) => new Uint8Array(xs);
+
+describe("RecvChannel", () => {
+  it("delivers in order, buffers out of order, suppresses duplicates, sacks gaps", () => {
+    const r = new RecvChannel(limits);
+    const out: Uint8Array[] = [];
+    expect(r.receive(2, 0, b(2), out)).toBe("new");
+    expect(r.receive(4, 0, b(4), out)).toBe("new");
+    expect(out).toHaveLength(0);
+    expect(r.ack()).toEqual({
+      cum: 0,
+      sacks: [
+        [2, 2],
+        [4, 4],
+      ],
+    });
+    r.receive(1, 0, b(1), out);
+    expect(out.map((x) => x[0])).toEqual([1, 2]);
+    expect(r.receive(2, 0, b(2), out)).toBe("duplicate");
+    expect(r.receive(4, 0, b(4), out)).toBe("duplicate");
+    expect(r.ack()).toEqual({ cum: 2, sacks: [[4, 4]] });
+    expect(r.receive(100, 0, b(9), out)).toBe("out-of-window");
+    r.receive(3, 0, b(3), out);
+    expect(out.map((x) => x[0])).toEqual([1, 2, 3, 4]);
+    expect(r.buffered).toBe(0);
+  });
+
+  it("reassembles fragments and discards a message over the size limit", () => {
+    const r = new RecvChannel({ ...limits, maxMessageBytes: 4 });
+    const out: Uint8Array[] = [];
+    r.receive(1, FLAG_MORE, b(1, 2), out);
+    r.receive(2, 0, b(3), out);
+    expect(out.map((x) => [...x])).toEqual([[1, 2, 3]]);
+    r.receive(3, FLAG_MORE, new Uint8Array(800), out);
+    r.receive(4, FLAG_MORE, new Uint8Array(800), out);
+    r.receive(5, 0, b(1), out);
+    r.receive(6, 0, b(7), out);
+    expect(out.map((x) => [...x])).toEqual([[1, 2, 3], [7]]);
+    expect(r.oversized).toBe(1);
+  });
+});
+
+describe("SendChannel", () => {
+  it("keeps at most `window` entries in flight, the rest in the backlog", () => {
+    const s = new SendChannel(limits);
+    for (let i = 0; i < 12; i++) s.enqueue(0, b(i), i + 1);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(s.queued).toBe(12);
+    expect(s.hasRoom(8)).toBe(true);
+    expect(s.hasRoom(9)).toBe(false);
+  });
+
+  it("releases tags on cumulative ack and refills the window", () => {
+    const s = new SendChannel(limits);
+    for (let i = 0; i < 10; i++) s.enqueue(0, b(i), i + 1);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    const released: number[] = [];
+    s.onAck(5, { cum: 3, sacks: [] }, released);
+    expect(released).toEqual([1, 2, 3]);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([9, 10]);
+    expect(s.queued).toBe(7);
+  });
+
+  it("does not release a fragmented message before its last fragment", () => {
+    const s = new SendChannel(limits);
+    s.enqueue(FLAG_MORE, b(1), 0);
+    s.enqueue(0, b(2), 42);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    const released: number[] = [];
+    s.onAck(1, { cum: 1, sacks: [] }, released);
+    expect(released).toEqual([]);
+    s.onAck(2, { cum: 2, sacks: [] }, released);
+    expect(released).toEqual([42]);
+  });
+
+  it("retransmits on timeout with exponential backoff, and fast-retransmits a gap a sack reveals", () => {
+    const s = new SendChannel(limits);
+    for (let i = 0; i < 4; i++) s.enqueue(0, b(i), i + 1);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    expect(s.deadline()).toBe(100);
+    s.onTick(50, 64);
+    expect(s.hasDue()).toBe(false);
+    s.onTick(100, 64);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(s.deadline()).toBe(300); // armed at 100, RTO doubled to 200
+    // Fresh channel: 1 and 2 sent at t=0, 3 at t=20; the ack of 3 arrives at t=30 with 1 and 2 missing.
+    const f = new SendChannel(limits);
+    f.enqueue(0, b(1), 1);
+    f.enqueue(0, b(2), 2);
+    for (const e of f.takeDue()) f.sent(e, 0);
+    f.enqueue(0, b(3), 3);
+    for (const e of f.takeDue()) f.sent(e, 20);
+    f.onAck(30, { cum: 0, sacks: [[3, 3]] }, []);
+    expect(f.takeDue().map((e) => e.seq)).toEqual([1, 2]);
+    expect(f.fastRetransmissions).toBe(2);
+  });
+
+  it("ignores an ack for data never sent, and takes RTT samples only from first transmissions (Karn)", () => {
+    const s = new SendChannel(limits);
+    s.enqueue(0, b(1), 1);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    s.onAck(10, { cum: 5, sacks: [] }, []);
+    expect(s.queued).toBe(1);
+    s.onTick(100, 64);
+    for (const e of s.takeDue()) s.sent(e, 100);
+    s.onAck(400, { cum: 1, sacks: [] }, []);
+    expect(s.rto.smoothedRtt).toBeUndefined();
+    expect(s.queued).toBe(0);
+    expect(s.deadline()).toBeUndefined();
+  });
+});

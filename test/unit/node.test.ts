@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { RmNode } from "../../src/core/node.js";
+import { DEFAULT_LIMITS } from "../../src/core/types.js";
+import { encodeFrame } from "../../src/core/wire.js";
+import { Sim } from "../../src/runtime/sim.js";
+import { deliveriesByNode } from "../helpers/history.js";
+
+const texts = (sim: Sim, node: number) =>
+  deliveriesByNode(sim.history, sim.size)[node]?.map((d) => `${d.from}:${d.text}`) ?? [];
+
+describe("RmNode", () => {
+  it("a node that starts late receives what it missed", () => {
+    const sim = new Sim({ seed: 1, hosts: 3, ordering: "causal", lateStart: [0] });
+    sim.send(1, "early-1");
+    sim.send(2, "early-2");
+    sim.run(5_000); // node 0 absent: capped backoff, not a busy loop
+    expect(sim.datagrams).toBeLessThan(40);
+    sim.start(0);
+    expect(sim.runUntilQuiet(30_000)).toBe(true);
+    expect(texts(sim, 0).sort()).toEqual(["1:early-1", "2:early-2"]);
+  });
+
+  it("total order waits for a late sequencer and says so", () => {
+    const sim = new Sim({ seed: 2, hosts: 3, ordering: "total", lateStart: [0] });
+    const notices: string[] = [];
+    sim.onEvent = (_n, ev) => {
+      if (ev.type === "notice") notices.push(ev.msg);
+    };
+    sim.send(1, "a");
+    sim.send(2, "b");
+    sim.run(3_000);
+    expect(texts(sim, 1)).toEqual([]);
+    expect(notices.some((m) => m.includes("waits for the sequencer (node 0)"))).toBe(true);
+    sim.start(0);
+    expect(sim.runUntilQuiet(30_000)).toBe(true);
+    expect(texts(sim, 1)).toEqual(texts(sim, 2));
+    expect(texts(sim, 1)).toHaveLength(2);
+  });
+
+  it("a restarted peer (new incarnation) gets new messages, not dropped as duplicates", () => {
+    const sim = new Sim({ seed: 3, hosts: 2, ordering: "fifo" });
+    for (let i = 0; i < 5; i++) sim.send(0, `old-${i}`);
+    expect(sim.runUntilQuiet(10_000)).toBe(true);
+    sim.crash(1);
+    sim.start(1);
+    sim.send(1, "hello again"); // announces the new incarnation
+    sim.run(sim.now + 1_000);
+    sim.send(0, "new-0");
+    expect(sim.runUntilQuiet(10_000)).toBe(true);
+    const d = deliveriesByNode(sim.history, 2)[1] ?? [];
+    const inc = sim.node(1)?.incarnation;
+    expect(d.filter((x) => x.inc === inc).map((x) => x.text)).toEqual(["hello again", "new-0"]);
+    expect(texts(sim, 0)).toContain("1:hello again");
+  });
+
+  it("ignores an ack addressed to an earlier incarnation (no stale ack honoured)", () => {
+    const limits = { ...DEFAULT_LIMITS };
+    const a = new RmNode({
+      id: 0,
+      hostCount: 2,
+      incarnation: 500,
+      ordering: "fifo",
+      sequencer: 0,
+      limits,
+    });
+    a.send(0, "x");
+    a.drain(0);
+    const staleAck = encodeFrame({
+      from: 1,
+      inc: 9,
+      to: 0,
+      toInc: 499,
+      ack: { cum: 1, sacks: [] },
+      data: [],
+    });
+    a.receive(1, 1, staleAck);
+    expect(a.stats().unacked).toBe(1);
+    const goodAck = encodeFrame({
+      from: 1,
+      inc: 9,
+      to: 0,
+      toInc: 500,
+      ack: { cum: 1, sacks: [] },
+      data: [],
+    });
+    a.receive(2, 1, goodAck);
+    expect(a.stats().unacked).toBe(0);
+  });
+
+  it("drops a frame whose source address is not the claimed sender's", () => {
+    const limits = { ...DEFAULT_LIMITS };
+    const a = new RmNode({
+      id: 0,
+      hostCount: 3,
+      incarnation: 5,
+      ordering: "fifo",
+      sequencer: 0,
+      limits,
+    });
+    const f = encodeFrame({ from: 1, inc: 9, to: 0, toInc: 0, ack: null, data: [] });
+    expect(a.receive(0, 2, f)).toBe(false);
+    expect(a.receive(0, undefined, f)).toBe(false);
+    expect(a.stats().dropped["wrong-source"]).toBe(2);
+    expect(a.receive(0, 1, f)).toBe(true);
+  });
+
+  it("fragments a 64 KiB message and reassembles it everywhere; refuses a larger one", () => {
+    const sim = new Sim({
+      seed: 4,
+      hosts: 3,
+      ordering: "causal",
+      faults: { delay: 0.005, drop: 0.2 },
+    });
+    const big = "é".repeat(32_000); // 64,000 bytes of UTF-8
+    expect(sim.send(0, big)).toBe(true);
+    expect(sim.send(1, "x".repeat(65_537))).toBe(false);
+    const refused = sim.history.find((h) => h.kind === "refused");
+    expect(refused && refused.kind === "refused" && refused.error).toMatch(
+      /message too large: 65537 bytes/,
+    );
+    expect(sim.runUntilQuiet(60_000)).toBe(true);
+    for (const n of [1, 2]) expect(texts(sim, n)).toEqual([`0:${big}`]);
+  });
+
+  it("refuses sends once a peer's backlog is full, and accepts again when it drains", () => {
+    const sim = new Sim({
+      seed: 5,
+      hosts: 2,
+      ordering: "fifo",
+      limits: { maxBacklog: 10, window: 4 },
+      lateStart: [1],
+    });
+    const ok = Array.from({ length: 12 }, (_, i) => sim.send(0, `m${i}`));
+    expect(ok.filter(Boolean)).toHaveLength(10);
+    sim.start(1);
+    expect(sim.runUntilQuiet(30_000)).toBe(true);
+    expect(sim.send(0, "later")).toBe(true);
+    expect(sim.runUntilQuiet(30_000)).toBe(true);
+    expect(texts(sim, 1)).toHaveLength(11);
+  });
+});
