@@ -1,7 +1,9 @@
 import { Packr } from "msgpackr";
-import type { MsgSeq, NodeId, OrderNo } from "./types.js";
+import type { View } from "./membership/view.js";
+import type { AppendMsg, AppendRespMsg, LogEntry, SubmitMsg } from "./order/log-messages.js";
+import type { MsgSeq, NodeId } from "./types.js";
 
-/** A user message as multicast by its sender. */
+/** A user message as multicast by its sender (fifo and causal modes). */
 export interface ChatMsg {
   kind: "chat";
   from: NodeId;
@@ -11,30 +13,48 @@ export interface ChatMsg {
   vc: number[] | null;
 }
 
-/** Total mode: the sequencer's assignment of order numbers first, first+1, … to (sender, seq) pairs. */
-export interface OrderMsg {
-  kind: "order";
-  first: OrderNo;
-  /** Flat pairs: sender, seq, sender, seq, … */
-  ids: number[];
+export interface ViewMsg extends View {
+  kind: "view";
 }
 
-export type AppMsg = ChatMsg | OrderMsg;
+/** Reliable messages carried by the per-peer channels. */
+export type AppMsg = ChatMsg | ViewMsg | SubmitMsg | AppendMsg | AppendRespMsg;
 
 const CHAT = 0;
-const ORDER = 1;
+const VIEW = 3;
+const APPEND = 4;
+const APPEND_RESP = 5;
+const SUBMIT = 6;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-export function encodeChat(m: ChatMsg): Uint8Array {
-  return packr.pack([CHAT, m.seq, m.text, m.vc]);
+export function encodeApp(m: AppMsg): Uint8Array {
+  switch (m.kind) {
+    case "chat":
+      return packr.pack([CHAT, m.seq, m.text, m.vc]);
+    case "view":
+      return packr.pack([VIEW, m.term, m.version, m.members]);
+    case "submit":
+      return packr.pack([SUBMIT, m.seq, m.text]);
+    case "append-resp":
+      return packr.pack([APPEND_RESP, m.term, m.ok ? 1 : 0, m.index, m.reqPrev]);
+    case "append": {
+      const flat: unknown[] = [];
+      for (const e of m.entries) flat.push(e.term, e.from, e.inc, e.seq, e.text);
+      return packr.pack([
+        APPEND,
+        m.term,
+        m.prevIndex,
+        m.prevTerm,
+        m.commit,
+        m.compact,
+        m.snap ? 1 : 0,
+        flat,
+      ]);
+    }
+  }
 }
 
-export function encodeOrder(m: OrderMsg): Uint8Array {
-  return packr.pack([ORDER, m.first, m.ids]);
-}
-
-const isCount = (x: unknown): x is number =>
-  typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 0xffffffff;
+const nat = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 
 /** Decode and validate an application message from `from`; null when malformed. */
 export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): AppMsg | null {
@@ -45,24 +65,62 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
     return null;
   }
   if (!Array.isArray(raw)) return null;
-  if (raw[0] === CHAT && raw.length === 4) {
-    const [, seq, text, vc] = raw as unknown[];
-    if (!isCount(seq) || seq === 0 || typeof text !== "string") return null;
-    if (vc !== null) {
-      if (!Array.isArray(vc) || vc.length !== hostCount || !vc.every(isCount)) return null;
-      if (vc[from] !== seq) return null;
+  const id = (x: unknown): x is NodeId => nat(x) && x < hostCount;
+  switch (raw[0]) {
+    case CHAT: {
+      if (raw.length !== 4) return null;
+      const [, seq, text, vc] = raw as unknown[];
+      if (!nat(seq) || seq === 0 || typeof text !== "string") return null;
+      if (vc !== null) {
+        if (!Array.isArray(vc) || vc.length !== hostCount || !vc.every(nat)) return null;
+        if (vc[from] !== seq) return null;
+      }
+      return { kind: "chat", from, seq, text, vc: vc as number[] | null };
     }
-    return { kind: "chat", from, seq, text, vc: vc as number[] | null };
-  }
-  if (raw[0] === ORDER && raw.length === 3) {
-    const [, first, ids] = raw as unknown[];
-    if (!isCount(first) || first === 0 || !Array.isArray(ids) || ids.length % 2 !== 0) return null;
-    for (let i = 0; i < ids.length; i += 2) {
-      const s = ids[i];
-      const q = ids[i + 1];
-      if (!isCount(s) || s >= hostCount || !isCount(q) || q === 0) return null;
+    case VIEW: {
+      if (raw.length !== 4) return null;
+      const [, term, version, members] = raw as unknown[];
+      if (!nat(term) || !nat(version) || !Array.isArray(members) || !members.every(id)) return null;
+      if (new Set(members).size !== members.length || members.length === 0) return null;
+      return { kind: "view", term, version, members: members as NodeId[] };
     }
-    return { kind: "order", first, ids: ids as number[] };
+    case SUBMIT: {
+      if (raw.length !== 3) return null;
+      const [, seq, text] = raw as unknown[];
+      if (!nat(seq) || seq === 0 || typeof text !== "string") return null;
+      return { kind: "submit", seq, text };
+    }
+    case APPEND_RESP: {
+      if (raw.length !== 5) return null;
+      const [, term, ok, index, reqPrev] = raw as unknown[];
+      if (!nat(term) || (ok !== 0 && ok !== 1) || !nat(index) || !nat(reqPrev)) return null;
+      return { kind: "append-resp", term, ok: ok === 1, index, reqPrev };
+    }
+    case APPEND: {
+      if (raw.length !== 8) return null;
+      const [, term, prevIndex, prevTerm, commit, compact, snap, flat] = raw as unknown[];
+      if (!nat(term) || !nat(prevIndex) || !nat(prevTerm) || !nat(commit) || !nat(compact))
+        return null;
+      if ((snap !== 0 && snap !== 1) || !Array.isArray(flat) || flat.length % 5 !== 0) return null;
+      const entries: LogEntry[] = [];
+      for (let i = 0; i < flat.length; i += 5) {
+        const [t, f, inc, seq, text] = flat.slice(i, i + 5) as unknown[];
+        if (!nat(t) || !(f === -1 || id(f)) || !nat(inc) || !nat(seq) || typeof text !== "string")
+          return null;
+        entries.push({ term: t, from: f as NodeId | -1, inc, seq, text });
+      }
+      return {
+        kind: "append",
+        term,
+        prevIndex,
+        prevTerm,
+        commit,
+        compact,
+        snap: snap === 1,
+        entries,
+      };
+    }
+    default:
+      return null;
   }
-  return null;
 }

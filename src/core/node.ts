@@ -1,7 +1,24 @@
-import { type ChatMsg, decodeApp, encodeChat, encodeOrder } from "./app-message.js";
-import { type Delivery, type HeldMessage, makeOrderLayer, type OrderLayer } from "./order/index.js";
-import { RecvChannel } from "./recv-channel.js";
-import { SendChannel } from "./send-channel.js";
+import { type AppMsg, type ChatMsg, decodeApp, encodeApp } from "./app-message.js";
+import { type Ctrl, decodeCtrl, encodeCtrl } from "./ctrl.js";
+import { defaultMembership, type MembershipConfig } from "./membership/config.js";
+import {
+  FailureDetector,
+  type Health,
+  type HealthChange,
+  type ProbeCtrl,
+} from "./membership/detector.js";
+import { Election, type ElectionOut, type HardState } from "./membership/election.js";
+import { NO_VIEW, newerView, nextView, type View } from "./membership/view.js";
+import {
+  type Delivery,
+  type HeldMessage,
+  makeOrderLayer,
+  type OrderFactory,
+  type OrderLayer,
+} from "./order/index.js";
+import type { LogMsg } from "./order/log-messages.js";
+import { TotalLog } from "./order/total-log.js";
+import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
 import {
   type DataEntry,
@@ -23,15 +40,26 @@ export interface NodeOptions {
   hostCount: number;
   incarnation: Incarnation;
   ordering: Ordering;
-  /** Total order: the sequencer's id (node 0 until elections exist). */
-  sequencer: NodeId;
   limits: ProtocolLimits;
+  /** Failure detection and election timings (defaults: `defaultMembership`). */
+  membership?: Partial<MembershipConfig>;
+  /** Term and vote persisted by an earlier life of this process. */
+  hard?: HardState;
+  /** Randomness for election timeouts (seeded in the simulator). */
+  random: () => number;
+  /** Builds the fifo/causal order layer; tests inject broken layers here. */
+  makeOrder?: OrderFactory;
+  /** The time at creation (timers start from it). */
+  now?: number;
 }
 
 export type NodeEvent =
   | ({ type: "deliver" } & Delivery)
   | { type: "acked"; seq: MsgSeq; peer: NodeId; by: number }
   | { type: "peer"; peer: NodeId; state: "up" | "restarted"; incarnation: Incarnation }
+  | { type: "health"; peer: NodeId; from: Health; to: Health }
+  | { type: "view"; term: number; version: number; members: NodeId[] }
+  | { type: "leader"; term: number; leader: NodeId | null }
   | { type: "notice"; level: "info" | "warn"; msg: string };
 
 export interface OutDatagram {
@@ -42,6 +70,8 @@ export interface OutDatagram {
 export interface DrainResult {
   datagrams: OutDatagram[];
   events: NodeEvent[];
+  /** When set, the shell must store it durably before sending the datagrams. */
+  persist?: HardState;
 }
 
 export type SendResult = { ok: true; seq: MsgSeq } | { ok: false; error: string };
@@ -58,6 +88,7 @@ export type DropReason =
 export interface PeerStats {
   id: NodeId;
   up: boolean;
+  health: Health;
   incarnation: Incarnation;
   queued: number;
   inFlight: number;
@@ -81,35 +112,44 @@ export interface NodeStats {
   peers: PeerStats[];
 }
 
-interface Peer {
-  id: NodeId;
-  /** Incarnation we address our frames to (0 = never heard from it). */
-  knownInc: Incarnation;
-  send: SendChannel;
-  recv: RecvChannel;
+export interface NodeStatus {
+  term: number;
+  role: string;
+  leader: NodeId | undefined;
+  leaseUntil: number;
+  view: View;
 }
 
 /**
  * One rmchat process as a pure state machine: feed it datagrams, ticks and user sends
- * with the current time; take frames to send, deliveries and the next wake-up time.
+ * with the current time; take frames to send, deliveries, events and the next wake-up.
  */
 export class RmNode {
   readonly id: NodeId;
-  readonly incarnation: Incarnation;
+  incarnation: Incarnation;
   readonly ordering: Ordering;
   private readonly hostCount: number;
   private readonly limits: ProtocolLimits;
-  private readonly peers: Array<Peer | undefined>;
-  private readonly order: OrderLayer;
-  private readonly sequencer: NodeId;
+  readonly membership: MembershipConfig;
+  private readonly peers: Array<Peer | undefined> = [];
+  private order: OrderLayer | undefined;
+  private readonly log: TotalLog | undefined;
+  private readonly detector: FailureDetector;
+  private readonly election: Election;
+  private view: View = NO_VIEW;
   private readonly fragSize: number;
+  private readonly makeOrder: OrderFactory;
   private ownSeq: MsgSeq = 0;
-  /** Own messages: how many peers acknowledged them so far. */
   private readonly ackCount = new Map<MsgSeq, number>();
   private deliveries: Delivery[] = [];
   private events: NodeEvent[] = [];
   private released: number[] = [];
-  private waitingNoticeGiven = false;
+  private readonly complete: Uint8Array[] = [];
+  private readonly elOut: ElectionOut = [];
+  private lastStep: number;
+  private nextLeaderHb = 0;
+  private shownLeader = "";
+  private waitingShown = "";
   private readonly st = {
     datagramsSent: 0,
     datagramsReceived: 0,
@@ -121,29 +161,55 @@ export class RmNode {
   };
 
   constructor(opts: NodeOptions) {
+    const now = opts.now ?? 0;
     this.id = opts.id;
     this.incarnation = opts.incarnation;
     this.ordering = opts.ordering;
     this.hostCount = opts.hostCount;
     this.limits = opts.limits;
-    this.sequencer = opts.sequencer;
+    this.membership = { ...defaultMembership(opts.hostCount), ...opts.membership };
     this.fragSize = Math.max(64, opts.limits.maxDatagram - FRAME_OVERHEAD - ENTRY_OVERHEAD);
-    this.order = makeOrderLayer(opts.ordering, opts.id, opts.hostCount, opts.sequencer);
-    this.peers = [];
-    for (let p = 0; p < opts.hostCount; p++) {
-      if (p === opts.id) {
-        this.peers.push(undefined);
-        continue;
-      }
-      const recv = new RecvChannel(opts.limits);
-      // Announce ourselves at the first drain: peers learn our incarnation at once.
-      recv.ackPending = true;
-      this.peers.push({ id: p, knownInc: 0, send: new SendChannel(opts.limits), recv });
+    this.makeOrder = opts.makeOrder ?? makeOrderLayer;
+    this.lastStep = now;
+    for (let p = 0; p < opts.hostCount; p++)
+      this.peers.push(p === opts.id ? undefined : new Peer(p, opts.limits));
+    this.detector = new FailureDetector(opts.id, opts.hostCount, this.membership);
+    if (opts.ordering === "total") {
+      this.log = new TotalLog({
+        self: opts.id,
+        hostCount: opts.hostCount,
+        incarnation: opts.incarnation,
+        cfg: this.membership,
+        term: () => this.election.term,
+        isLeader: () => this.election.isLeader,
+        leader: () => this.election.leader,
+        members: () => this.view.members,
+        retained: (p) => this.view.members.includes(p) || this.peers[p]?.leftAt !== undefined,
+        send: (to, msg) => this.unicast(to, msg),
+        observeTerm: (term) => this.election.observeTerm(term, this.lastStep),
+        observeLeader: (from, term) => this.election.observeLeader(from, term, this.lastStep),
+      });
+    } else {
+      this.order = this.makeOrder(opts.ordering, opts.id, opts.hostCount);
     }
+    const log = this.log;
+    this.election = new Election(
+      opts.id,
+      opts.hostCount,
+      this.membership,
+      opts.random,
+      opts.hard ?? { term: 0, votedFor: -1 },
+      now,
+      () =>
+        log ? { lastIndex: log.lastIndex, lastTerm: log.lastTerm } : { lastIndex: 0, lastTerm: 0 },
+    );
   }
 
+  // ---------------------------------------------------------------- inputs
+
   /** Multicast a user message. Nothing is sent when it is refused. */
-  send(_now: number, text: string): SendResult {
+  send(now: number, text: string): SendResult {
+    this.step(now);
     const size = Buffer.byteLength(text, "utf8");
     if (size > this.limits.maxMessageBytes) {
       return {
@@ -152,8 +218,21 @@ export class RmNode {
       };
     }
     const seq = this.ownSeq + 1;
-    const msg: ChatMsg = { kind: "chat", from: this.id, seq, text, vc: this.order.stamp(seq) };
-    const bytes = encodeChat(msg);
+    if (this.log) {
+      if (this.log.pendingCount >= this.limits.maxBacklog) {
+        return {
+          ok: false,
+          error: `send backlog full: ${this.log.pendingCount} messages wait for the total order`,
+        };
+      }
+      this.ownSeq = seq;
+      this.st.messagesSent++;
+      this.log.own(seq, text);
+      return { ok: true, seq };
+    }
+    const order = this.order as OrderLayer;
+    const msg: ChatMsg = { kind: "chat", from: this.id, seq, text, vc: order.stamp(seq) };
+    const bytes = encodeApp(msg);
     const frags = Math.max(1, Math.ceil(bytes.length / this.fragSize));
     for (const p of this.peers) {
       if (p && !p.send.hasRoom(frags)) {
@@ -164,27 +243,43 @@ export class RmNode {
       }
     }
     this.ownSeq = seq;
-    this.multicast(bytes, seq);
+    for (const p of this.peers) if (p) this.enqueue(p, bytes, seq);
     this.st.messagesSent++;
     if (this.hostCount > 1) this.ackCount.set(seq, 0);
-    this.order.own(msg, this.deliveries);
+    order.own(msg, this.deliveries);
     return { ok: true, seq };
   }
 
-  private multicast(bytes: Uint8Array, tag: number): void {
+  private enqueue(p: Peer, bytes: Uint8Array, tag: number): void {
     const n = Math.max(1, Math.ceil(bytes.length / this.fragSize));
-    for (const p of this.peers) {
-      if (!p) continue;
-      for (let i = 0; i < n; i++) {
-        const chunk = n === 1 ? bytes : bytes.subarray(i * this.fragSize, (i + 1) * this.fragSize);
-        p.send.enqueue(i < n - 1 ? FLAG_MORE : 0, chunk, i === n - 1 ? tag : 0);
-      }
+    for (let i = 0; i < n; i++) {
+      const chunk = n === 1 ? bytes : bytes.subarray(i * this.fragSize, (i + 1) * this.fragSize);
+      p.send.enqueue(i < n - 1 ? FLAG_MORE : 0, chunk, i === n - 1 ? tag : 0);
     }
+  }
+
+  private unicast(to: NodeId, msg: AppMsg | LogMsg): void {
+    const p = this.peers[to];
+    if (p) this.enqueue(p, encodeApp(msg as AppMsg), 0);
   }
 
   private drop(reason: DropReason): false {
     this.st.dropped[reason] = (this.st.dropped[reason] ?? 0) + 1;
     return false;
+  }
+
+  /** Stall awareness and lease check, before anything else happens at `now`. */
+  private step(now: number): void {
+    const gap = now - this.lastStep;
+    const expected = this.membership.heartbeatMs;
+    if (gap > 3 * expected) {
+      // We were frozen (event-loop stall, SIGSTOP): do not blame the peers for our silence.
+      this.detector.stalled(gap - expected);
+      this.election.stalled(gap - expected);
+    }
+    if (now > this.lastStep) this.lastStep = now;
+    this.election.checkLease(now);
+    this.noteLeader();
   }
 
   /**
@@ -193,6 +288,7 @@ export class RmNode {
    * datagram was dropped (and counted in `stats().dropped`).
    */
   receive(now: number, source: NodeId | undefined, bytes: Uint8Array): boolean {
+    this.step(now);
     this.st.datagramsReceived++;
     this.st.bytesReceived += bytes.length;
     if (bytes.length > MAX_UDP_PAYLOAD) return this.drop("too-large");
@@ -203,14 +299,12 @@ export class RmNode {
     if (f.to !== this.id) return this.drop("misdirected");
     const p = this.peers[f.from];
     if (!p) return this.drop("wrong-source");
-    const recvInc = p.knownInc;
-    if (f.inc < recvInc) return this.drop("stale-incarnation");
-    if (f.inc > recvInc) {
-      if (recvInc !== 0) {
+    if (f.inc < p.knownInc) return this.drop("stale-incarnation");
+    if (f.inc > p.knownInc) {
+      if (p.knownInc !== 0) {
         // A new life of the peer: its old process is gone, and so is what we owed it.
-        p.recv.reset();
-        p.send.reset();
-        this.order.peerReset(p.id);
+        p.resetChannels();
+        this.order?.peerReset(p.id);
         this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: f.inc });
       } else {
         p.send.kick(now);
@@ -219,70 +313,258 @@ export class RmNode {
       p.knownInc = f.inc;
       p.recv.ackPending = true;
     }
-    if (f.ack && f.toInc === this.incarnation) {
-      const released = this.released;
-      p.send.onAck(now, f.ack, released);
-      for (const seq of released) {
-        const k = (this.ackCount.get(seq) ?? 0) + 1;
-        if (k >= this.hostCount - 1) this.ackCount.delete(seq);
-        else this.ackCount.set(seq, k);
-        this.events.push({ type: "acked", seq, peer: p.id, by: k });
-      }
-      released.length = 0;
+    this.healthChanges((out) => this.detector.heard(p.id, now, out));
+    const forMe = f.toInc === this.incarnation;
+    if (f.ack && forMe) this.onAck(p, f.ack, now);
+    if (forMe) {
+      if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
+      for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      this.onMessages(p);
+    } else if (f.data.length > 0) {
+      // Meant for an earlier life of ours, or sent before the peer knew which life it talks
+      // to: answer so the sender learns our incarnation and resends, addressed to us.
+      p.recv.ackPending = true;
+      this.drop("stale-incarnation");
     }
-    if (f.data.length > 0) {
-      if (f.toInc !== 0 && f.toInc !== this.incarnation) {
-        // Meant for an earlier life of ours: answer so the sender learns our incarnation.
-        p.recv.ackPending = true;
-        return this.drop("stale-incarnation");
-      }
-      this.onData(p, f.data);
+    for (const raw of f.ctrl) {
+      const c = decodeCtrl(raw, this.hostCount);
+      if (c) this.onCtrl(p.id, c, now);
+      else this.drop("bad-ctrl");
     }
+    this.afterElection();
     return true;
   }
 
-  private readonly complete: Uint8Array[] = [];
+  private onAck(p: Peer, ack: { cum: number; sacks: Array<[number, number]> }, now: number): void {
+    const released = this.released;
+    p.send.onAck(now, ack, released);
+    for (const seq of released) {
+      const k = (this.ackCount.get(seq) ?? 0) + 1;
+      if (k >= this.hostCount - 1) this.ackCount.delete(seq);
+      else this.ackCount.set(seq, k);
+      this.events.push({ type: "acked", seq, peer: p.id, by: k });
+    }
+    released.length = 0;
+  }
 
-  private onData(p: Peer, data: DataEntry[]): void {
+  /** The peer abandoned messages for us (we were out of its view). */
+  private onGap(p: Peer): void {
+    if (this.log) return; // total order: the log repairs itself from the leader
+    this.events.push({
+      type: "notice",
+      level: "warn",
+      msg: `node ${p.id} dropped messages for us while we were out of the view; rejoining as a new member`,
+    });
+    this.rejoin();
+  }
+
+  /** Start over as a new incarnation (what SWIM calls refuting by incarnation). */
+  private rejoin(): void {
+    this.incarnation++;
+    for (const q of this.peers) q?.resetChannels();
+    this.order = this.makeOrder(this.ordering as "fifo" | "causal", this.id, this.hostCount);
+    this.ownSeq = 0;
+    this.ackCount.clear();
+    this.complete.length = 0;
+  }
+
+  private onMessages(p: Peer): void {
     const complete = this.complete;
-    for (const d of data) p.recv.receive(d.seq, d.flags, d.payload, complete);
     for (const bytes of complete) {
       const m = decodeApp(p.id, bytes, this.hostCount);
       if (!m) {
         this.drop("bad-message");
         continue;
       }
-      const r =
-        m.kind === "chat"
-          ? this.order.remote(m, this.deliveries)
-          : this.order.order(p.id, m, this.deliveries);
-      if (r !== "ok") this.drop("protocol-error");
+      this.onApp(p, m);
     }
     complete.length = 0;
   }
 
+  private onApp(p: Peer, m: AppMsg): void {
+    switch (m.kind) {
+      case "chat":
+        if (!this.order || this.order.remote(m, this.deliveries) !== "ok")
+          this.drop("protocol-error");
+        return;
+      case "view":
+        if (m.term < this.election.term || !newerView(m, this.view)) return;
+        this.election.observeLeader(p.id, m.term, this.lastStep);
+        this.install({ term: m.term, version: m.version, members: m.members });
+        return;
+      case "submit":
+        if (!this.log) return void this.drop("protocol-error");
+        this.log.onSubmit(p.id, p.knownInc, m);
+        return;
+      case "append":
+        if (!this.log) return void this.drop("protocol-error");
+        this.log.onAppend(p.id, m, this.deliveries);
+        return;
+      case "append-resp":
+        if (!this.log) return void this.drop("protocol-error");
+        this.log.onAppendResp(p.id, m);
+        return;
+    }
+  }
+
+  private onCtrl(from: NodeId, c: Ctrl, now: number): void {
+    switch (c.t) {
+      case "ping-req":
+        this.ctrlTo(c.target, { t: "ping", origin: from, nonce: c.nonce });
+        return;
+      case "ping":
+        this.ctrlTo(from, { t: "pong", origin: c.origin, nonce: c.nonce, target: this.id });
+        return;
+      case "pong":
+        if (c.origin === this.id)
+          this.healthChanges((out) => this.detector.heard(c.target, now, out));
+        else if (from === c.target) this.ctrlTo(c.origin, c);
+        return;
+      case "stable":
+        return;
+      default:
+        this.election.receive(from, c, now, this.elOut);
+        this.flushElection();
+    }
+  }
+
+  private ctrlTo(to: NodeId, c: Ctrl): void {
+    this.peers[to]?.ctrl.push(encodeCtrl(c));
+  }
+
+  private flushElection(): void {
+    for (const o of this.elOut) {
+      // "all" means the live peers: the others get a slow heartbeat until they answer.
+      if (o.to === "all") {
+        const enc = encodeCtrl(o.msg);
+        for (const p of this.peers) if (p && this.detector.live(p.id)) p.ctrl.push(enc);
+      } else this.ctrlTo(o.to, o.msg);
+    }
+    this.elOut.length = 0;
+  }
+
+  private healthChanges(fn: (out: HealthChange[]) => void): void {
+    const out: HealthChange[] = [];
+    fn(out);
+    for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
+  }
+
   /** Timers: call at (or after) `nextWake()`. */
   tick(now: number): void {
+    this.step(now);
     for (const p of this.peers) p?.send.onTick(now, TIMEOUT_BURST);
+    const probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
+    this.healthChanges((out) => this.detector.tick(now, out, probes));
+    for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
+    this.releaseDeparted(now);
+    this.election.tick(now, this.elOut);
+    if (this.election.isLeader && now >= this.nextLeaderHb) {
+      this.election.heartbeat(now, this.elOut);
+      this.nextLeaderHb = now + this.membership.heartbeatMs;
+    }
+    this.flushElection();
+    this.afterElection();
+  }
+
+  private afterElection(): void {
+    this.noteLeader();
+    if (this.election.isLeader && this.nextLeaderHb === Number.POSITIVE_INFINITY)
+      this.nextLeaderHb = 0;
+  }
+
+  private noteLeader(): void {
+    const l = this.election.leader;
+    const key = l === undefined ? "none" : `${this.election.term}/${l}`;
+    if (key === this.shownLeader) return;
+    this.shownLeader = key;
+    this.events.push({
+      type: "leader",
+      term: this.election.term,
+      leader: this.election.leader ?? null,
+    });
+    if (this.election.isLeader) this.nextLeaderHb = this.lastStep;
   }
 
   nextWake(): number | undefined {
-    let t: number | undefined;
+    let t = this.election.nextWake();
+    const consider = (x: number | undefined): void => {
+      if (x !== undefined && x < t) t = x;
+    };
+    consider(this.detector.nextWake());
+    if (this.election.isLeader) consider(this.nextLeaderHb);
     for (const p of this.peers) {
-      const d = p?.send.deadline();
-      if (d !== undefined && (t === undefined || d < t)) t = d;
+      if (!p) continue;
+      if (p.leftAt !== undefined) consider(p.leftAt + this.membership.releaseAfterMs);
+      consider(p.send.deadline());
+      consider(p.lastSent + this.heartbeatInterval(p));
     }
     return t;
   }
 
-  /** Everything to do after the events so far: frames to send, deliveries, notices. */
+  private heartbeatInterval(p: Peer): number {
+    return this.detector.live(p.id) ? this.membership.heartbeatMs : this.membership.deadProbeMs;
+  }
+
+  // ---------------------------------------------------------------- views
+
+  private install(v: View): void {
+    const old = this.view;
+    this.view = v;
+    for (const m of v.members) {
+      const p = this.peers[m];
+      if (p) {
+        p.wasMember = true;
+        p.leftAt = undefined;
+      }
+    }
+    for (const m of old.members) {
+      const p = this.peers[m];
+      if (p && !v.members.includes(m)) p.leftAt = this.lastStep;
+    }
+    this.events.push({ type: "view", term: v.term, version: v.version, members: [...v.members] });
+  }
+
+  /** A member that left the view long enough ago: release what we held for it. */
+  private releaseDeparted(now: number): void {
+    for (const p of this.peers) {
+      if (!p || p.leftAt === undefined || now < p.leftAt + this.membership.releaseAfterMs) continue;
+      p.leftAt = undefined;
+      const n = p.send.abandon();
+      if (n > 0)
+        this.events.push({
+          type: "notice",
+          level: "info",
+          msg: `released ${n} fragments held for departed node ${p.id}`,
+        });
+    }
+  }
+
+  private updateView(): void {
+    if (!this.election.isLeader) return;
+    const v = nextView(
+      this.view,
+      this.id,
+      this.election.term,
+      (p) => p === this.id || this.detector.live(p),
+      this.hostCount,
+    );
+    if (!v) return;
+    this.install(v);
+    for (const m of v.members) if (m !== this.id) this.unicast(m, { kind: "view", ...v });
+  }
+
+  // ---------------------------------------------------------------- outputs
+
+  /** Everything to do after the events so far: frames to send, deliveries, events. */
   drain(now: number): DrainResult {
-    const ctrl = this.order.takeControl();
-    if (ctrl) this.multicast(encodeOrder(ctrl), 0);
+    this.updateView();
+    this.log?.sync(this.deliveries);
+    this.waitingNotice();
     const datagrams: OutDatagram[] = [];
     for (const p of this.peers) {
       if (!p) continue;
-      if (!p.send.hasDue() && !p.recv.ackPending) continue;
+      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
+      if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
       this.framesFor(p, now, datagrams);
     }
     if (this.deliveries.length > 0) {
@@ -290,10 +572,14 @@ export class RmNode {
       this.st.delivered += this.deliveries.length;
       this.deliveries = [];
     }
-    this.checkWaiting();
     const events = this.events;
     this.events = [];
-    return { datagrams, events };
+    const res: DrainResult = { datagrams, events };
+    if (this.election.dirty) {
+      this.election.dirty = false;
+      res.persist = this.election.hard();
+    }
+    return res;
   }
 
   private framesFor(p: Peer, now: number, out: OutDatagram[]): void {
@@ -301,6 +587,8 @@ export class RmNode {
     const budget = this.limits.maxDatagram - FRAME_OVERHEAD;
     let batch: DataEntry[] = [];
     let size = 0;
+    let ctrl = p.ctrl;
+    p.ctrl = [];
     const flush = (): void => {
       const bytes = encodeFrame({
         from: this.id,
@@ -309,8 +597,12 @@ export class RmNode {
         toInc: p.knownInc,
         ack: p.knownInc !== 0 || p.recv.ackPending ? p.recv.ack() : null,
         data: batch,
+        base: p.send.base,
+        ctrl,
       });
+      ctrl = [];
       p.recv.ackPending = false;
+      p.lastSent = now;
       out.push({ to: p.id, bytes });
       this.st.datagramsSent++;
       this.st.bytesSent += bytes.length;
@@ -325,38 +617,61 @@ export class RmNode {
       size += need;
       p.send.sent(e, now);
     }
-    if (batch.length > 0 || p.recv.ackPending) flush();
+    if (
+      batch.length > 0 ||
+      p.recv.ackPending ||
+      ctrl.length > 0 ||
+      now >= p.lastSent + this.heartbeatInterval(p)
+    )
+      flush();
   }
 
-  private checkWaiting(): void {
-    if (this.ordering !== "total" || this.id === this.sequencer) return;
-    const seqPeer = this.peers[this.sequencer];
-    const waiting = this.order.heldCount > 0 && seqPeer?.knownInc === 0;
-    if (waiting && !this.waitingNoticeGiven) {
-      this.waitingNoticeGiven = true;
-      this.events.push({
-        type: "notice",
-        level: "warn",
-        msg: `total order waits for the sequencer (node ${this.sequencer}), which has not been heard from yet`,
-      });
-    } else if (!waiting && this.waitingNoticeGiven && seqPeer?.knownInc !== 0) {
-      this.waitingNoticeGiven = false;
-      this.events.push({
-        type: "notice",
-        level: "info",
-        msg: `sequencer node ${this.sequencer} is up`,
-      });
+  private waitingNotice(): void {
+    if (!this.log) return;
+    const waiting = this.log.pendingCount > 0 && this.election.leader === undefined;
+    let key = "";
+    if (waiting) {
+      const c = this.detector.counts();
+      key = `waiting for leader: ${c.alive + c.suspect} of ${this.hostCount} up, need ${this.membership.quorum}`;
     }
+    if (key === this.waitingShown) return;
+    if (key) this.events.push({ type: "notice", level: "warn", msg: key });
+    this.waitingShown = key;
   }
+
+  // ---------------------------------------------------------------- introspection
 
   heldBack(): HeldMessage[] {
-    return this.order.heldBack();
+    if (this.log) {
+      const why =
+        this.election.leader === undefined
+          ? "a leader to order it"
+          : `its order number from leader ${this.election.leader}`;
+      return this.log
+        .waiting()
+        .map((m) => ({ from: this.id, seq: m.seq, text: m.text, waitingFor: why }));
+    }
+    return (this.order as OrderLayer).heldBack();
   }
 
   /** Own message `seq`: how many peers have acknowledged it (all of them once released). */
   ackedBy(seq: MsgSeq): number {
     if (seq > this.ownSeq) return 0;
     return this.ackCount.get(seq) ?? this.hostCount - 1;
+  }
+
+  status(): NodeStatus {
+    return {
+      term: this.election.term,
+      role: this.election.role,
+      leader: this.election.leader,
+      leaseUntil: this.election.leaseUntil,
+      view: this.view,
+    };
+  }
+
+  health(p: NodeId): Health {
+    return this.detector.state(p);
   }
 
   stats(): NodeStats {
@@ -373,7 +688,8 @@ export class RmNode {
       duplicates += p.recv.duplicates;
       peers.push({
         id: p.id,
-        up: p.knownInc !== 0,
+        up: this.detector.live(p.id),
+        health: this.detector.state(p.id),
         incarnation: p.knownInc,
         queued: p.send.queued,
         inFlight: p.send.inFlight,
@@ -385,7 +701,7 @@ export class RmNode {
       ...this.st,
       dropped: { ...this.st.dropped },
       unacked,
-      heldBack: this.order.heldCount,
+      heldBack: this.heldCount(),
       retransmissions: retransmissions + fast,
       fastRetransmissions: fast,
       duplicates,
@@ -393,8 +709,14 @@ export class RmNode {
     };
   }
 
+  private heldCount(): number {
+    return this.log
+      ? this.log.pendingCount + this.log.uncommitted
+      : (this.order as OrderLayer).heldCount;
+  }
+
   /** Buffered state (for boundedness checks): unacked entries, out-of-order entries, held-back messages. */
-  buffered(): { unacked: number; outOfOrder: number; heldBack: number } {
+  buffered(): { unacked: number; outOfOrder: number; heldBack: number; log: number } {
     let unacked = 0;
     let outOfOrder = 0;
     for (const p of this.peers) {
@@ -402,6 +724,12 @@ export class RmNode {
       unacked += p.send.queued;
       outOfOrder += p.recv.buffered;
     }
-    return { unacked, outOfOrder, heldBack: this.order.heldCount };
+    return { unacked, outOfOrder, heldBack: this.heldCount(), log: this.log?.size ?? 0 };
+  }
+
+  /** Buffered state towards / from one peer: our unacked entries, its out-of-order entries. */
+  peerBuffered(peer: NodeId): { unacked: number; outOfOrder: number } | undefined {
+    const p = this.peers[peer];
+    return p ? { unacked: p.send.queued, outOfOrder: p.recv.buffered } : undefined;
   }
 }

@@ -34,12 +34,7 @@ export class RecvChannel {
       return "new";
     }
     this.accept(flags, payload, out);
-    for (;;) {
-      const next = this.ooo.get(this.cum + 1);
-      if (!next) break;
-      this.ooo.delete(this.cum + 1);
-      this.accept(next.flags, next.payload, out);
-    }
+    this.drain(out);
     return "new";
   }
 
@@ -62,6 +57,31 @@ export class RecvChannel {
     this.discarding = false;
     this.parts = [];
     this.partsBytes = 0;
+  }
+
+  /**
+   * The sender's base: it holds nothing below `base` for us any more. Returns true when
+   * that skips entries we never received (the sender abandoned them: we were out of its view).
+   */
+  skipTo(base: Seq, out: Uint8Array[]): boolean {
+    if (base <= this.cum + 1) return false;
+    for (const k of this.ooo.keys()) if (k < base) this.ooo.delete(k);
+    this.cum = base - 1;
+    this.parts = [];
+    this.partsBytes = 0;
+    this.discarding = false;
+    this.ackPending = true;
+    this.drain(out);
+    return true;
+  }
+
+  private drain(out: Uint8Array[]): void {
+    for (;;) {
+      const next = this.ooo.get(this.cum + 1);
+      if (!next) break;
+      this.ooo.delete(this.cum + 1);
+      this.accept(next.flags, next.payload, out);
+    }
   }
 
   ack(): Ack {

@@ -212,6 +212,31 @@ export class SendChannel {
     if (this.timerArmedAt === undefined) this.timerArmedAt = now;
   }
 
+  /** Lowest sequence number still held for the peer (sent in every frame as `base`). */
+  get base(): Seq {
+    if (this.inflightHead < this.inflight.length)
+      return (this.inflight[this.inflightHead] as OutEntry).seq;
+    if (this.backlogHead < this.backlog.length)
+      return (this.backlog[this.backlogHead] as OutEntry).seq;
+    return this.nextSeq;
+  }
+
+  /**
+   * Release everything queued for the peer (it left the view) but keep numbering: frames
+   * then carry a base above what the peer has, which tells it what it missed.
+   */
+  abandon(): number {
+    const n = this.queued;
+    this.inflight = [];
+    this.inflightHead = 0;
+    this.backlog = [];
+    this.backlogHead = 0;
+    this.due = [];
+    this.timerArmedAt = undefined;
+    this.rto.resetBackoff();
+    return n;
+  }
+
   /** Drop everything (the peer's incarnation changed: the old process is gone). */
   reset(): void {
     this.nextSeq = 1;

@@ -28,9 +28,15 @@ export interface Frame {
   toInc: Incarnation;
   ack: Ack | null;
   data: DataEntry[];
+  /** Lowest sequence number the sender still holds for us; above `cum + 1` it abandoned the gap. */
+  base: Seq;
+  /** Unreliable control messages (validated by their consumer). */
+  ctrl: unknown[];
 }
 
 export const MAX_SACK_RANGES = 16;
+/** Control messages one frame may carry. */
+export const MAX_CTRL = 64;
 /** Upper bound of the frame overhead (header + largest ack), used to budget datagrams. */
 export const FRAME_OVERHEAD = 64 + MAX_SACK_RANGES * 2 * 9;
 /** Upper bound of the per-entry overhead (array slots for seq and flags, bin header). */
@@ -46,7 +52,7 @@ export function encodeFrame(f: Frame): Uint8Array {
   }
   const flat: Array<number | Uint8Array> = [];
   for (const d of f.data) flat.push(d.seq, d.flags, d.payload);
-  return packr.pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, ack, flat]);
+  return packr.pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, ack, flat, f.base, f.ctrl]);
 }
 
 export type DecodeError =
@@ -55,7 +61,8 @@ export type DecodeError =
   | "bad-version"
   | "bad-header"
   | "bad-ack"
-  | "bad-data";
+  | "bad-data"
+  | "bad-ctrl";
 
 export type DecodeResult = { ok: true; frame: Frame } | { ok: false; error: DecodeError };
 
@@ -72,8 +79,8 @@ export function decodeFrame(bytes: Uint8Array, hostCount: number): DecodeResult 
   } catch {
     return { ok: false, error: "undecodable" };
   }
-  if (!Array.isArray(raw) || raw.length !== 7) return { ok: false, error: "not-a-frame" };
-  const [proto, from, inc, to, toInc, ackRaw, flat] = raw as unknown[];
+  if (!Array.isArray(raw) || raw.length !== 9) return { ok: false, error: "not-a-frame" };
+  const [proto, from, inc, to, toInc, ackRaw, flat, base, ctrl] = raw as unknown[];
   if (proto !== PROTOCOL) return { ok: false, error: "bad-version" };
   if (
     !isU32(from) ||
@@ -82,7 +89,9 @@ export function decodeFrame(bytes: Uint8Array, hostCount: number): DecodeResult 
     inc === 0 ||
     !isU32(to) ||
     to >= hostCount ||
-    !isInc(toInc)
+    !isInc(toInc) ||
+    !isU32(base) ||
+    base === 0
   ) {
     return { ok: false, error: "bad-header" };
   }
@@ -119,8 +128,9 @@ export function decodeFrame(bytes: Uint8Array, hostCount: number): DecodeResult 
     if (!(payload instanceof Uint8Array)) return { ok: false, error: "bad-data" };
     data.push({ seq, flags, payload });
   }
+  if (!Array.isArray(ctrl) || ctrl.length > MAX_CTRL) return { ok: false, error: "bad-ctrl" };
   return {
     ok: true,
-    frame: { from, inc, to, toInc, ack, data },
+    frame: { from, inc, to, toInc, ack, data, base, ctrl },
   };
 }

@@ -1,4 +1,11 @@
+import {
+  defaultMembership,
+  type MembershipConfig,
+  scaleForDelay,
+} from "../core/membership/config.js";
+import type { HardState } from "../core/membership/election.js";
 import { type NodeEvent, RmNode } from "../core/node.js";
+import type { OrderFactory } from "../core/order/index.js";
 import {
   DEFAULT_LIMITS,
   type MsgSeq,
@@ -36,6 +43,10 @@ export interface SimOptions {
   link?: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Nodes that are not started at time 0 (start them with `start`). */
   lateStart?: NodeId[];
+  /** Failure detection and election timings. */
+  membership?: Partial<MembershipConfig>;
+  /** Order layer constructor for every node (default: the real one). */
+  orderFactory?: OrderFactory;
 }
 
 export type HistoryEvent =
@@ -53,7 +64,9 @@ export type HistoryEvent =
       vc?: number[];
     }
   | { kind: "crash"; t: number; node: NodeId }
-  | { kind: "start"; t: number; node: NodeId; inc: number };
+  | { kind: "start"; t: number; node: NodeId; inc: number }
+  | { kind: "leader"; t: number; node: NodeId; term: number; leader: NodeId | null }
+  | { kind: "view"; t: number; node: NodeId; term: number; version: number; members: NodeId[] };
 
 type SimEvent =
   | { type: "arrive"; to: NodeId; from: NodeId; bytes: Uint8Array; toInc: number }
@@ -66,6 +79,12 @@ interface Host {
   wakeToken: number;
   wakeAt: number | undefined;
   incCounter: number;
+  /** What the node persisted (term and vote): survives crashes, like a disk. */
+  hard: HardState | undefined;
+  /** When the process is frozen (SIGSTOP) until; events wait for it. */
+  frozenUntil: number;
+  lastWake: number;
+  sameWakes: number;
 }
 
 /**
@@ -81,25 +100,44 @@ export class Sim {
   private readonly heap = new EventHeap<SimEvent>();
   private readonly rng: Rng;
   private readonly limits: ProtocolLimits;
+  private readonly membership: MembershipConfig;
+  private readonly orderFactory: OrderFactory | undefined;
   private readonly link: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Blocked directed links (partitions). */
   private readonly blocked = new Set<number>();
   /** Optional observer of every node event (tests, TUI-less demos). */
   onEvent: ((node: NodeId, ev: NodeEvent) => void) | undefined;
   datagrams = 0;
+  /** Datagrams sent to each node (whether or not it runs). */
+  readonly sentTo: number[] = [];
 
   constructor(opts: SimOptions) {
     this.rng = seededRng(opts.seed);
     this.ordering = opts.ordering;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.link = opts.link ?? (() => PERFECT_LINK);
+    this.membership = scaleForDelay(
+      { ...defaultMembership(opts.hosts), ...opts.membership },
+      opts.faults?.delay ?? 0,
+    );
+    this.orderFactory = opts.orderFactory;
     const late = new Set(opts.lateStart ?? []);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
         opts.faults ?? { delay: 0, drop: 0 },
         seededRng(this.rngInt()),
       );
-      this.hosts.push({ node: undefined, faults, wakeToken: 0, wakeAt: undefined, incCounter: 0 });
+      this.hosts.push({
+        node: undefined,
+        faults,
+        wakeToken: 0,
+        wakeAt: undefined,
+        incCounter: 0,
+        hard: undefined,
+        frozenUntil: 0,
+        lastWake: -1,
+        sameWakes: 0,
+      });
     }
     for (let i = 0; i < opts.hosts; i++) if (!late.has(i)) this.start(i);
   }
@@ -122,14 +160,20 @@ export class Sim {
     if (h.node) return;
     h.incCounter++;
     const inc = h.incCounter * 1000 + 1 + i;
-    h.node = new RmNode({
+    const rng = seededRng(this.rngInt());
+    const opts: ConstructorParameters<typeof RmNode>[0] = {
       id: i,
       hostCount: this.hosts.length,
       incarnation: inc,
       ordering: this.ordering,
-      sequencer: 0,
       limits: this.limits,
-    });
+      random: rng,
+      now: this.now,
+    };
+    opts.membership = this.membership;
+    if (h.hard) opts.hard = h.hard;
+    if (this.orderFactory) opts.makeOrder = this.orderFactory;
+    h.node = new RmNode(opts);
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);
   }
@@ -217,7 +261,21 @@ export class Sim {
     return true;
   }
 
+  /** SIGSTOP node i for `ms`: nothing it receives or schedules is handled until it wakes. */
+  freeze(i: NodeId, ms: number): void {
+    const h = this.hosts[i] as Host;
+    h.frozenUntil = Math.max(h.frozenUntil, this.now + ms);
+  }
+
   private dispatch(ev: SimEvent): void {
+    const target = ev.type === "arrive" ? ev.to : ev.type === "wake" ? ev.node : undefined;
+    if (target !== undefined) {
+      const h = this.hosts[target] as Host;
+      if (h.frozenUntil > this.now) {
+        this.heap.push(h.frozenUntil, ev);
+        return;
+      }
+    }
     switch (ev.type) {
       case "action":
         ev.fn();
@@ -226,6 +284,15 @@ export class Sim {
         const h = this.hosts[ev.node] as Host;
         if (!h.node || ev.token !== h.wakeToken) return;
         h.wakeAt = undefined;
+        if (this.now === h.lastWake) {
+          if (++h.sameWakes > 1000)
+            throw new Error(
+              `node ${ev.node} wakes again and again at t=${this.now}: a timer that never advances`,
+            );
+        } else {
+          h.lastWake = this.now;
+          h.sameWakes = 0;
+        }
         h.node.tick(this.now);
         this.settle(ev.node);
         return;
@@ -254,6 +321,7 @@ export class Sim {
     const n = h.node;
     if (!n) return;
     const out = n.drain(this.now);
+    if (out.persist) h.hard = out.persist;
     for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h);
     for (const ev of out.events) {
       if (ev.type === "deliver") {
@@ -269,6 +337,23 @@ export class Sim {
         if (ev.order !== undefined) rec.order = ev.order;
         if (ev.vc !== undefined) rec.vc = ev.vc;
         this.history.push(rec);
+      } else if (ev.type === "leader") {
+        this.history.push({
+          kind: "leader",
+          t: this.now,
+          node: i,
+          term: ev.term,
+          leader: ev.leader,
+        });
+      } else if (ev.type === "view") {
+        this.history.push({
+          kind: "view",
+          t: this.now,
+          node: i,
+          term: ev.term,
+          version: ev.version,
+          members: ev.members,
+        });
       }
       this.onEvent?.(i, ev);
     }
@@ -283,6 +368,7 @@ export class Sim {
 
   private transmit(from: NodeId, to: NodeId, bytes: Uint8Array, h: Host): void {
     this.datagrams++;
+    this.sentTo[to] = (this.sentTo[to] ?? 0) + 1;
     const userDelay = h.faults.plan();
     if (userDelay === undefined) return;
     if (this.blocked.has(from * 1024 + to)) return;

@@ -53,8 +53,9 @@ export class UdpRuntime {
       hostCount: opts.hosts.length,
       incarnation: opts.incarnation ?? Date.now(),
       ordering: opts.ordering,
-      sequencer: 0,
       limits: opts.limits,
+      random: Math.random,
+      now: performance.now(),
     });
     this.faults = new FaultInjector(opts.faults, Math.random);
     endpoints.forEach((e, i) => {

@@ -38,6 +38,8 @@ describe("a running node", () => {
       toInc: 0,
       ack: null,
       data: [{ seq: 1, flags: 0, payload: new Uint8Array([0x94, 0, 1, 0xa1, 0x78]) }],
+      base: 1,
+      ctrl: [],
     });
     const garbage: Uint8Array[] = [
       new Uint8Array(0),

@@ -18,6 +18,8 @@ const frame: Frame = {
     { seq: 11, flags: 0, payload: new Uint8Array([1, 2, 3]) },
     { seq: 14, flags: 1, payload: new Uint8Array(0) },
   ],
+  base: 9,
+  ctrl: [[7, 3, 12]],
 };
 
 describe("wire", () => {
@@ -36,18 +38,18 @@ describe("wire", () => {
 
   const bad: Array<[string, unknown, string]> = [
     ["not an array", { a: 1 }, "not-a-frame"],
-    ["wrong version", [PROTOCOL + 1, 0, 1, 1, 0, null, []], "bad-version"],
-    ["sender out of range", [PROTOCOL, 9, 1, 1, 0, null, []], "bad-header"],
-    ["incarnation zero", [PROTOCOL, 0, 0, 1, 0, null, []], "bad-header"],
-    ["negative id", [PROTOCOL, -1, 1, 1, 0, null, []], "bad-header"],
-    ["string id", [PROTOCOL, "0", 1, 1, 0, null, []], "bad-header"],
-    ["even ack", [PROTOCOL, 0, 1, 1, 0, [1, 2], []], "bad-ack"],
-    ["sack below cum", [PROTOCOL, 0, 1, 1, 0, [5, 3, 4], []], "bad-ack"],
-    ["inverted sack", [PROTOCOL, 0, 1, 1, 0, [5, 9, 7], []], "bad-ack"],
-    ["seq zero", [PROTOCOL, 0, 1, 1, 0, null, [0, 0, new Uint8Array(1)]], "bad-data"],
-    ["bad flags", [PROTOCOL, 0, 1, 1, 0, null, [1, 7, new Uint8Array(1)]], "bad-data"],
-    ["string payload", [PROTOCOL, 0, 1, 1, 0, null, [1, 0, "x"]], "bad-data"],
-    ["ragged data", [PROTOCOL, 0, 1, 1, 0, null, [1, 0]], "bad-data"],
+    ["wrong version", [PROTOCOL + 1, 0, 1, 1, 0, null, [], 1, []], "bad-version"],
+    ["sender out of range", [PROTOCOL, 9, 1, 1, 0, null, [], 1, []], "bad-header"],
+    ["incarnation zero", [PROTOCOL, 0, 0, 1, 0, null, [], 1, []], "bad-header"],
+    ["negative id", [PROTOCOL, -1, 1, 1, 0, null, [], 1, []], "bad-header"],
+    ["string id", [PROTOCOL, "0", 1, 1, 0, null, [], 1, []], "bad-header"],
+    ["even ack", [PROTOCOL, 0, 1, 1, 0, [1, 2], [], 1, []], "bad-ack"],
+    ["sack below cum", [PROTOCOL, 0, 1, 1, 0, [5, 3, 4], [], 1, []], "bad-ack"],
+    ["inverted sack", [PROTOCOL, 0, 1, 1, 0, [5, 9, 7], [], 1, []], "bad-ack"],
+    ["seq zero", [PROTOCOL, 0, 1, 1, 0, null, [0, 0, new Uint8Array(1)], 1, []], "bad-data"],
+    ["bad flags", [PROTOCOL, 0, 1, 1, 0, null, [1, 7, new Uint8Array(1)], 1, []], "bad-data"],
+    ["string payload", [PROTOCOL, 0, 1, 1, 0, null, [1, 0, "x"], 1, []], "bad-data"],
+    ["ragged data", [PROTOCOL, 0, 1, 1, 0, null, [1, 0], 1, []], "bad-data"],
   ];
   for (const [name, value, err] of bad) {
     it(`rejects ${name}`, () => {

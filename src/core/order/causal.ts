@@ -85,14 +85,6 @@ export class CausalOrder implements OrderLayer {
     }
   }
 
-  order(): Accept {
-    return "protocol-error";
-  }
-
-  takeControl(): null {
-    return null;
-  }
-
   heldBack(): HeldMessage[] {
     const res: HeldMessage[] = [];
     for (const q of this.queues) {

@@ -31,14 +31,6 @@ export class FifoOrder implements OrderLayer {
     return "ok";
   }
 
-  order(): Accept {
-    return "protocol-error";
-  }
-
-  takeControl(): null {
-    return null;
-  }
-
   heldBack(): HeldMessage[] {
     return [];
   }

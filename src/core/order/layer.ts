@@ -1,11 +1,11 @@
-import type { ChatMsg, OrderMsg } from "../app-message.js";
+import type { ChatMsg } from "../app-message.js";
 import type { MsgSeq, NodeId, Ordering, OrderNo } from "../types.js";
 
 export interface Delivery {
   from: NodeId;
   seq: MsgSeq;
   text: string;
-  /** Total mode: position in the total order. */
+  /** Total mode: position in the total order (log index). */
   order?: OrderNo;
   /** Causal mode: the message's vector clock. */
   vc?: number[];
@@ -21,16 +21,13 @@ export interface HeldMessage {
 
 export type Accept = "ok" | "protocol-error";
 
-/** One ordering discipline. Remote messages arrive in per-sender FIFO order (the channel's). */
+/** Fifo or causal discipline over multicast. Remote messages arrive in per-sender FIFO order. */
 export interface OrderLayer {
   readonly mode: Ordering;
   /** Metadata stamped on an own message before it is multicast (causal: vector clock). */
   stamp(seq: MsgSeq): number[] | null;
   own(msg: ChatMsg, out: Delivery[]): void;
   remote(msg: ChatMsg, out: Delivery[]): Accept;
-  order(from: NodeId, msg: OrderMsg, out: Delivery[]): Accept;
-  /** Total mode at the sequencer: order numbers assigned since the last call. */
-  takeControl(): OrderMsg | null;
   heldBack(): HeldMessage[];
   readonly heldCount: number;
   /** The peer restarted with a new incarnation: forget what we knew of its old life. */

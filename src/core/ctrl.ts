@@ -1,0 +1,92 @@
+import type { ProbeCtrl } from "./membership/detector.js";
+import type { ElectionCtrl } from "./membership/election.js";
+import type { NodeId } from "./types.js";
+
+/** Stability report (fifo/causal): messages delivered here per sender incarnation. */
+export interface StableCtrl {
+  t: "stable";
+  delivered: number[];
+  incs: number[];
+}
+
+/** Unreliable control messages: sent once in a frame's control section, never retransmitted. */
+export type Ctrl = ProbeCtrl | ElectionCtrl | StableCtrl;
+
+const TAGS = [
+  "ping-req",
+  "ping",
+  "pong",
+  "prevote-req",
+  "prevote-resp",
+  "vote-req",
+  "vote-resp",
+  "leader-hb",
+  "leader-ack",
+  "stable",
+] as const;
+
+export function encodeCtrl(c: Ctrl): unknown[] {
+  switch (c.t) {
+    case "ping-req":
+      return [0, c.target, c.nonce];
+    case "ping":
+      return [1, c.origin, c.nonce];
+    case "pong":
+      return [2, c.origin, c.nonce, c.target];
+    case "prevote-req":
+      return [3, c.term, c.lastIndex, c.lastTerm];
+    case "prevote-resp":
+      return [4, c.term, c.granted ? 1 : 0];
+    case "vote-req":
+      return [5, c.term, c.lastIndex, c.lastTerm];
+    case "vote-resp":
+      return [6, c.term, c.granted ? 1 : 0];
+    case "leader-hb":
+      return [7, c.term, c.round];
+    case "leader-ack":
+      return [8, c.term, c.round];
+    case "stable":
+      return [9, c.delivered, c.incs];
+  }
+}
+
+const nat = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+const bit = (x: unknown): x is 0 | 1 => x === 0 || x === 1;
+
+/** Validate one control message; null when malformed. */
+export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
+  if (!Array.isArray(raw) || raw.length < 1) return null;
+  const tag = TAGS[raw[0] as number];
+  const a = raw[1];
+  const b = raw[2];
+  const c = raw[3];
+  const id = (x: unknown): x is NodeId => nat(x) && x < hostCount;
+  switch (tag) {
+    case "ping-req":
+      return raw.length === 3 && id(a) && nat(b) ? { t: tag, target: a, nonce: b } : null;
+    case "ping":
+      return raw.length === 3 && id(a) && nat(b) ? { t: tag, origin: a, nonce: b } : null;
+    case "pong":
+      return raw.length === 4 && id(a) && nat(b) && id(c)
+        ? { t: tag, origin: a, nonce: b, target: c }
+        : null;
+    case "prevote-req":
+    case "vote-req":
+      return raw.length === 4 && nat(a) && nat(b) && nat(c)
+        ? { t: tag, term: a, lastIndex: b, lastTerm: c }
+        : null;
+    case "prevote-resp":
+    case "vote-resp":
+      return raw.length === 3 && nat(a) && bit(b) ? { t: tag, term: a, granted: b === 1 } : null;
+    case "leader-hb":
+    case "leader-ack":
+      return raw.length === 3 && nat(a) && nat(b) ? { t: tag, term: a, round: b } : null;
+    case "stable":
+      if (raw.length !== 3 || !Array.isArray(a) || !Array.isArray(b)) return null;
+      if (a.length !== hostCount || b.length !== hostCount || !a.every(nat) || !b.every(nat))
+        return null;
+      return { t: tag, delivered: a as number[], incs: b as number[] };
+    default:
+      return null;
+  }
+}

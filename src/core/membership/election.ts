@@ -1,0 +1,317 @@
+import type { NodeId } from "../types.js";
+import type { MembershipConfig } from "./config.js";
+
+export type Term = number;
+export type Role = "follower" | "precandidate" | "candidate" | "leader";
+
+/** Unreliable control messages of the election. */
+export type ElectionCtrl =
+  | { t: "prevote-req"; term: Term; lastIndex: number; lastTerm: Term }
+  | { t: "prevote-resp"; term: Term; granted: boolean }
+  | { t: "vote-req"; term: Term; lastIndex: number; lastTerm: Term }
+  | { t: "vote-resp"; term: Term; granted: boolean }
+  | { t: "leader-hb"; term: Term; round: number }
+  | { t: "leader-ack"; term: Term; round: number };
+
+/** What must survive a restart so that a process never votes twice in one term. */
+export interface HardState {
+  term: Term;
+  votedFor: NodeId | -1;
+}
+
+export interface LogPosition {
+  lastIndex: number;
+  lastTerm: Term;
+}
+
+export type ElectionOut = Array<{ to: NodeId | "all"; msg: ElectionCtrl }>;
+
+/**
+ * Leader election after Raft (terms, one vote per term, majority quorum, up-to-date log
+ * check) with pre-vote, leader stickiness (check-quorum) and a leader lease. The leader
+ * holds a lease until `leaseMs` after the send time of the latest heartbeat round (or
+ * vote request) that a quorum answered; it steps down the moment the lease lapses, so a
+ * leader frozen by SIGSTOP knows on waking, before it acts, that it is no longer leader.
+ */
+export class Election {
+  term: Term;
+  votedFor: NodeId | -1;
+  role: Role = "follower";
+  leader: NodeId | undefined;
+  leaseUntil = 0;
+  /** Set when term or vote changed: the shell must persist it before sending. */
+  dirty = false;
+  private lastLeaderContact = Number.NEGATIVE_INFINITY;
+  private deadline: number;
+  private grants = new Set<NodeId>();
+  private round = 0;
+  private readonly roundSentAt = new Map<number, number>();
+  /** Leader: per follower, the send time of the latest heartbeat round (or vote request) it answered. */
+  private lastAck: number[];
+  private voteReqSentAt = 0;
+  /** Pre-candidate / candidate: when to repeat the request to those that have not answered. */
+  private retryAt = Number.POSITIVE_INFINITY;
+  leaderSince = 0;
+
+  constructor(
+    private readonly self: NodeId,
+    private readonly hostCount: number,
+    private readonly cfg: MembershipConfig,
+    private readonly rng: () => number,
+    hard: HardState,
+    now: number,
+    private readonly log: () => LogPosition,
+  ) {
+    this.term = hard.term;
+    this.votedFor = hard.votedFor;
+    this.lastAck = new Array<number>(hostCount).fill(Number.NEGATIVE_INFINITY);
+    this.deadline = now + this.randomTimeout();
+  }
+
+  private randomTimeout(): number {
+    return this.cfg.electionTimeoutMs * (1 + this.rng());
+  }
+
+  get isLeader(): boolean {
+    return this.role === "leader";
+  }
+
+  hard(): HardState {
+    return { term: this.term, votedFor: this.votedFor };
+  }
+
+  private setTerm(term: Term): void {
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = -1;
+      this.dirty = true;
+    }
+  }
+
+  private becomeFollower(term: Term, leader: NodeId | undefined, now: number): void {
+    this.setTerm(term);
+    this.role = "follower";
+    this.leader = leader;
+    this.leaseUntil = 0;
+    this.grants.clear();
+    this.retryAt = Number.POSITIVE_INFINITY;
+    if (leader !== undefined) this.lastLeaderContact = now;
+    this.deadline = now + this.randomTimeout();
+  }
+
+  /** A process frozen for `ms` gives the leader the benefit of the doubt (not the lease). */
+  stalled(ms: number): void {
+    this.lastLeaderContact += ms;
+    this.deadline += ms;
+  }
+
+  private upToDate(lastIndex: number, lastTerm: Term): boolean {
+    const mine = this.log();
+    return lastTerm > mine.lastTerm || (lastTerm === mine.lastTerm && lastIndex >= mine.lastIndex);
+  }
+
+  private heardLeaderRecently(now: number): boolean {
+    return this.leader !== undefined && now - this.lastLeaderContact < this.cfg.electionTimeoutMs;
+  }
+
+  /** Lease check first on every event: a leader whose lease lapsed steps down before acting. */
+  checkLease(now: number): boolean {
+    if (this.role === "leader" && now >= this.leaseUntil) {
+      this.role = "follower";
+      this.leader = undefined;
+      this.leaseUntil = 0;
+      this.deadline = now + this.randomTimeout();
+      return true;
+    }
+    return false;
+  }
+
+  tick(now: number, out: ElectionOut): void {
+    if (this.role === "leader") {
+      if (this.cfg.quorum <= 1) this.leaseUntil = now + this.cfg.leaseMs;
+      return;
+    }
+    if (now >= this.retryAt && now < this.deadline) this.retry(now, out);
+    if (now < this.deadline) return;
+    const pos = this.log();
+    this.deadline = now + this.randomTimeout();
+    this.leader = undefined;
+    this.grants = new Set([this.self]);
+    this.role = "precandidate";
+    if (this.grants.size >= this.cfg.quorum) {
+      this.startElection(now, out);
+      return;
+    }
+    out.push({ to: "all", msg: { t: "prevote-req", term: this.term + 1, ...pos } });
+    this.retryAt = now + this.cfg.heartbeatMs;
+  }
+
+  /** Requests and answers are unreliable: ask again those that have not answered. */
+  private retry(now: number, out: ElectionOut): void {
+    const pos = this.log();
+    const msg: ElectionCtrl =
+      this.role === "candidate"
+        ? { t: "vote-req", term: this.term, ...pos }
+        : { t: "prevote-req", term: this.term + 1, ...pos };
+    if (this.role !== "candidate" && this.role !== "precandidate") return;
+    for (let p = 0; p < this.hostCount; p++)
+      if (p !== this.self && !this.grants.has(p)) out.push({ to: p, msg });
+    this.retryAt = now + this.cfg.heartbeatMs;
+  }
+
+  private startElection(now: number, out: ElectionOut): void {
+    this.role = "candidate";
+    this.term++;
+    this.votedFor = this.self;
+    this.dirty = true;
+    this.grants = new Set([this.self]);
+    this.voteReqSentAt = now;
+    this.deadline = now + this.randomTimeout();
+    if (this.grants.size >= this.cfg.quorum) {
+      this.becomeLeader(now);
+      return;
+    }
+    out.push({ to: "all", msg: { t: "vote-req", term: this.term, ...this.log() } });
+    this.retryAt = now + this.cfg.heartbeatMs;
+  }
+
+  private becomeLeader(now: number): void {
+    this.role = "leader";
+    this.leader = this.self;
+    this.leaderSince = now;
+    this.retryAt = Number.POSITIVE_INFINITY;
+    this.roundSentAt.clear();
+    this.lastAck.fill(Number.NEGATIVE_INFINITY);
+    // A vote is a promise not to vote again within an election timeout: it counts as an ack.
+    for (const g of this.grants) this.lastAck[g] = this.voteReqSentAt;
+    this.leaseUntil = this.voteReqSentAt + this.cfg.leaseMs;
+  }
+
+  /** The lease runs from the quorum-th most recent answer (our own counts as now). */
+  private renewLease(): void {
+    const acks = this.lastAck.filter((_, p) => p !== this.self).sort((a, b) => b - a);
+    const kth = acks[this.cfg.quorum - 2];
+    if (kth !== undefined && kth + this.cfg.leaseMs > this.leaseUntil)
+      this.leaseUntil = kth + this.cfg.leaseMs;
+  }
+
+  /** Leader: one heartbeat round to every peer (call every heartbeatMs). */
+  heartbeat(now: number, out: ElectionOut): void {
+    if (this.role !== "leader") return;
+    const r = ++this.round;
+    this.roundSentAt.set(r, now);
+    this.roundSentAt.delete(r - 64);
+    out.push({ to: "all", msg: { t: "leader-hb", term: this.term, round: r } });
+  }
+
+  receive(from: NodeId, msg: ElectionCtrl, now: number, out: ElectionOut): void {
+    switch (msg.t) {
+      case "prevote-req": {
+        const granted =
+          msg.term > this.term &&
+          !this.heardLeaderRecently(now) &&
+          this.role !== "leader" &&
+          this.upToDate(msg.lastIndex, msg.lastTerm);
+        out.push({
+          to: from,
+          msg: { t: "prevote-resp", term: granted ? msg.term : this.term, granted },
+        });
+        return;
+      }
+      case "prevote-resp": {
+        if (this.role !== "precandidate") return;
+        if (msg.granted && msg.term === this.term + 1) {
+          this.grants.add(from);
+          if (this.grants.size >= this.cfg.quorum) this.startElection(now, out);
+        } else if (!msg.granted && msg.term > this.term) {
+          this.becomeFollower(msg.term, undefined, now);
+        }
+        return;
+      }
+      case "vote-req": {
+        // Stickiness: while we hear from a live leader, a disruptive candidate gets nothing.
+        if (msg.term > this.term && this.heardLeaderRecently(now) && this.role !== "candidate") {
+          out.push({ to: from, msg: { t: "vote-resp", term: this.term, granted: false } });
+          return;
+        }
+        if (msg.term > this.term) this.becomeFollower(msg.term, undefined, now);
+        const granted =
+          msg.term === this.term &&
+          (this.votedFor === -1 || this.votedFor === from) &&
+          this.role !== "leader" &&
+          this.upToDate(msg.lastIndex, msg.lastTerm);
+        if (granted) {
+          if (this.votedFor !== from) this.dirty = true;
+          this.votedFor = from;
+          this.deadline = now + this.randomTimeout();
+          this.lastLeaderContact = now;
+        }
+        out.push({ to: from, msg: { t: "vote-resp", term: this.term, granted } });
+        return;
+      }
+      case "vote-resp": {
+        if (msg.term > this.term) {
+          this.becomeFollower(msg.term, undefined, now);
+          return;
+        }
+        if (this.role !== "candidate" || msg.term !== this.term || !msg.granted) return;
+        this.grants.add(from);
+        if (this.grants.size >= this.cfg.quorum) this.becomeLeader(now);
+        return;
+      }
+      case "leader-hb": {
+        if (msg.term < this.term) {
+          out.push({ to: from, msg: { t: "leader-ack", term: this.term, round: msg.round } });
+          return;
+        }
+        if (this.role === "leader" && msg.term === this.term) return; // impossible with one vote per term
+        if (this.role !== "follower" || this.leader !== from || msg.term > this.term) {
+          this.becomeFollower(msg.term, from, now);
+        }
+        this.lastLeaderContact = now;
+        this.deadline = now + this.randomTimeout();
+        out.push({ to: from, msg: { t: "leader-ack", term: this.term, round: msg.round } });
+        return;
+      }
+      case "leader-ack": {
+        if (msg.term > this.term) {
+          this.becomeFollower(msg.term, undefined, now);
+          return;
+        }
+        if (this.role !== "leader" || msg.term !== this.term) return;
+        const sentAt = this.roundSentAt.get(msg.round);
+        if (sentAt === undefined || sentAt <= (this.lastAck[from] as number)) return;
+        this.lastAck[from] = sentAt;
+        this.renewLease();
+        return;
+      }
+    }
+  }
+
+  /** A leader's message with a higher or equal term seen elsewhere (e.g. in an append). */
+  observeLeader(from: NodeId, term: Term, now: number): void {
+    if (term < this.term) return;
+    if (this.role !== "follower" || this.leader !== from || term > this.term)
+      this.becomeFollower(term, from, now);
+    this.lastLeaderContact = now;
+    this.deadline = now + this.randomTimeout();
+  }
+
+  observeTerm(term: Term, now: number): void {
+    if (term > this.term) this.becomeFollower(term, undefined, now);
+  }
+
+  nextWake(): number {
+    if (this.role === "leader") return this.leaseUntil;
+    return Math.min(this.deadline, this.retryAt);
+  }
+
+  /** Votes needed vs hosts, for "waiting for leader: 2 of 5 up, need 3". */
+  get quorum(): number {
+    return this.cfg.quorum;
+  }
+
+  get hosts(): number {
+    return this.hostCount;
+  }
+}

@@ -1,0 +1,39 @@
+import type { NodeId } from "../types.js";
+
+/** A numbered member list. Only the leader of `term` authors views of that term. */
+export interface View {
+  term: number;
+  version: number;
+  /** Leader first, then the others in join order. */
+  members: NodeId[];
+}
+
+export const NO_VIEW: View = { term: 0, version: 0, members: [] };
+
+export function newerView(a: View, b: View): boolean {
+  return a.term > b.term || (a.term === b.term && a.version > b.version);
+}
+
+/**
+ * The leader's next view: the leader first, then the members of the current view that are
+ * still live in their order, then newly live nodes by id. Returns undefined when the
+ * member list would not change.
+ */
+export function nextView(
+  current: View,
+  leader: NodeId,
+  term: number,
+  live: (p: NodeId) => boolean,
+  hostCount: number,
+): View | undefined {
+  const members: NodeId[] = [leader];
+  for (const p of current.members) if (p !== leader && live(p)) members.push(p);
+  for (let p = 0; p < hostCount; p++)
+    if (p !== leader && live(p) && !members.includes(p)) members.push(p);
+  const same =
+    current.term === term &&
+    members.length === current.members.length &&
+    members.every((m, i) => current.members[i] === m);
+  if (same) return undefined;
+  return { term, version: current.term === term ? current.version + 1 : 1, members };
+}

@@ -1,0 +1,355 @@
+import type { MembershipConfig } from "../membership/config.js";
+import type { MsgSeq, NodeId } from "../types.js";
+import type { Delivery } from "./layer.js";
+import { Queue } from "./layer.js";
+import type { AppendMsg, AppendRespMsg, LogEntry, LogMsg, SubmitMsg } from "./log-messages.js";
+
+/** Entries per append message (keeps a message well under the fragment budget times a few). */
+const MAX_BATCH = 256;
+
+export interface LogContext {
+  self: NodeId;
+  hostCount: number;
+  incarnation: number;
+  cfg: MembershipConfig;
+  /** Current term and whether we lead it. */
+  term(): number;
+  isLeader(): boolean;
+  leader(): NodeId | undefined;
+  /** Members of the installed view (replication targets). */
+  members(): NodeId[];
+  /** Peers whose entries we still keep: members, and those that left the view only recently. */
+  retained(p: NodeId): boolean;
+  /** Reliable send of a log message to one peer. */
+  send(to: NodeId, msg: LogMsg): void;
+  /** A higher term was seen: step down. */
+  observeTerm(term: number): void;
+  /** An append from the leader of `term`: leader contact. */
+  observeLeader(from: NodeId, term: number): void;
+}
+
+interface Follower {
+  next: number;
+  match: number;
+  probing: boolean;
+  sentCommit: number;
+}
+
+/**
+ * Total order as a replicated log (Raft log replication): the elected leader is the
+ * sequencer. Senders submit to the leader and keep their message until they see it
+ * delivered (and resubmit to a new leader); the leader appends and replicates entries
+ * with their bodies; an entry is delivered everywhere once a quorum stores it. A new
+ * leader holds every committed entry (vote restriction), so failover keeps every
+ * delivered message at its position, and messages never ordered are ordered anew.
+ */
+export class TotalLog {
+  private entries: LogEntry[] = [];
+  /** Index of the last compacted entry (entries[0] has index base + 1). */
+  private base = 0;
+  private baseTerm = 0;
+  commit = 0;
+  private applied = 0;
+  private readonly followers = new Map<NodeId, Follower>();
+  /** Highest seq in the log per sender incarnation ("from/inc"). */
+  private readonly ordered = new Map<string, MsgSeq>();
+  /** Leader: submissions that arrived ahead of a gap. */
+  private readonly early = new Map<string, Map<MsgSeq, string>>();
+  /** Own messages not yet delivered, in seq order (resubmitted to each new leader). */
+  private readonly pending = new Queue<{ seq: MsgSeq; text: string }>();
+  private submittedTo: NodeId | undefined;
+  private leaderTerm = -1;
+
+  constructor(private readonly ctx: LogContext) {}
+
+  get lastIndex(): number {
+    return this.base + this.entries.length;
+  }
+
+  get lastTerm(): number {
+    return this.entries.length > 0
+      ? (this.entries[this.entries.length - 1] as LogEntry).term
+      : this.baseTerm;
+  }
+
+  private termAt(i: number): number | undefined {
+    if (i === this.base) {
+      this.baseTerm;
+      return;
+    }
+    if (i < this.base || i > this.lastIndex) return undefined;
+    return (this.entries[i - this.base - 1] as LogEntry).term;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Own message: queue it and submit it to the leader, if there is one. */
+  own(seq: MsgSeq, text: string): void {
+    this.pending.push({ seq, text });
+    const l = this.ctx.leader();
+    if (l === undefined || l !== this.submittedTo) return; // resubmitted in full on leader change
+    this.submit(l, seq, text);
+  }
+
+  private submit(to: NodeId, seq: MsgSeq, text: string): void {
+    if (to === this.ctx.self)
+      this.onSubmit(this.ctx.self, this.ctx.incarnation, { kind: "submit", seq, text });
+    else this.ctx.send(to, { kind: "submit", seq, text });
+  }
+
+  /** Called after any event: react to leader changes. */
+  sync(out: Delivery[]): void {
+    const l = this.ctx.leader();
+    if (l !== undefined && this.ctx.isLeader() && this.leaderTerm !== this.ctx.term())
+      this.becomeLeader();
+    if (l !== this.submittedTo) {
+      this.submittedTo = l;
+      if (l !== undefined) for (const p of this.pending) this.submit(l, p.seq, p.text);
+    }
+    if (this.ctx.isLeader()) this.replicate();
+    this.apply(out);
+  }
+
+  private becomeLeader(): void {
+    this.leaderTerm = this.ctx.term();
+    this.followers.clear();
+    for (let p = 0; p < this.ctx.hostCount; p++) {
+      if (p !== this.ctx.self)
+        this.followers.set(p, {
+          next: this.lastIndex + 1,
+          match: 0,
+          probing: false,
+          sentCommit: -1,
+        });
+    }
+    // A no-op of our own term commits whatever earlier terms left uncommitted.
+    this.append({ term: this.leaderTerm, from: -1, inc: 0, seq: 0, text: "" });
+  }
+
+  private append(e: LogEntry): void {
+    this.entries.push(e);
+    if (e.from >= 0) {
+      const k = `${e.from}/${e.inc}`;
+      if (e.seq > (this.ordered.get(k) ?? 0)) this.ordered.set(k, e.seq);
+    }
+  }
+
+  /** Leader: a sender's message. Ordered in per-sender FIFO order, duplicates dropped. */
+  onSubmit(from: NodeId, inc: number, m: SubmitMsg): void {
+    if (!this.ctx.isLeader() || this.leaderTerm !== this.ctx.term()) return; // the sender resubmits to the real leader
+    const k = `${from}/${inc}`;
+    let next = (this.ordered.get(k) ?? 0) + 1;
+    if (m.seq < next) return;
+    if (m.seq > next) {
+      const q = this.early.get(k) ?? new Map<MsgSeq, string>();
+      this.early.set(k, q);
+      q.set(m.seq, m.text);
+      return;
+    }
+    this.append({ term: this.leaderTerm, from, inc, seq: m.seq, text: m.text });
+    const q = this.early.get(k);
+    if (!q) return;
+    next++;
+    for (let t = q.get(next); t !== undefined; t = q.get(next)) {
+      q.delete(next);
+      this.append({ term: this.leaderTerm, from, inc, seq: next, text: t });
+      next++;
+    }
+    if (q.size === 0) this.early.delete(k);
+  }
+
+  private replicate(): void {
+    const members = new Set(this.ctx.members());
+    for (const [p, f] of this.followers) {
+      if (!members.has(p)) continue;
+      if (f.probing && f.next <= this.lastIndex && f.sentCommit === -2) continue; // one probe in flight
+      if (f.next <= this.lastIndex || f.sentCommit !== this.commit) this.sendAppend(p, f);
+    }
+    this.advanceCommit();
+  }
+
+  private sendAppend(p: NodeId, f: Follower): void {
+    const compact = this.compactPoint();
+    if (f.next <= this.base) {
+      // The follower is behind our compacted prefix: it joins from our base.
+      const m: AppendMsg = {
+        kind: "append",
+        term: this.leaderTerm,
+        prevIndex: this.base,
+        prevTerm: this.baseTerm,
+        commit: this.commit,
+        compact,
+        snap: true,
+        entries: [],
+      };
+      f.next = this.base + 1;
+      f.sentCommit = f.probing ? -2 : this.commit;
+      this.ctx.send(p, m);
+      return;
+    }
+    const prevIndex = f.next - 1;
+    const end = Math.min(this.lastIndex, prevIndex + MAX_BATCH);
+    const entries = this.entries.slice(prevIndex - this.base, end - this.base);
+    this.ctx.send(p, {
+      kind: "append",
+      term: this.leaderTerm,
+      prevIndex,
+      prevTerm: this.termAt(prevIndex) ?? 0,
+      commit: this.commit,
+      compact,
+      snap: false,
+      entries,
+    });
+    f.next = end + 1;
+    f.sentCommit = f.probing ? -2 : this.commit;
+  }
+
+  /** Entries every member of the view stores can be dropped everywhere. */
+  private compactPoint(): number {
+    let m = Math.min(this.commit, this.applied);
+    for (const [p, f] of this.followers) if (this.ctx.retained(p)) m = Math.min(m, f.match);
+    return m;
+  }
+
+  private advanceCommit(): void {
+    const q = this.ctx.cfg.quorum;
+    for (let n = this.lastIndex; n > this.commit; n--) {
+      if (this.termAt(n) !== this.leaderTerm) break;
+      let count = 1;
+      for (const f of this.followers.values()) if (f.match >= n) count++;
+      if (count >= q) {
+        this.commit = n;
+        break;
+      }
+    }
+    if (this.ctx.isLeader()) this.compact(this.compactPoint());
+  }
+
+  onAppend(from: NodeId, m: AppendMsg, out: Delivery[]): void {
+    const reply = (ok: boolean, index: number): void =>
+      this.ctx.send(from, {
+        kind: "append-resp",
+        term: this.ctx.term(),
+        ok,
+        index,
+        reqPrev: m.prevIndex,
+      });
+    if (m.term < this.ctx.term()) {
+      reply(false, this.commit);
+      return;
+    }
+    this.ctx.observeLeader(from, m.term);
+    if (m.snap) {
+      if (m.prevIndex > this.lastIndex || this.termAt(m.prevIndex) !== m.prevTerm) {
+        // Join from the leader's base: what came before is history we will not deliver.
+        this.entries = [];
+        this.base = m.prevIndex;
+        this.baseTerm = m.prevTerm;
+        if (this.commit < this.base) this.commit = this.base;
+        if (this.applied < this.base) this.applied = this.base;
+      }
+      reply(true, this.base);
+      return;
+    }
+    let prev = m.prevIndex;
+    let entries = m.entries;
+    if (prev < this.base) {
+      // Entries we compacted are committed, hence identical: skip them.
+      const skip = this.base - prev;
+      if (skip > entries.length) {
+        reply(true, this.base);
+        return;
+      }
+      entries = entries.slice(skip);
+      prev = this.base;
+    } else {
+      if (prev > this.lastIndex || this.termAt(prev) !== m.prevTerm) {
+        reply(false, this.commit);
+        return;
+      }
+    }
+    let i = prev;
+    for (const e of entries) {
+      i++;
+      const t = this.termAt(i);
+      if (t === e.term) continue;
+      if (t !== undefined) this.truncateFrom(i);
+      this.append(e);
+    }
+    const lastNew = prev + entries.length;
+    if (m.commit > this.commit) this.commit = Math.max(this.commit, Math.min(m.commit, lastNew));
+    this.apply(out);
+    this.compact(Math.min(m.compact, this.applied));
+    reply(true, lastNew);
+  }
+
+  private truncateFrom(i: number): void {
+    const removed = this.entries.splice(i - this.base - 1);
+    for (const e of removed) {
+      if (e.from < 0) continue;
+      const k = `${e.from}/${e.inc}`;
+      const cur = this.ordered.get(k) ?? 0;
+      if (e.seq - 1 < cur) this.ordered.set(k, e.seq - 1);
+    }
+  }
+
+  onAppendResp(from: NodeId, m: AppendRespMsg): void {
+    if (m.term > this.ctx.term()) {
+      this.ctx.observeTerm(m.term);
+      return;
+    }
+    if (!this.ctx.isLeader() || m.term !== this.leaderTerm) return;
+    const f = this.followers.get(from);
+    if (!f) return;
+    if (m.ok) {
+      if (m.index > f.match) f.match = m.index;
+      if (f.next < f.match + 1) f.next = f.match + 1;
+      f.probing = false;
+      if (f.sentCommit === -2) f.sentCommit = -1;
+      this.advanceCommit();
+    } else {
+      if (m.reqPrev !== f.next - 1 && f.probing) return; // stale rejection
+      f.probing = true;
+      f.next = Math.max(f.match + 1, Math.min(f.next, m.index + 1));
+      f.sentCommit = -1;
+    }
+  }
+
+  private apply(out: Delivery[]): void {
+    while (this.applied < this.commit) {
+      this.applied++;
+      const e = this.entries[this.applied - this.base - 1] as LogEntry;
+      if (e.from < 0) continue;
+      if (e.from === this.ctx.self && e.inc === this.ctx.incarnation) {
+        while ((this.pending.peek()?.seq ?? Number.POSITIVE_INFINITY) <= e.seq)
+          this.pending.shift();
+      }
+      out.push({ from: e.from, seq: e.seq, text: e.text, order: this.applied });
+    }
+  }
+
+  private compact(upTo: number): void {
+    const n = Math.min(upTo, this.applied) - this.base;
+    if (n < 256 && n < this.entries.length) return; // compact in chunks
+    if (n <= 0) return;
+    this.baseTerm = (this.entries[n - 1] as LogEntry).term;
+    this.entries = this.entries.slice(n);
+    this.base += n;
+  }
+
+  /** Why own messages wait (for the TUI and notices). */
+  waiting(): Array<{ seq: MsgSeq; text: string }> {
+    return [...this.pending];
+  }
+
+  /** Entries known but not yet delivered (ordered, waiting for commit). */
+  get uncommitted(): number {
+    return this.lastIndex - this.commit;
+  }
+}

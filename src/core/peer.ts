@@ -1,0 +1,36 @@
+import { RecvChannel } from "./recv-channel.js";
+import { SendChannel } from "./send-channel.js";
+import type { Incarnation, NodeId, ProtocolLimits } from "./types.js";
+
+/** Everything one node keeps about one other configured host. */
+export class Peer {
+  /** Incarnation we address our frames to (0 = never heard from it). */
+  knownInc: Incarnation = 0;
+  send: SendChannel;
+  recv: RecvChannel;
+  /** Encoded control messages waiting for the next frame to this peer. */
+  ctrl: unknown[] = [];
+  /** When we last sent this peer a frame (heartbeat scheduling). */
+  lastSent = Number.NEGATIVE_INFINITY;
+  /** Was it ever a member of a view we installed? (Only former members have backlogs released.) */
+  wasMember = false;
+  /** When it left the view we installed (undefined while a member or never one). */
+  leftAt: number | undefined;
+
+  constructor(
+    readonly id: NodeId,
+    private readonly limits: ProtocolLimits,
+  ) {
+    this.send = new SendChannel(limits);
+    this.recv = new RecvChannel(limits);
+    // Announce ourselves at the first drain: peers learn our incarnation at once.
+    this.recv.ackPending = true;
+  }
+
+  /** Both channels start over (a new life of the peer, or of ourselves). */
+  resetChannels(): void {
+    this.send = new SendChannel(this.limits);
+    this.recv = new RecvChannel(this.limits);
+    this.recv.ackPending = true;
+  }
+}
