@@ -17,14 +17,29 @@ export interface ViewMsg extends View {
   kind: "view";
 }
 
+/** A message of a departed sender, passed on by a member that has it. */
+export interface RelayMsg {
+  kind: "relay";
+  inc: number;
+  msg: ChatMsg;
+}
+
 /** Reliable messages carried by the per-peer channels. */
-export type AppMsg = ChatMsg | ViewMsg | SubmitMsg | AppendMsg | AppendRespMsg;
+/** First message on a channel to a new life of a peer: my next message number is `next`. */
+export interface BaseMsg {
+  kind: "base";
+  next: MsgSeq;
+}
+
+export type AppMsg = ChatMsg | ViewMsg | RelayMsg | BaseMsg | SubmitMsg | AppendMsg | AppendRespMsg;
 
 const CHAT = 0;
+const RELAY = 2;
 const VIEW = 3;
 const APPEND = 4;
 const APPEND_RESP = 5;
 const SUBMIT = 6;
+const BASE = 7;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 export function encodeApp(m: AppMsg): Uint8Array {
@@ -33,8 +48,12 @@ export function encodeApp(m: AppMsg): Uint8Array {
       return packr.pack([CHAT, m.seq, m.text, m.vc]);
     case "view":
       return packr.pack([VIEW, m.term, m.version, m.members]);
+    case "relay":
+      return packr.pack([RELAY, m.msg.from, m.inc, m.msg.seq, m.msg.text, m.msg.vc]);
     case "submit":
       return packr.pack([SUBMIT, m.seq, m.text]);
+    case "base":
+      return packr.pack([BASE, m.next]);
     case "append-resp":
       return packr.pack([APPEND_RESP, m.term, m.ok ? 1 : 0, m.index, m.reqPrev]);
     case "append": {
@@ -70,12 +89,14 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
     case CHAT: {
       if (raw.length !== 4) return null;
       const [, seq, text, vc] = raw as unknown[];
-      if (!nat(seq) || seq === 0 || typeof text !== "string") return null;
-      if (vc !== null) {
-        if (!Array.isArray(vc) || vc.length !== hostCount || !vc.every(nat)) return null;
-        if (vc[from] !== seq) return null;
-      }
-      return { kind: "chat", from, seq, text, vc: vc as number[] | null };
+      return checkChat(from, seq, text, vc, hostCount);
+    }
+    case RELAY: {
+      if (raw.length !== 6) return null;
+      const [, origin, inc, seq, text, vc] = raw as unknown[];
+      if (!id(origin) || origin === from || !nat(inc) || inc === 0) return null;
+      const chat = checkChat(origin, seq, text, vc, hostCount);
+      return chat ? { kind: "relay", inc, msg: chat } : null;
     }
     case VIEW: {
       if (raw.length !== 4) return null;
@@ -83,6 +104,10 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
       if (!nat(term) || !nat(version) || !Array.isArray(members) || !members.every(id)) return null;
       if (new Set(members).size !== members.length || members.length === 0) return null;
       return { kind: "view", term, version, members: members as NodeId[] };
+    }
+    case BASE: {
+      if (raw.length !== 2 || !nat(raw[1]) || raw[1] === 0) return null;
+      return { kind: "base", next: raw[1] };
     }
     case SUBMIT: {
       if (raw.length !== 3) return null;
@@ -123,4 +148,19 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
     default:
       return null;
   }
+}
+
+function checkChat(
+  from: NodeId,
+  seq: unknown,
+  text: unknown,
+  vc: unknown,
+  hostCount: number,
+): ChatMsg | null {
+  if (!nat(seq) || seq === 0 || typeof text !== "string") return null;
+  if (vc !== null) {
+    if (!Array.isArray(vc) || vc.length !== hostCount || !vc.every(nat)) return null;
+    if (vc[from] !== seq) return null;
+  }
+  return { kind: "chat", from, seq, text, vc: vc as number[] | null };
 }

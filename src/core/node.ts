@@ -17,6 +17,7 @@ import {
   type OrderLayer,
 } from "./order/index.js";
 import type { LogMsg } from "./order/log-messages.js";
+import { Stability } from "./order/stability.js";
 import { TotalLog } from "./order/total-log.js";
 import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
@@ -134,6 +135,10 @@ export class RmNode {
   private readonly peers: Array<Peer | undefined> = [];
   private order: OrderLayer | undefined;
   private readonly log: TotalLog | undefined;
+  /** fifo/causal: per sender, the next seq to hand to the order layer (0: set by the first one). */
+  private intakeNext: number[] = [];
+  private intakeEarly: Array<Map<MsgSeq, ChatMsg>> = [];
+  private readonly stability: Stability;
   private readonly detector: FailureDetector;
   private readonly election: Election;
   private view: View = NO_VIEW;
@@ -192,6 +197,8 @@ export class RmNode {
     } else {
       this.order = this.makeOrder(opts.ordering, opts.id, opts.hostCount);
     }
+    this.stability = new Stability(opts.id, opts.hostCount);
+    this.resetIntake();
     const log = this.log;
     this.election = new Election(
       opts.id,
@@ -305,6 +312,12 @@ export class RmNode {
         // A new life of the peer: its old process is gone, and so is what we owed it.
         p.resetChannels();
         this.order?.peerReset(p.id);
+        this.intakeNext[p.id] = 1;
+        this.intakeEarly[p.id]?.clear();
+        this.stability.forget(p.id);
+        // Tell the new life where our numbering stands: what came before is not owed to it.
+        if (this.order && this.ownSeq > 0)
+          this.unicast(p.id, { kind: "base", next: this.ownSeq + 1 });
         this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: f.inc });
       } else {
         p.send.kick(now);
@@ -363,9 +376,40 @@ export class RmNode {
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();
     this.order = this.makeOrder(this.ordering as "fifo" | "causal", this.id, this.hostCount);
+    this.resetIntake();
     this.ownSeq = 0;
     this.ackCount.clear();
     this.complete.length = 0;
+  }
+
+  private resetIntake(): void {
+    this.intakeNext = new Array<number>(this.hostCount).fill(1);
+    this.intakeEarly = Array.from({ length: this.hostCount }, () => new Map<MsgSeq, ChatMsg>());
+  }
+
+  /**
+   * fifo/causal intake: messages of a sender reach the order layer once each and in seq
+   * order, whether they come on its channel or relayed by others.
+   */
+  private intake(m: ChatMsg): void {
+    const k = m.from;
+    let next = this.intakeNext[k] as number;
+    const early = this.intakeEarly[k] as Map<MsgSeq, ChatMsg>;
+    if (m.seq < next) return;
+    if (m.seq > next) {
+      if (early.size < this.limits.maxBacklog) early.set(m.seq, m);
+      return;
+    }
+    const inc = this.peers[k]?.knownInc ?? 0;
+    for (let cur: ChatMsg | undefined = m; cur; cur = early.get(next)) {
+      early.delete(next);
+      if ((this.order as OrderLayer).remote(cur, this.deliveries) !== "ok")
+        this.drop("protocol-error");
+      this.stability.keep(cur, inc);
+      next++;
+    }
+    for (const s of early.keys()) if (s < next) early.delete(s);
+    this.intakeNext[k] = next;
   }
 
   private onMessages(p: Peer): void {
@@ -384,8 +428,25 @@ export class RmNode {
   private onApp(p: Peer, m: AppMsg): void {
     switch (m.kind) {
       case "chat":
-        if (!this.order || this.order.remote(m, this.deliveries) !== "ok")
-          this.drop("protocol-error");
+        if (!this.order) return void this.drop("protocol-error");
+        this.intake(m);
+        return;
+      case "base": {
+        // We are a new life to this sender: its numbering starts at `next` for us.
+        if (!this.order || m.next <= (this.intakeNext[p.id] as number)) return;
+        this.intakeNext[p.id] = m.next;
+        this.order.setBase(p.id, m.next);
+        const early = this.intakeEarly[p.id] as Map<MsgSeq, ChatMsg>;
+        for (const s of early.keys()) if (s < m.next) early.delete(s);
+        const first = early.get(m.next);
+        if (first) this.intake(first);
+        return;
+      }
+      case "relay":
+        if (!this.order || m.inc !== this.peers[m.msg.from]?.knownInc) {
+          return void this.drop("stale-incarnation");
+        }
+        this.intake(m.msg);
         return;
       case "view":
         if (m.term < this.election.term || !newerView(m, this.view)) return;
@@ -404,6 +465,8 @@ export class RmNode {
         if (!this.log) return void this.drop("protocol-error");
         this.log.onAppendResp(p.id, m);
         return;
+      default:
+        m satisfies never;
     }
   }
 
@@ -421,6 +484,7 @@ export class RmNode {
         else if (from === c.target) this.ctrlTo(c.origin, c);
         return;
       case "stable":
+        this.stability.report(from, c.delivered, c.incs);
         return;
       default:
         this.election.receive(from, c, now, this.elOut);
@@ -519,7 +583,12 @@ export class RmNode {
     }
     for (const m of old.members) {
       const p = this.peers[m];
-      if (p && !v.members.includes(m)) p.leftAt = this.lastStep;
+      if (!p || v.members.includes(m)) continue;
+      p.leftAt = this.lastStep;
+      // The sender may have died mid-multicast: pass on what others may lack.
+      for (const { to, r } of this.stability.relays(m, v.members)) {
+        this.unicast(to, { kind: "relay", inc: r.inc, msg: r.msg });
+      }
     }
     this.events.push({ type: "view", term: v.term, version: v.version, members: [...v.members] });
   }
@@ -560,6 +629,7 @@ export class RmNode {
     this.updateView();
     this.log?.sync(this.deliveries);
     this.waitingNotice();
+    if (!this.log) this.stabilityReports(now);
     const datagrams: OutDatagram[] = [];
     for (const p of this.peers) {
       if (!p) continue;
@@ -580,6 +650,22 @@ export class RmNode {
       res.persist = this.election.hard();
     }
     return res;
+  }
+
+  private stabilityReports(now: number): void {
+    this.stability.release(this.view.members);
+    let report: unknown[] | undefined;
+    for (const p of this.peers) {
+      if (!p || now < p.nextStable || !this.detector.live(p.id)) continue;
+      if (!report) {
+        const received = this.intakeNext.map((n) => Math.max(0, n - 1));
+        received[this.id] = this.ownSeq;
+        const incs = this.peers.map((q) => q?.knownInc ?? this.incarnation);
+        report = encodeCtrl({ t: "stable", delivered: received, incs });
+      }
+      p.ctrl.push(report);
+      p.nextStable = now + this.membership.heartbeatMs;
+    }
   }
 
   private framesFor(p: Peer, now: number, out: OutDatagram[]): void {
@@ -716,7 +802,13 @@ export class RmNode {
   }
 
   /** Buffered state (for boundedness checks): unacked entries, out-of-order entries, held-back messages. */
-  buffered(): { unacked: number; outOfOrder: number; heldBack: number; log: number } {
+  buffered(): {
+    unacked: number;
+    outOfOrder: number;
+    heldBack: number;
+    log: number;
+    retained: number;
+  } {
     let unacked = 0;
     let outOfOrder = 0;
     for (const p of this.peers) {
@@ -724,7 +816,13 @@ export class RmNode {
       unacked += p.send.queued;
       outOfOrder += p.recv.buffered;
     }
-    return { unacked, outOfOrder, heldBack: this.heldCount(), log: this.log?.size ?? 0 };
+    return {
+      unacked,
+      outOfOrder,
+      heldBack: this.heldCount(),
+      log: this.log?.size ?? 0,
+      retained: this.stability.size,
+    };
   }
 
   /** Buffered state towards / from one peer: our unacked entries, its out-of-order entries. */

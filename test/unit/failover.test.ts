@@ -107,3 +107,29 @@ describe("leader election and sequencer failover (simulated)", () => {
     for (const [, claimants] of selfClaims(sim)) expect(claimants.size).toBe(1);
   });
 });
+
+describe("agreement when a sender dies mid-multicast", () => {
+  for (const ordering of ["fifo", "causal"] as const) {
+    it(`${ordering}: what one member got from the dead sender is relayed to the others`, () => {
+      const sim = new Sim({ seed: 21, hosts: 4, ordering });
+      sim.run(2_000);
+      sim.partition([3], [1, 2]); // 3's multicast reaches only node 0
+      sim.send(3, "last words");
+      sim.run(2_050);
+      sim.send(0, "reply to last words"); // causally after 3's message
+      sim.run(2_100);
+      sim.crash(3);
+      sim.heal();
+      sim.run(6_000);
+      expect(sim.runUntilQuiet(30_000)).toBe(true);
+      const per = deliveriesByNode(sim.history, 4);
+      for (const i of [0, 1, 2]) {
+        const t = (per[i] ?? []).map((d) => d.text);
+        // fifo promises nothing across senders; causal puts the cause first.
+        if (ordering === "fifo") t.sort();
+        expect(t).toEqual(["last words", "reply to last words"]);
+      }
+      for (const i of [0, 1, 2]) expect(sim.node(i)?.buffered().retained).toBe(0);
+    });
+  }
+});

@@ -19,7 +19,9 @@ describe("fifo", () => {
     const out: Delivery[] = [];
     expect(f.remote(chat(1, 1), out)).toBe("ok");
     expect(f.remote(chat(1, 3), out)).toBe("protocol-error");
-    expect(f.remote(chat(2, 7), out)).toBe("ok"); // first on a channel: sets the base
+    expect(f.remote(chat(2, 7), out)).toBe("protocol-error");
+    f.setBase(2, 7); // a new life of ours: sender 2's numbering starts at 7 for us
+    expect(f.remote(chat(2, 7), out)).toBe("ok");
     expect(ids(out)).toEqual(["1.1", "2.7"]);
   });
 });

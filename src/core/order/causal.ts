@@ -110,6 +110,12 @@ export class CausalOrder implements OrderLayer {
     return this.held;
   }
 
+  setBase(peer: NodeId, next: MsgSeq): void {
+    // Join semantics: what the sender sent before our time counts as delivered.
+    this.received[peer] = next - 1;
+    this.delivered[peer] = Math.max(this.delivered[peer] as number, next - 1);
+  }
+
   peerReset(peer: NodeId): void {
     const q = this.queues[peer] as Queue<ChatMsg>;
     this.held -= q.length;

@@ -5,11 +5,11 @@ import type { Accept, Delivery, HeldMessage, OrderLayer } from "./layer.js";
 /** Per-sender FIFO: the channel already delivers each sender's messages in order. */
 export class FifoOrder implements OrderLayer {
   readonly mode = "fifo" as const;
-  /** Next seq expected from each sender; 0 until the first message of a channel sets the base. */
+  /** Next seq expected from each sender. */
   private readonly next: MsgSeq[];
 
   constructor(hostCount: number) {
-    this.next = new Array<MsgSeq>(hostCount).fill(0);
+    this.next = new Array<MsgSeq>(hostCount).fill(1);
   }
 
   stamp(): null {
@@ -22,10 +22,7 @@ export class FifoOrder implements OrderLayer {
   }
 
   remote(msg: ChatMsg, out: Delivery[]): Accept {
-    const expected = this.next[msg.from];
-    // The first message on a channel sets the base: after a restart (ours or the
-    // sender's) a fresh channel starts wherever the sender's numbering is.
-    if (expected !== 0 && msg.seq !== expected) return "protocol-error";
+    if (msg.seq !== this.next[msg.from]) return "protocol-error";
     this.next[msg.from] = msg.seq + 1;
     out.push({ from: msg.from, seq: msg.seq, text: msg.text });
     return "ok";
@@ -40,6 +37,10 @@ export class FifoOrder implements OrderLayer {
   }
 
   peerReset(peer: NodeId): void {
-    this.next[peer] = 0;
+    this.next[peer] = 1;
+  }
+
+  setBase(peer: NodeId, next: MsgSeq): void {
+    this.next[peer] = next;
   }
 }

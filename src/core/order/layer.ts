@@ -32,6 +32,8 @@ export interface OrderLayer {
   readonly heldCount: number;
   /** The peer restarted with a new incarnation: forget what we knew of its old life. */
   peerReset(peer: NodeId): void;
+  /** We are a new life: `peer`'s messages below `next` were before our time. */
+  setBase(peer: NodeId, next: MsgSeq): void;
 }
 
 /** A FIFO queue with O(1) amortised shift. */

@@ -31,7 +31,11 @@ export interface LogContext {
 interface Follower {
   next: number;
   match: number;
-  probing: boolean;
+  /** After a rejection: send one append and wait for its answer before pipelining again. */
+  needProbe: boolean;
+  /** prevIndex of the probe in flight, if any. */
+  probe: number | undefined;
+  /** Commit index last sent (to know when a commit-only append is due). */
   sentCommit: number;
 }
 
@@ -73,10 +77,7 @@ export class TotalLog {
   }
 
   private termAt(i: number): number | undefined {
-    if (i === this.base) {
-      this.baseTerm;
-      return;
-    }
+    if (i === this.base) return this.baseTerm;
     if (i < this.base || i > this.lastIndex) return undefined;
     return (this.entries[i - this.base - 1] as LogEntry).term;
   }
@@ -124,7 +125,8 @@ export class TotalLog {
         this.followers.set(p, {
           next: this.lastIndex + 1,
           match: 0,
-          probing: false,
+          needProbe: false,
+          probe: undefined,
           sentCommit: -1,
         });
     }
@@ -168,8 +170,9 @@ export class TotalLog {
     const members = new Set(this.ctx.members());
     for (const [p, f] of this.followers) {
       if (!members.has(p)) continue;
-      if (f.probing && f.next <= this.lastIndex && f.sentCommit === -2) continue; // one probe in flight
-      if (f.next <= this.lastIndex || f.sentCommit !== this.commit) this.sendAppend(p, f);
+      if (f.probe !== undefined) continue; // one probe in flight: wait for its answer
+      if (f.needProbe || f.next <= this.lastIndex || f.sentCommit !== this.commit)
+        this.sendAppend(p, f);
     }
     this.advanceCommit();
   }
@@ -189,7 +192,11 @@ export class TotalLog {
         entries: [],
       };
       f.next = this.base + 1;
-      f.sentCommit = f.probing ? -2 : this.commit;
+      f.sentCommit = this.commit;
+      if (f.needProbe) {
+        f.needProbe = false;
+        f.probe = this.base;
+      }
       this.ctx.send(p, m);
       return;
     }
@@ -207,7 +214,11 @@ export class TotalLog {
       entries,
     });
     f.next = end + 1;
-    f.sentCommit = f.probing ? -2 : this.commit;
+    f.sentCommit = this.commit;
+    if (f.needProbe) {
+      f.needProbe = false;
+      f.probe = prevIndex;
+    }
   }
 
   /** Entries every member of the view stores can be dropped everywhere. */
@@ -310,15 +321,15 @@ export class TotalLog {
     if (m.ok) {
       if (m.index > f.match) f.match = m.index;
       if (f.next < f.match + 1) f.next = f.match + 1;
-      f.probing = false;
-      if (f.sentCommit === -2) f.sentCommit = -1;
+      if (f.probe === m.reqPrev) f.probe = undefined;
       this.advanceCommit();
-    } else {
-      if (m.reqPrev !== f.next - 1 && f.probing) return; // stale rejection
-      f.probing = true;
-      f.next = Math.max(f.match + 1, Math.min(f.next, m.index + 1));
-      f.sentCommit = -1;
+      return;
     }
+    // A rejection: only the one answering the probe in flight counts, or the first one.
+    if (f.probe !== undefined ? m.reqPrev !== f.probe : f.needProbe) return;
+    f.probe = undefined;
+    f.needProbe = true;
+    f.next = Math.max(f.match + 1, Math.min(f.next, m.index + 1));
   }
 
   private apply(out: Delivery[]): void {
