@@ -1,5 +1,11 @@
 import { type ChatMsg, decodeApp, encodeChat, encodeOrder } from "./app-message.js";
-import { type Delivery, type HeldMessage, makeOrderLayer, type OrderLayer } from "./order/index.js";
+import {
+  type Delivery,
+  type HeldMessage,
+  makeOrderLayer,
+  type OrderFactory,
+  type OrderLayer,
+} from "./order/index.js";
 import { RecvChannel } from "./recv-channel.js";
 import { SendChannel } from "./send-channel.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
@@ -26,6 +32,8 @@ export interface NodeOptions {
   /** Total order: the sequencer's id (node 0 until elections exist). */
   sequencer: NodeId;
   limits: ProtocolLimits;
+  /** Builds the order layer; tests inject broken layers here. Default: `makeOrderLayer`. */
+  makeOrder?: OrderFactory;
 }
 
 export type NodeEvent =
@@ -128,7 +136,8 @@ export class RmNode {
     this.limits = opts.limits;
     this.sequencer = opts.sequencer;
     this.fragSize = Math.max(64, opts.limits.maxDatagram - FRAME_OVERHEAD - ENTRY_OVERHEAD);
-    this.order = makeOrderLayer(opts.ordering, opts.id, opts.hostCount, opts.sequencer);
+    const makeOrder = opts.makeOrder ?? makeOrderLayer;
+    this.order = makeOrder(opts.ordering, opts.id, opts.hostCount, opts.sequencer);
     this.peers = [];
     for (let p = 0; p < opts.hostCount; p++) {
       if (p === opts.id) {
@@ -231,8 +240,11 @@ export class RmNode {
       released.length = 0;
     }
     if (f.data.length > 0) {
-      if (f.toInc !== 0 && f.toInc !== this.incarnation) {
-        // Meant for an earlier life of ours: answer so the sender learns our incarnation.
+      if (f.toInc !== this.incarnation) {
+        // Meant for an earlier life of ours, or sent before the peer knew which life it
+        // talks to (toInc 0): accepting the latter could mix a channel the peer is about to
+        // reset into this life's stream. Answer so the sender learns our incarnation and
+        // resends, addressed to us.
         p.recv.ackPending = true;
         return this.drop("stale-incarnation");
       }
@@ -403,5 +415,11 @@ export class RmNode {
       outOfOrder += p.recv.buffered;
     }
     return { unacked, outOfOrder, heldBack: this.order.heldCount };
+  }
+
+  /** Buffered state towards / from one peer: our unacked entries, its out-of-order entries. */
+  peerBuffered(peer: NodeId): { unacked: number; outOfOrder: number } | undefined {
+    const p = this.peers[peer];
+    return p ? { unacked: p.send.queued, outOfOrder: p.recv.buffered } : undefined;
   }
 }

@@ -1,4 +1,5 @@
 import { type NodeEvent, RmNode } from "../core/node.js";
+import type { OrderFactory } from "../core/order/index.js";
 import {
   DEFAULT_LIMITS,
   type MsgSeq,
@@ -36,6 +37,8 @@ export interface SimOptions {
   link?: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Nodes that are not started at time 0 (start them with `start`). */
   lateStart?: NodeId[];
+  /** Order layer constructor for every node (default: the real one). */
+  orderFactory?: OrderFactory;
 }
 
 export type HistoryEvent =
@@ -84,6 +87,7 @@ export class Sim {
   private readonly link: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Blocked directed links (partitions). */
   private readonly blocked = new Set<number>();
+  private readonly orderFactory: OrderFactory | undefined;
   /** Optional observer of every node event (tests, TUI-less demos). */
   onEvent: ((node: NodeId, ev: NodeEvent) => void) | undefined;
   datagrams = 0;
@@ -93,6 +97,7 @@ export class Sim {
     this.ordering = opts.ordering;
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.link = opts.link ?? (() => PERFECT_LINK);
+    this.orderFactory = opts.orderFactory;
     const late = new Set(opts.lateStart ?? []);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
@@ -129,6 +134,7 @@ export class Sim {
       ordering: this.ordering,
       sequencer: 0,
       limits: this.limits,
+      makeOrder: this.orderFactory,
     });
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);

@@ -6,6 +6,14 @@ import { TotalOrder } from "./total.js";
 
 export type { Delivery, HeldMessage, OrderLayer } from "./layer.js";
 
+/** Builds the order layer of one node (injectable for tests of the test suite). */
+export type OrderFactory = (
+  mode: Ordering,
+  self: NodeId,
+  hostCount: number,
+  sequencer: NodeId,
+) => OrderLayer;
+
 export function makeOrderLayer(
   mode: Ordering,
   self: NodeId,
