@@ -22,6 +22,8 @@ export interface FuzzConfig {
   crash?: CrashStyle;
   /** Run against another order layer (tests of the test suite). */
   orderFactory?: OrderFactory;
+  /** Check only these properties (default: every one that applies to the mode). */
+  checkers?: readonly string[];
   /** Called after every run; `shrinking` once a counterexample was found. */
   onProgress?: (runs: number, shrinking: boolean) => void;
 }
@@ -37,9 +39,18 @@ export interface FuzzOutcome {
   report: string | null;
 }
 
-/** Run one plan and check it; the failure messages (empty when every property holds). */
-export function evaluate(plan: Plan, opts: RunOptions = {}): string[] {
-  return checkTrace(plan.mode, runPlan(plan, opts).trace);
+/** Run one plan and check it: the trace and the failure messages (empty when all hold). */
+export function evaluate(
+  plan: Plan,
+  opts: RunOptions = {},
+  only?: readonly string[],
+): { trace: Trace; failures: string[] } {
+  const r = runPlan(plan, opts);
+  const failures = checkTrace(plan.mode, r.trace, only);
+  if (failures.length === 0 && r.settledAt === undefined) {
+    failures.push("quiescence: the run never settled, although every checker passed");
+  }
+  return { trace: r.trace, failures };
 }
 
 export function replayCommand(
@@ -79,7 +90,7 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
   const prop = fc.property(scenarioArb(cfg.mode), (s) => {
     executed++;
     cfg.onProgress?.(executed, shrinking);
-    const failures = evaluate(normalize(cfg.mode, s, { crash }), opts);
+    const { failures } = evaluate(normalize(cfg.mode, s, { crash }), opts, cfg.checkers);
     if (failures.length > 0) {
       shrinking = true;
       throw new Error(failures.join("\n"));
@@ -102,8 +113,7 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
   let failures: string[];
   let trace: Trace | undefined;
   try {
-    trace = runPlan(plan, opts).trace;
-    failures = checkTrace(cfg.mode, trace);
+    ({ trace, failures } = evaluate(plan, opts, cfg.checkers));
   } catch (e) {
     failures = [`exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`];
   }

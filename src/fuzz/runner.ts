@@ -83,18 +83,16 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     };
     learns.push({ at: sim.history.length, ev: le });
   };
-  const started = new Set<NodeId>();
-  for (let i = 0; i < p.nodes; i++) if (!p.lateStarts.some((l) => l.node === i)) started.add(i);
   const down = new Set<NodeId>();
   const stopped = new Set<NodeId>();
-  let pending = p.lateStarts.length + p.crashes.length;
+  let pending =
+    p.lateStarts.length + p.crashes.reduce((k, c) => k + (c.restartAt === null ? 1 : 2), 0);
   const crashed = new Set<NodeId>();
   let k = 0;
 
   for (const l of p.lateStarts) {
     sim.at(l.at, () => {
       sim.start(l.node);
-      started.add(l.node);
       pending--;
     });
   }
@@ -113,28 +111,37 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     }
     return true;
   };
-  for (const c of p.crashes) {
-    const poll = (): void => {
-      if (sim.node(c.node) && (p.crash === "abrupt" || clean(c.node))) {
-        sim.crash(c.node);
-        down.add(c.node);
-        stopped.delete(c.node);
-        crashed.add(c.node);
-        if (c.restartAt === null) pending--;
-        else
-          sim.at(Math.max(c.restartAt, sim.now + 1), () => {
-            sim.start(c.node);
-            down.delete(c.node);
-            pending--;
-          });
-        return;
-      }
-      sim.at(sim.now + CRASH_POLL_MS, poll);
+  // A node's crashes happen in plan order: the next waits until the previous restart.
+  const byNode = new Map<NodeId, Plan["crashes"]>();
+  for (const c of p.crashes) byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
+  for (const [v, list] of byNode) {
+    const step = (i: number): void => {
+      const c = list[i];
+      if (!c) return;
+      const poll = (): void => {
+        if (!sim.node(v) || (p.crash === "clean" && !clean(v))) {
+          sim.at(sim.now + CRASH_POLL_MS, poll);
+          return;
+        }
+        sim.crash(v);
+        down.add(v);
+        stopped.delete(v);
+        crashed.add(v);
+        pending--;
+        if (c.restartAt === null) return;
+        sim.at(Math.max(c.restartAt, sim.now + 1), () => {
+          sim.start(v);
+          down.delete(v);
+          pending--;
+          step(i + 1);
+        });
+      };
+      sim.at(Math.max(c.at, sim.now), () => {
+        stopped.add(v);
+        poll();
+      });
     };
-    sim.at(c.at, () => {
-      stopped.add(c.node);
-      poll();
-    });
+    step(0);
   }
   sim.at(p.faultEndMs, () => {
     for (const h of sim.hosts) h.faults.settings = { delay: 0, drop: 0 };

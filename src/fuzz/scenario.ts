@@ -140,7 +140,7 @@ export function scenarioArb(mode: Ordering): fc.Arbitrary<Scenario> {
         restartAfterMs:
           mode === "fifo" ? fc.option(fc.integer({ min: 1, max: 2000 })) : fc.constant(null),
       }),
-      { maxLength: 2 },
+      { maxLength: 3 },
     ),
   });
 }
@@ -178,10 +178,13 @@ export function normalize(mode: Ordering, s: Scenario, opt: FuzzOptions = DEFAUL
     const node = c.node % n;
     // Total order: node 0 is the fixed sequencer; without failover its crash stops the order.
     if (mode === "total" && node === 0) continue;
-    if (crashes.some((x) => x.node === node) || crashes.length >= n - 1) continue;
+    // A node crashes again only after a restart; at least one node never crashes for good.
+    if (crashes.some((x) => x.node === node && x.restartAt === null)) continue;
     const at = time(c.at);
     // Restart with a new incarnation is supported in fifo mode only (for now).
     const restartAt = mode === "fifo" && c.restartAfterMs !== null ? at + c.restartAfterMs : null;
+    const gone = new Set(crashes.filter((x) => x.restartAt === null).map((x) => x.node));
+    if (restartAt === null && gone.size >= n - 1) continue;
     crashes.push({ node, at, restartAt });
   }
   const links = s.links
@@ -227,7 +230,7 @@ export function describePlan(p: Plan): string {
     ...p.lateStarts.map((l) => `t=${l.at}: node ${l.node} starts (late)`),
     ...p.crashes.map(
       (c) =>
-        `t=${c.at}: node ${c.node} crashes` +
+        `t>=${c.at}: node ${c.node} crashes` +
         (c.restartAt === null ? "" : `, restarts at t>=${c.restartAt}`),
     ),
   ];
