@@ -38,11 +38,14 @@ function parse(argv: string[]): Args {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
+    if (!["--runs", "--seed", "--path", "--mode", "--crash"].includes(flag ?? "")) {
+      fail(`unknown option ${flag}`);
+    }
     if (v === undefined) fail(`missing value for ${flag}`);
     i++;
     const int = (): number => {
       const n = Number(v);
-      if (!Number.isSafeInteger(n) || n < 0)
+      if (!Number.isSafeInteger(n) || (n < 0 && flag !== "--seed"))
         fail(`${flag} wants a non-negative integer (got ${v})`);
       return n;
     };
@@ -55,7 +58,7 @@ function parse(argv: string[]): Args {
     } else if (flag === "--crash") {
       if (v !== "clean" && v !== "abrupt") fail(`unknown crash style ${v}`);
       a.crash = v;
-    } else fail(`unknown option ${flag}`);
+    }
   }
   if (a.path !== undefined && a.modes.length !== 1) fail("--path needs --mode");
   return a;
