@@ -1,0 +1,126 @@
+import type { Delivery } from "../core/order/index.js";
+import type { MsgSeq, NodeId } from "../core/types.js";
+
+/** A chat message in the pane. Own messages also carry their protocol state. */
+export interface ChatLine {
+  kind: "msg";
+  /** Wall clock (ms) when it was delivered, or sent while not delivered yet. */
+  at: number;
+  from: NodeId;
+  seq: MsgSeq;
+  /** As received: made inert only when drawn. */
+  text: string;
+  own: boolean;
+  /** Delivered by this node (always true for others' messages). */
+  delivered: boolean;
+  /** Own messages: how many peers acknowledged it. */
+  acks: number;
+  order?: number | undefined;
+  vc?: number[] | undefined;
+}
+
+export type SysLevel = "info" | "warn" | "error" | "output";
+
+/** A line from the program itself: an event, a log record, or the output of a command. */
+export interface SysLine {
+  kind: "sys";
+  at: number;
+  level: SysLevel;
+  text: string;
+}
+
+export type Entry = ChatLine | SysLine;
+
+/**
+ * The message pane's content, bounded. The pane shows delivery order: an own message
+ * appears when sent, marked "sent", and moves to its place in the delivery order when
+ * this node delivers it (in total order that waits for the sequencer).
+ */
+export class ChatLog {
+  readonly entries: Entry[] = [];
+  /** Own messages whose state can still change. */
+  private readonly open = new Map<MsgSeq, ChatLine>();
+  /** Bumped on every change: the view redraws the pane only when it moved. */
+  version = 0;
+
+  constructor(
+    readonly self: NodeId,
+    readonly peers: number,
+    readonly limit = 5000,
+  ) {}
+
+  private push(e: Entry): void {
+    this.entries.push(e);
+    if (this.entries.length > this.limit) {
+      const gone = this.entries.splice(0, this.entries.length - this.limit);
+      for (const g of gone) if (g.kind === "msg" && g.own) this.open.delete(g.seq);
+    }
+    this.version++;
+  }
+
+  sent(seq: MsgSeq, text: string, at: number): void {
+    const line: ChatLine = {
+      kind: "msg",
+      at,
+      from: this.self,
+      seq,
+      text,
+      own: true,
+      delivered: false,
+      acks: 0,
+    };
+    this.open.set(seq, line);
+    this.push(line);
+  }
+
+  deliver(d: Delivery, at: number): void {
+    const mine = d.from === this.self ? this.open.get(d.seq) : undefined;
+    if (mine) {
+      mine.delivered = true;
+      mine.order = d.order;
+      mine.vc = d.vc;
+      mine.at = at;
+      const i = this.entries.lastIndexOf(mine);
+      if (i !== this.entries.length - 1) {
+        if (i >= 0) this.entries.splice(i, 1);
+        this.entries.push(mine);
+      }
+      this.settle(mine);
+      this.version++;
+      return;
+    }
+    this.push({
+      kind: "msg",
+      at,
+      from: d.from,
+      seq: d.seq,
+      text: d.text,
+      own: d.from === this.self,
+      delivered: true,
+      acks: 0,
+      order: d.order,
+      vc: d.vc,
+    });
+  }
+
+  acked(seq: MsgSeq, by: number): void {
+    const mine = this.open.get(seq);
+    if (!mine) return;
+    mine.acks = Math.max(mine.acks, by);
+    this.settle(mine);
+    this.version++;
+  }
+
+  private settle(line: ChatLine): void {
+    if (line.delivered && line.acks >= this.peers) this.open.delete(line.seq);
+  }
+
+  system(level: SysLevel, text: string, at: number): void {
+    this.push({ kind: "sys", at, level, text });
+  }
+
+  clear(): void {
+    this.entries.length = 0;
+    this.version++;
+  }
+}

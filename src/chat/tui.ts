@@ -1,0 +1,321 @@
+import type { Widgets } from "blessed";
+import type { NodeEvent } from "../core/node.js";
+import { completeCommand, parseCommand } from "./commands.js";
+import type { ChatContext } from "./context.js";
+import { LineEditor } from "./line-editor.js";
+import {
+  fitSegments,
+  formatEntry,
+  heldPanel,
+  helpReport,
+  type LeaderInfo,
+  logLine,
+  num,
+  peersReport,
+  statsReport,
+  statusSegments,
+  titleBar,
+} from "./tui-format.js";
+import { ChatLog, type Entry, type SysLevel } from "./tui-model.js";
+import { TuiView } from "./tui-view.js";
+
+/** Total order's sequencer: fixed to node 0 by the runtime until elections exist. */
+const SEQUENCER = 0;
+/** Redraw at most this often (ms): typing and bursts of deliveries are coalesced. */
+const FRAME_MS = 25;
+/** Counters (retransmissions, unacked…) change without events: refresh this often (ms). */
+const REFRESH_MS = 500;
+
+/**
+ * The full-screen chat window (blessed). Wires the node's events, the keys and the slash
+ * commands to the model and the view; logs go into the pane instead of stderr; the terminal
+ * is given back on every way out (quit keys and command, SIGTERM/SIGINT, uncaught errors).
+ */
+export async function runTui(ctx: ChatContext): Promise<void> {
+  const { rt, config, id, logger } = ctx;
+  const peers = config.hosts.length - 1;
+  const log = new ChatLog(id, peers);
+  const editor = new LineEditor();
+  const view = new TuiView();
+  const s = view.style;
+  const address = `${rt.address.address}:${rt.address.port}`;
+  let panel = false;
+  let details = false;
+  let shownVersion = -1;
+  let shownDetails = details;
+
+  const stderrSink = logger.sink;
+  let refresh: NodeJS.Timeout | undefined;
+  const restore = (): void => {
+    if (refresh) clearInterval(refresh);
+    view.destroy();
+    logger.sink = stderrSink;
+  };
+  // Before the CLI's handler prints the error and exits: the message must land on the
+  // normal screen, in cooked mode.
+  process.prependListener("uncaughtException", restore);
+  process.prependListener("unhandledRejection", restore);
+  process.on("exit", restore);
+
+  const say = (level: SysLevel, text: string): void => {
+    log.system(level, text, Date.now());
+    schedule();
+  };
+  const output = (lines: string[]): void => {
+    for (const l of lines) log.system("output", l, Date.now());
+    schedule();
+  };
+  logger.sink = (line) => {
+    const l = logLine(line);
+    say(l.level, l.text);
+  };
+
+  let pending: NodeJS.Timeout | undefined;
+  let lastDraw = 0;
+  function schedule(): void {
+    if (pending) return;
+    pending = setTimeout(draw, Math.max(0, lastDraw + FRAME_MS - Date.now()));
+  }
+
+  function leader(up: boolean): LeaderInfo {
+    if (config.ordering !== "total") return { kind: "none" };
+    return { kind: "sequencer", id: SEQUENCER, self: id === SEQUENCER, up };
+  }
+
+  function draw(): void {
+    pending = undefined;
+    lastDraw = Date.now();
+    const st = rt.stats();
+    if (log.version !== shownVersion || details !== shownDetails) {
+      shownVersion = log.version;
+      shownDetails = details;
+      view.setMessages(log.entries.map(line));
+    }
+    const seqUp = st.peers.find((p) => p.id === SEQUENCER)?.up ?? false;
+    const prompt = `[node ${id}] `;
+    view.draw({
+      title: titleBar(
+        {
+          id,
+          address,
+          ordering: config.ordering,
+          hosts: config.hosts.length,
+          leader: leader(seqUp),
+        },
+        s,
+      ),
+      status: (cols) =>
+        fitSegments(
+          statusSegments(
+            {
+              delay: rt.faults.settings.delay,
+              drop: rt.faults.settings.drop,
+              lost: rt.faults.dropped,
+              up: st.peers.filter((p) => p.up).map((p) => p.id),
+              down: st.peers.filter((p) => !p.up).map((p) => p.id),
+              unacked: st.unacked,
+              held: st.heldBack,
+              retransmissions: st.retransmissions,
+              panel,
+              details,
+              below: view.follow ? 0 : view.below,
+            },
+            s,
+          ),
+          cols,
+        ),
+      panel: panel ? heldPanel(config.ordering, rt.heldBack(), st, s) : undefined,
+      prompt: s.node(id, prompt),
+      promptCols: prompt.length,
+      input: editor.text,
+      cursor: editor.cursor,
+    });
+  }
+
+  const line = (e: Entry): string => formatEntry(e, s, { peers, details });
+
+  rt.onEvent((ev: NodeEvent) => {
+    const now = Date.now();
+    switch (ev.type) {
+      case "deliver":
+        log.deliver(ev, now);
+        break;
+      case "acked":
+        log.acked(ev.seq, ev.by);
+        break;
+      case "peer":
+        log.system(
+          "info",
+          ev.state === "up"
+            ? `node ${ev.peer} is up (incarnation ${ev.incarnation})`
+            : `node ${ev.peer} restarted (incarnation ${ev.incarnation}): what it had not acknowledged from its old life is gone`,
+          now,
+        );
+        break;
+      case "notice":
+        log.system(ev.level, ev.msg, now);
+        break;
+    }
+    schedule();
+  });
+
+  let quitting = false;
+  const quit = (): void => {
+    if (quitting) return;
+    quitting = true;
+    restore();
+    void ctx.shutdown(0);
+  };
+
+  function run(line: string): void {
+    const c = parseCommand(line);
+    switch (c.kind) {
+      case "none":
+        return;
+      case "say": {
+        const r = rt.send(c.text);
+        if (r.ok) log.sent(r.seq, c.text, Date.now());
+        else log.system("error", r.error, Date.now());
+        view.toBottom();
+        break;
+      }
+      case "help":
+        output(helpReport());
+        break;
+      case "peers":
+        output(peersReport(id, config.hosts, rt.stats()));
+        break;
+      case "stats":
+        output(statsReport(rt.stats(), rt.faults.dropped, rt.sendErrors));
+        break;
+      case "drop":
+      case "delay": {
+        const what = c.kind === "drop" ? "drop probability" : "mean delay (s)";
+        if (c.value === undefined) {
+          say("info", `${what} is ${num(rt.faults.settings[c.kind])}`);
+        } else {
+          rt.setFaults({ [c.kind]: c.value });
+          say("info", `${what} set to ${num(c.value)} for every outgoing datagram`);
+        }
+        break;
+      }
+      case "held":
+        panel = !panel;
+        break;
+      case "clear":
+        log.clear();
+        break;
+      case "quit":
+        quit();
+        return;
+      case "error":
+        say("warn", c.message);
+        break;
+    }
+    schedule();
+  }
+
+  view.screen.on("keypress", (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => {
+    if (quitting) return;
+    switch (key.full) {
+      case "C-c":
+        return quit();
+      case "C-d":
+        if (editor.text === "") return quit();
+        editor.deleteForward();
+        break;
+      case "return":
+      case "enter":
+        run(editor.submit());
+        break;
+      case "left":
+      case "C-b":
+        editor.left();
+        break;
+      case "right":
+      case "C-f":
+        editor.right();
+        break;
+      case "C-left":
+      case "M-b":
+        editor.wordLeft();
+        break;
+      case "C-right":
+      case "M-f":
+        editor.wordRight();
+        break;
+      case "home":
+      case "C-a":
+        editor.home();
+        break;
+      case "end":
+      case "C-e":
+        editor.end();
+        break;
+      case "backspace":
+        editor.backspace();
+        break;
+      case "delete":
+        editor.deleteForward();
+        break;
+      case "C-w":
+        editor.deleteWordBack();
+        break;
+      case "C-u":
+        editor.deleteToStart();
+        break;
+      case "C-k":
+        editor.deleteToEnd();
+        break;
+      case "up":
+        editor.up();
+        break;
+      case "down":
+        editor.down();
+        break;
+      case "pageup":
+        view.page(-1);
+        break;
+      case "pagedown":
+        view.page(1);
+        break;
+      case "tab": {
+        const done = completeCommand(editor.text);
+        if (done !== undefined) editor.set(done);
+        break;
+      }
+      case "f2":
+        panel = !panel;
+        break;
+      case "f3":
+        details = !details;
+        break;
+      case "C-l":
+        view.screen.realloc();
+        break;
+      default:
+        if (ch !== undefined && !key.ctrl && !key.meta) editor.insert(ch);
+        else return;
+    }
+    schedule();
+  });
+  view.screen.on("resize", () => {
+    shownVersion = -1;
+    schedule();
+  });
+
+  refresh = setInterval(schedule, REFRESH_MS);
+  say(
+    "info",
+    `node ${id} at ${address}, ${config.ordering} order, ${config.hosts.length} nodes (${config.path}); /help lists commands and keys`,
+  );
+  if (config.ordering === "total") {
+    say(
+      "info",
+      id === SEQUENCER
+        ? "total order: this node is the sequencer; it numbers every message"
+        : `total order: node ${SEQUENCER} numbers every message; until it is up, messages wait in the hold-back queue (F2)`,
+    );
+  }
+  draw();
+}
