@@ -25,3 +25,11 @@ export function escapeTags(text: string): string {
 export function inert(text: string): string {
   return escapeTags(sanitize(text));
 }
+
+/** What markup shows on screen: tags gone, {open}/{close} as braces, inert gaps gone. */
+export function visibleText(markup: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the gap starts with ESC
+  return markup.replace(/\{\/?[\w\-,;!#]*\}|\u001b\[10m/g, (t) =>
+    t === "{open}" ? "{" : t === "{close}" ? "}" : "",
+  );
+}

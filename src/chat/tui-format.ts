@@ -4,6 +4,7 @@ import type { NodeId, Ordering } from "../core/types.js";
 import type { Style } from "./colors.js";
 import { COMMANDS } from "./commands.js";
 import { inert } from "./tui-escape.js";
+import { KEYS } from "./tui-keys.js";
 import type { Entry } from "./tui-model.js";
 
 /** Pure formatting for the TUI: everything returns blessed markup built from inert text. */
@@ -270,20 +271,6 @@ export function statsReport(st: NodeStats, lost: number, sendErrors: number): st
     `dropped by fault injection ${lost}, received and dropped: ${dropped === "" ? "none" : dropped}, send errors ${sendErrors}`,
   ];
 }
-
-/** Keys, for /help and the README. */
-export const KEYS: ReadonlyArray<[string, string]> = [
-  ["Enter", "send the line (or run the /command)"],
-  ["Left/Right, Home/End, Ctrl-A/E", "move in the line; Ctrl-Left/Right by word"],
-  ["Backspace/Delete, Ctrl-W/U/K", "delete char; word before; to start; to end"],
-  ["Up/Down", "input history"],
-  ["PgUp/PgDn, mouse wheel", "scroll the messages; PgDn to the bottom follows again"],
-  ["Tab", "complete a /command"],
-  ["F2", "hold-back panel: waiting messages and what they wait for"],
-  ["F3", "protocol details on each message: sender#seq, order number, vector clock"],
-  ["Ctrl-L", "redraw the screen"],
-  ["Ctrl-C, Ctrl-D on an empty line", "quit"],
-];
 
 export function helpReport(): string[] {
   const w = Math.max(...COMMANDS.map((c) => `/${c.name} ${c.args}`.length));

@@ -38,6 +38,8 @@ export type Entry = ChatLine | SysLine;
  */
 export class ChatLog {
   readonly entries: Entry[] = [];
+  /** Entries dropped from the front so far (limit, /clear): entries[i] is number first + i. */
+  first = 0;
   /** Own messages whose state can still change. */
   private readonly open = new Map<MsgSeq, ChatLine>();
   /** Bumped on every change: the view redraws the pane only when it moved. */
@@ -53,6 +55,7 @@ export class ChatLog {
     this.entries.push(e);
     if (this.entries.length > this.limit) {
       const gone = this.entries.splice(0, this.entries.length - this.limit);
+      this.first += gone.length;
       for (const g of gone) if (g.kind === "msg" && g.own) this.open.delete(g.seq);
     }
     this.version++;
@@ -120,7 +123,70 @@ export class ChatLog {
   }
 
   clear(): void {
+    this.first += this.entries.length;
     this.entries.length = 0;
     this.version++;
+  }
+}
+
+/**
+ * Which entries the pane shows. Only those reach blessed, so a redraw costs the same with
+ * 50 or 5000 lines of scrollback. Following (the default), the newest entry is at the
+ * bottom; scrolled back, the view stays on the same entries while new ones arrive.
+ */
+export class Scrollback {
+  /** Number (ChatLog.first-based) of the entry just below the view; undefined: following. */
+  private anchor: number | undefined;
+  /** Entries in the last window (the top one may be cut off). */
+  private shown = 1;
+  /** The last window began at the oldest entry and did not fill the pane. */
+  private atTop = false;
+
+  get following(): boolean {
+    return this.anchor === undefined;
+  }
+
+  /** Newer entries below the view. */
+  below(log: ChatLog): number {
+    return this.anchor === undefined ? 0 : log.first + log.entries.length - this.end(log);
+  }
+
+  private end(log: ChatLog): number {
+    const n = log.entries.length;
+    if (this.anchor === undefined) return log.first + n;
+    return Math.min(log.first + n, Math.max(log.first + Math.min(1, n), this.anchor));
+  }
+
+  /**
+   * The entries to draw, oldest first: back from the bottom of the view until they fill
+   * `rows` by `height` (an entry's lines at the current width; a lower bound is enough).
+   */
+  window(log: ChatLog, rows: number, height: (e: Entry) => number): Entry[] {
+    const end = this.end(log) - log.first;
+    let i = end;
+    let used = 0;
+    while (i > 0 && used < rows) {
+      i--;
+      used += height(log.entries[i] as Entry);
+    }
+    this.shown = Math.max(1, end - i);
+    this.atTop = i === 0 && used <= rows;
+    return log.entries.slice(i, end);
+  }
+
+  /** Move by `n` entries (negative: back in time). Reaching the newest follows again. */
+  scroll(log: ChatLog, n: number): void {
+    if (n < 0 && this.atTop) return;
+    const next = this.end(log) + n;
+    this.anchor = next >= log.first + log.entries.length ? undefined : next;
+  }
+
+  /** PgUp/PgDn: a window's worth of entries, keeping one in view. */
+  page(log: ChatLog, dir: -1 | 1): void {
+    this.scroll(log, dir * Math.max(1, this.shown - 1));
+  }
+
+  follow(): void {
+    this.anchor = undefined;
   }
 }

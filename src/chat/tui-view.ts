@@ -13,6 +13,8 @@ interface Tput {
 /** What the wiring hands the view at each redraw. Strings are blessed markup (inert text). */
 export interface Frame {
   title: string;
+  /** The message lines to show, given the pane's size; the last one ends at the bottom. */
+  messages: (rows: number, cols: number) => string[];
   /** Called with the width available to the status bar. */
   status: (cols: number) => string;
   panel: string[] | undefined;
@@ -36,8 +38,8 @@ export class TuiView {
   private readonly panel: blessed.Widgets.BoxElement;
   private readonly status: blessed.Widgets.BoxElement;
   private readonly input: blessed.Widgets.BoxElement;
-  /** Following new messages (false while scrolled back). */
-  follow = true;
+  /** Mouse wheel over the message pane: -1 back, +1 forward. */
+  onWheel: (dir: -1 | 1) => void = () => {};
   private inputStart = 0;
   private cursorAt: [number, number] = [0, 0];
   private destroyed = false;
@@ -77,10 +79,10 @@ export class TuiView {
       width: "100%",
       height: "100%-3",
       tags: true,
+      // Only the entries in view are handed over (Scrollback); blessed shows their bottom.
       scrollable: true,
       alwaysScroll: true,
       wrap: true,
-      scrollbar: { ch: " ", style: { inverse: true } },
     });
     this.panel = blessed.box({
       parent: this.screen,
@@ -116,8 +118,8 @@ export class TuiView {
       wrap: false,
     });
     this.pane.enableMouse();
-    this.pane.on("wheelup", () => this.scroll(-3));
-    this.pane.on("wheeldown", () => this.scroll(3));
+    this.pane.on("wheelup", () => this.onWheel(-1));
+    this.pane.on("wheeldown", () => this.onWheel(1));
     this.screen.on("render", () => this.placeCursor());
   }
 
@@ -126,39 +128,6 @@ export class TuiView {
   }
   get rows(): number {
     return this.screen.height as number;
-  }
-
-  /** Lines of the pane below its visible part (0 when at the bottom). */
-  get below(): number {
-    const p = this.pane as unknown as {
-      childBase: number;
-      iheight: number;
-      getScrollHeight(): number;
-    };
-    const visible = (this.pane.height as number) - p.iheight;
-    return Math.max(0, p.getScrollHeight() - (p.childBase + visible));
-  }
-
-  setMessages(lines: string[]): void {
-    this.pane.setContent(lines.join("\n"));
-    if (this.follow) this.pane.setScrollPerc(100);
-  }
-
-  /** Scroll the pane by `lines` (negative: back). At the bottom it follows new messages again. */
-  scroll(lines: number): void {
-    this.pane.scroll(lines);
-    this.follow = this.below === 0;
-    this.screen.render();
-  }
-
-  page(dir: -1 | 1): void {
-    const h = Math.max(1, (this.pane.height as number) - 2);
-    this.scroll(dir * h);
-  }
-
-  toBottom(): void {
-    this.follow = true;
-    this.pane.setScrollPerc(100);
   }
 
   draw(f: Frame): void {
@@ -176,7 +145,9 @@ export class TuiView {
     } else {
       this.panel.hide();
     }
-    if (this.follow) this.pane.setScrollPerc(100);
+    const rows = Math.max(1, this.rows - 3);
+    this.pane.setContent(f.messages(rows, this.pane.width as number).join("\n"));
+    this.pane.setScrollPerc(100);
     this.title.setContent(f.title);
     this.status.setContent(f.status(cols));
     const avail = Math.max(1, cols - f.promptCols);

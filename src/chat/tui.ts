@@ -3,6 +3,7 @@ import type { NodeEvent } from "../core/node.js";
 import { completeCommand, parseCommand } from "./commands.js";
 import type { ChatContext } from "./context.js";
 import { LineEditor } from "./line-editor.js";
+import { visibleText } from "./tui-escape.js";
 import {
   fitSegments,
   formatEntry,
@@ -16,13 +17,17 @@ import {
   statusSegments,
   titleBar,
 } from "./tui-format.js";
-import { ChatLog, type Entry, type SysLevel } from "./tui-model.js";
+import { keyAction } from "./tui-keys.js";
+import { ChatLog, type Entry, Scrollback, type SysLevel } from "./tui-model.js";
+import { strWidth } from "./tui-unicode.js";
 import { TuiView } from "./tui-view.js";
 
 /** Total order's sequencer: fixed to node 0 by the runtime until elections exist. */
 const SEQUENCER = 0;
 /** Redraw at most this often (ms): typing and bursts of deliveries are coalesced. */
 const FRAME_MS = 25;
+/** Messages one notch of the mouse wheel scrolls. */
+const WHEEL_STEP = 3;
 /** Counters (retransmissions, unacked…) change without events: refresh this often (ms). */
 const REFRESH_MS = 500;
 
@@ -39,10 +44,9 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   const view = new TuiView();
   const s = view.style;
   const address = `${rt.address.address}:${rt.address.port}`;
+  const scroll = new Scrollback();
   let panel = false;
   let details = false;
-  let shownVersion = -1;
-  let shownDetails = details;
 
   const stderrSink = logger.sink;
   let refresh: NodeJS.Timeout | undefined;
@@ -86,11 +90,6 @@ export async function runTui(ctx: ChatContext): Promise<void> {
     pending = undefined;
     lastDraw = Date.now();
     const st = rt.stats();
-    if (log.version !== shownVersion || details !== shownDetails) {
-      shownVersion = log.version;
-      shownDetails = details;
-      view.setMessages(log.entries.map(line));
-    }
     const seqUp = st.peers.find((p) => p.id === SEQUENCER)?.up ?? false;
     const prompt = `[node ${id}] `;
     view.draw({
@@ -104,6 +103,15 @@ export async function runTui(ctx: ChatContext): Promise<void> {
         },
         s,
       ),
+      messages: (rows, cols) => {
+        const lines = new Map<Entry, string>();
+        const height = (e: Entry): number => {
+          const l = line(e);
+          lines.set(e, l);
+          return Math.max(1, Math.ceil(strWidth(visibleText(l)) / Math.max(1, cols)));
+        };
+        return scroll.window(log, rows, height).map((e) => lines.get(e) ?? line(e));
+      },
       status: (cols) =>
         fitSegments(
           statusSegments(
@@ -118,7 +126,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
               retransmissions: st.retransmissions,
               panel,
               details,
-              below: view.follow ? 0 : view.below,
+              below: scroll.below(log),
             },
             s,
           ),
@@ -176,7 +184,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
         const r = rt.send(c.text);
         if (r.ok) log.sent(r.seq, c.text, Date.now());
         else log.system("error", r.error, Date.now());
-        view.toBottom();
+        scroll.follow();
         break;
       }
       case "help":
@@ -204,6 +212,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
         break;
       case "clear":
         log.clear();
+        scroll.follow();
         break;
       case "quit":
         quit();
@@ -217,92 +226,49 @@ export async function runTui(ctx: ChatContext): Promise<void> {
 
   view.screen.on("keypress", (ch: string | undefined, key: Widgets.Events.IKeyEventArg) => {
     if (quitting) return;
-    switch (key.full) {
-      case "C-c":
+    const a = keyAction(ch, key);
+    if (!a) return;
+    switch (a.kind) {
+      case "quit":
         return quit();
-      case "C-d":
+      case "eof":
         if (editor.text === "") return quit();
         editor.deleteForward();
         break;
-      case "return":
-      case "enter":
+      case "submit":
         run(editor.submit());
         break;
-      case "left":
-      case "C-b":
-        editor.left();
+      case "edit":
+        a.apply(editor);
         break;
-      case "right":
-      case "C-f":
-        editor.right();
+      case "insert":
+        editor.insert(a.text);
         break;
-      case "C-left":
-      case "M-b":
-        editor.wordLeft();
+      case "page":
+        scroll.page(log, a.dir);
         break;
-      case "C-right":
-      case "M-f":
-        editor.wordRight();
-        break;
-      case "home":
-      case "C-a":
-        editor.home();
-        break;
-      case "end":
-      case "C-e":
-        editor.end();
-        break;
-      case "backspace":
-        editor.backspace();
-        break;
-      case "delete":
-        editor.deleteForward();
-        break;
-      case "C-w":
-        editor.deleteWordBack();
-        break;
-      case "C-u":
-        editor.deleteToStart();
-        break;
-      case "C-k":
-        editor.deleteToEnd();
-        break;
-      case "up":
-        editor.up();
-        break;
-      case "down":
-        editor.down();
-        break;
-      case "pageup":
-        view.page(-1);
-        break;
-      case "pagedown":
-        view.page(1);
-        break;
-      case "tab": {
+      case "complete": {
         const done = completeCommand(editor.text);
         if (done !== undefined) editor.set(done);
         break;
       }
-      case "f2":
+      case "panel":
         panel = !panel;
         break;
-      case "f3":
+      case "details":
         details = !details;
         break;
-      case "C-l":
+      case "redraw":
         view.screen.realloc();
         break;
-      default:
-        if (ch !== undefined && !key.ctrl && !key.meta) editor.insert(ch);
-        else return;
     }
     schedule();
   });
-  view.screen.on("resize", () => {
-    shownVersion = -1;
+  view.onWheel = (dir) => {
+    scroll.scroll(log, dir * WHEEL_STEP);
     schedule();
-  });
+  };
+  view.screen.on("resize", schedule);
 
   refresh = setInterval(schedule, REFRESH_MS);
   say(

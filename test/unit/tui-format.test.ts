@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { colorWanted, NODE_PALETTE, nodeColor, Style } from "../../src/chat/colors.js";
+import { inert, visibleText } from "../../src/chat/tui-escape.js";
 import {
   compressIds,
   fitSegments,
@@ -12,7 +13,7 @@ import {
   statusSegments,
   titleBar,
 } from "../../src/chat/tui-format.js";
-import { ChatLog } from "../../src/chat/tui-model.js";
+import { ChatLog, type Entry, Scrollback } from "../../src/chat/tui-model.js";
 import type { NodeStats } from "../../src/core/node.js";
 
 const mono = new Style(false);
@@ -207,5 +208,80 @@ describe("logLine", () => {
       logLine('{"t":"x","level":"warn","msg":"socket error","node":1,"error":"EPERM"}\n'),
     ).toEqual({ level: "warn", text: "socket error (error=EPERM)" });
     expect(logLine("not json\n")).toEqual({ level: "info", text: "not json" });
+  });
+});
+
+describe("Scrollback", () => {
+  const filled = (n: number, limit = 5000) => {
+    const log = new ChatLog(0, 1, limit);
+    for (let i = 1; i <= n; i++) log.system("info", `line ${i}`, 0);
+    return log;
+  };
+  const texts = (es: Entry[]) => es.map((e) => e.text);
+  const one = () => 1;
+
+  it("hands over only what fills the pane, newest at the bottom", () => {
+    const log = filled(5000);
+    const sb = new Scrollback();
+    expect(texts(sb.window(log, 3, one))).toEqual(["line 4998", "line 4999", "line 5000"]);
+    // an entry wrapped over two lines counts twice
+    expect(texts(sb.window(log, 3, (e) => (e.text === "line 5000" ? 2 : 1)))).toEqual([
+      "line 4999",
+      "line 5000",
+    ]);
+    expect(sb.below(log)).toBe(0);
+  });
+
+  it("pages back and forth keeping one entry in view, and follows again at the bottom", () => {
+    const log = filled(20);
+    const sb = new Scrollback();
+    sb.window(log, 5, one);
+    sb.page(log, -1);
+    expect(texts(sb.window(log, 5, one))).toEqual([
+      "line 12",
+      "line 13",
+      "line 14",
+      "line 15",
+      "line 16",
+    ]);
+    expect(sb.below(log)).toBe(4);
+    expect(sb.following).toBe(false);
+    // new entries do not move a scrolled-back view
+    log.system("info", "line 21", 0);
+    expect(texts(sb.window(log, 5, one))).toContain("line 16");
+    expect(sb.below(log)).toBe(5);
+    sb.page(log, 1);
+    sb.window(log, 5, one);
+    sb.page(log, 1);
+    expect(sb.following).toBe(true);
+    expect(texts(sb.window(log, 5, one)).at(-1)).toBe("line 21");
+  });
+
+  it("stops at the oldest entry and does not scroll a log that fits", () => {
+    const log = filled(3);
+    const sb = new Scrollback();
+    sb.window(log, 10, one);
+    sb.page(log, -1);
+    expect(sb.following).toBe(true);
+    const big = filled(30);
+    sb.window(big, 5, one);
+    for (let i = 0; i < 20; i++) sb.scroll(big, -3);
+    expect(texts(sb.window(big, 5, one))[0]).toBe("line 1");
+  });
+
+  it("keeps its place when old entries are trimmed", () => {
+    const log = filled(10, 10);
+    const sb = new Scrollback();
+    sb.window(log, 3, one);
+    sb.scroll(log, -3);
+    expect(texts(sb.window(log, 3, one))).toEqual(["line 5", "line 6", "line 7"]);
+    log.system("info", "line 11", 0);
+    expect(texts(sb.window(log, 3, one))).toEqual(["line 5", "line 6", "line 7"]);
+  });
+});
+
+describe("visibleText", () => {
+  it("is what the markup shows", () => {
+    expect(visibleText(`{bold}a{/bold} ${inert("{x}")}`)).toBe("a {x}");
   });
 });
