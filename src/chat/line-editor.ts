@@ -1,9 +1,11 @@
 import { sanitize } from "./sanitize.js";
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+let segmenter: Intl.Segmenter | undefined;
 
 /** Start offsets (UTF-16) of the grapheme clusters of `text`, plus text.length at the end. */
 export function graphemeBounds(text: string): number[] {
+  // Made on first use: loading ICU's segmentation data would slow every start-up.
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
   const b: number[] = [];
   for (const s of segmenter.segment(text)) b.push(s.index);
   b.push(text.length);

@@ -72,8 +72,8 @@ export const KEYS: ReadonlyArray<[string, string]> = [
   ["PgUp/PgDn, mouse wheel", "scroll the messages; back at the bottom it follows again"],
   ["Shift + mouse drag", "select text (the mouse is reported to rmchat for the wheel)"],
   ["Tab", "complete a /command"],
-  ["F2", "hold-back panel: waiting messages, what each needs; peers' send windows"],
-  ["F3", "protocol details on each message: sender#seq, order number, vector clock"],
+  ["F2", "hold-back panel: what waits and what for; send windows"],
+  ["F3", "protocol details: sender#seq, order number, vector clock"],
   ["Ctrl-L", "redraw the screen"],
   ["Ctrl-C, Ctrl-D on an empty line", "quit"],
 ];

@@ -4,6 +4,8 @@ import { viewport } from "./line-editor.js";
 import { inert } from "./tui-escape.js";
 import { patchBlessedWidths, strWidth } from "./tui-unicode.js";
 
+export { strWidth };
+
 interface Tput {
   colors: number;
   unicode: boolean;

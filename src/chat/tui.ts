@@ -19,8 +19,6 @@ import {
 } from "./tui-format.js";
 import { keyAction } from "./tui-keys.js";
 import { ChatLog, type Entry, Scrollback, type SysLevel } from "./tui-model.js";
-import { strWidth } from "./tui-unicode.js";
-import { TuiView } from "./tui-view.js";
 
 /** Total order's sequencer: fixed to node 0 by the runtime until elections exist. */
 const SEQUENCER = 0;
@@ -41,6 +39,8 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   const peers = config.hosts.length - 1;
   const log = new ChatLog(id, peers);
   const editor = new LineEditor();
+  // blessed is loaded only here: line mode (pipes, scripts, tests) starts without it.
+  const { TuiView, strWidth } = await import("./tui-view.js");
   const view = new TuiView();
   const s = view.style;
   const address = `${rt.address.address}:${rt.address.port}`;
