@@ -1,3 +1,4 @@
+import type { NodeEvent } from "../core/node.js";
 import type { Delivery } from "../core/order/index.js";
 import type { MsgSeq, NodeId } from "../core/types.js";
 
@@ -126,6 +127,30 @@ export class ChatLog {
     this.first += this.entries.length;
     this.entries.length = 0;
     this.version++;
+  }
+}
+
+/** What a node event changes in the pane. */
+export function applyEvent(log: ChatLog, ev: NodeEvent, now: number): void {
+  switch (ev.type) {
+    case "deliver":
+      log.deliver(ev, now);
+      break;
+    case "acked":
+      log.acked(ev.seq, ev.by);
+      break;
+    case "peer":
+      log.system(
+        "info",
+        ev.state === "up"
+          ? `node ${ev.peer} is up (incarnation ${ev.incarnation})`
+          : `node ${ev.peer} restarted (incarnation ${ev.incarnation}): what it had not acknowledged from its old life is gone`,
+        now,
+      );
+      break;
+    case "notice":
+      log.system(ev.level, ev.msg, now);
+      break;
   }
 }
 

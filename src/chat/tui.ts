@@ -18,7 +18,7 @@ import {
   titleBar,
 } from "./tui-format.js";
 import { keyAction } from "./tui-keys.js";
-import { ChatLog, type Entry, Scrollback, type SysLevel } from "./tui-model.js";
+import { applyEvent, ChatLog, type Entry, Scrollback, type SysLevel } from "./tui-model.js";
 
 /** Total order's sequencer: fixed to node 0 by the runtime until elections exist. */
 const SEQUENCER = 0;
@@ -38,17 +38,35 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   const { rt, config, id, logger } = ctx;
   const peers = config.hosts.length - 1;
   const log = new ChatLog(id, peers);
-  const editor = new LineEditor();
+  // Subscribe before anything is awaited: what the node emits meanwhile must not be lost.
+  let redraw = (): void => {};
+  rt.onEvent((ev: NodeEvent) => {
+    applyEvent(log, ev, Date.now());
+    redraw();
+  });
+  const stderrSink = logger.sink;
+  logger.sink = (line) => {
+    const l = logLine(line);
+    log.system(l.level, l.text, Date.now());
+    redraw();
+  };
   // blessed is loaded only here: line mode (pipes, scripts, tests) starts without it.
-  const { TuiView, strWidth } = await import("./tui-view.js");
+  let ui: typeof import("./tui-view.js");
+  try {
+    ui = await import("./tui-view.js");
+  } catch (e) {
+    logger.sink = stderrSink;
+    throw e;
+  }
+  const { TuiView, strWidth } = ui;
   const view = new TuiView();
+  const editor = new LineEditor();
   const s = view.style;
   const address = `${rt.address.address}:${rt.address.port}`;
   const scroll = new Scrollback();
   let panel = false;
   let details = false;
 
-  const stderrSink = logger.sink;
   let refresh: NodeJS.Timeout | undefined;
   const restore = (): void => {
     if (refresh) clearInterval(refresh);
@@ -68,10 +86,6 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   const output = (lines: string[]): void => {
     for (const l of lines) log.system("output", l, Date.now());
     schedule();
-  };
-  logger.sink = (line) => {
-    const l = logLine(line);
-    say(l.level, l.text);
   };
 
   let pending: NodeJS.Timeout | undefined;
@@ -141,31 +155,6 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   }
 
   const line = (e: Entry): string => formatEntry(e, s, { peers, details });
-
-  rt.onEvent((ev: NodeEvent) => {
-    const now = Date.now();
-    switch (ev.type) {
-      case "deliver":
-        log.deliver(ev, now);
-        break;
-      case "acked":
-        log.acked(ev.seq, ev.by);
-        break;
-      case "peer":
-        log.system(
-          "info",
-          ev.state === "up"
-            ? `node ${ev.peer} is up (incarnation ${ev.incarnation})`
-            : `node ${ev.peer} restarted (incarnation ${ev.incarnation}): what it had not acknowledged from its old life is gone`,
-          now,
-        );
-        break;
-      case "notice":
-        log.system(ev.level, ev.msg, now);
-        break;
-    }
-    schedule();
-  });
 
   let quitting = false;
   const quit = (): void => {
@@ -270,6 +259,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   };
   view.screen.on("resize", schedule);
 
+  redraw = schedule;
   refresh = setInterval(schedule, REFRESH_MS);
   say(
     "info",

@@ -13,7 +13,7 @@ import {
   statusSegments,
   titleBar,
 } from "../../src/chat/tui-format.js";
-import { ChatLog, type Entry, Scrollback } from "../../src/chat/tui-model.js";
+import { applyEvent, ChatLog, type Entry, Scrollback } from "../../src/chat/tui-model.js";
 import type { NodeStats } from "../../src/core/node.js";
 
 const mono = new Style(false);
@@ -97,6 +97,23 @@ describe("message lines", () => {
 });
 
 describe("ChatLog", () => {
+  it("records node events: deliveries, acks, peers, notices", () => {
+    const log = new ChatLog(0, 2);
+    log.sent(1, "mine", 0);
+    applyEvent(log, { type: "peer", peer: 2, state: "up", incarnation: 7 }, 1);
+    applyEvent(log, { type: "deliver", from: 2, seq: 1, text: "yo" }, 2);
+    applyEvent(log, { type: "acked", seq: 1, peer: 2, by: 1 }, 3);
+    applyEvent(log, { type: "notice", level: "warn", msg: "careful" }, 4);
+    expect(log.entries.map((e) => e.text)).toEqual([
+      "mine",
+      "node 2 is up (incarnation 7)",
+      "yo",
+      "careful",
+    ]);
+    expect(log.entries[0]).toMatchObject({ acks: 1, delivered: false });
+    expect(log.entries[3]).toMatchObject({ kind: "sys", level: "warn" });
+  });
+
   it("moves an own message to its place in the delivery order when it is delivered", () => {
     const log = new ChatLog(0, 2);
     log.sent(1, "mine", 0);
