@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -69,6 +69,8 @@ const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 export class Tmux {
   readonly socket = `rmchat-test-${randomBytes(6).toString("hex")}`;
   private readonly dir = tempDir();
+  /** The socket file: kill-server leaves it behind, kill() removes it. */
+  private socketPath: string | undefined;
 
   tmux(...args: string[]): string {
     return execFileSync("tmux", ["-L", this.socket, "-f", "/dev/null", ...args], {
@@ -111,6 +113,7 @@ export class Tmux {
       String(o.rows ?? 24),
       `sh ${shq(script)}`,
     );
+    this.socketPath ??= this.tmux("display-message", "-p", "#{socket_path}").trim();
     return { name, pidFile };
   }
 
@@ -177,11 +180,14 @@ export class Tmux {
     return this.waitFor(w, JSON.stringify(text), (s) => s.includes(text), ms);
   }
 
+  /** Stop the server and everything in its windows; remove its socket and files. */
   kill(): void {
     try {
       this.tmux("kill-server");
     } catch {
       // no server left
     }
+    if (this.socketPath) rmSync(this.socketPath, { force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CLI, freeUdpPorts, type NodeWindow, Tmux, tempDir, writeConfig } from "../helpers/tmux.js";
@@ -19,6 +19,7 @@ if (!haveTmux && process.env.CI)
   throw new Error("tmux is required for the TUI tests (apt-get install tmux)");
 
 const servers: Tmux[] = [];
+const dirs: string[] = [];
 const plains: ChildProcessWithoutNullStreams[] = [];
 
 function tmux(): Tmux {
@@ -30,6 +31,7 @@ function tmux(): Tmux {
 afterEach(() => {
   for (const p of plains.splice(0)) if (p.exitCode === null) p.kill("SIGTERM");
   for (const t of servers.splice(0)) t.kill();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 afterAll(() => {
   for (const t of servers) t.kill();
@@ -38,6 +40,7 @@ afterAll(() => {
 async function cluster(ordering: string, n: number) {
   const ports = await freeUdpPorts(n);
   const dir = tempDir();
+  dirs.push(dir);
   return { dir, config: writeConfig(dir, ports, ordering) };
 }
 
