@@ -1,6 +1,7 @@
 import type { Argv } from "yargs";
 import type { ChatContext } from "../chat/context.js";
 import { runPlain } from "../chat/plain.js";
+import { runTui } from "../chat/tui.js";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
 import { ORDERINGS, type Ordering } from "../core/types.js";
 import { LOG_LEVELS, Logger, type LogLevel } from "../log.js";
@@ -132,21 +133,6 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     logger.info("total order: node 0 is the sequencer; messages wait for it");
   }
   const tty = process.stdin.isTTY && process.stdout.isTTY && args.plain !== true && !json;
-  if (tty) {
-    const tui = await loadTui();
-    if (tui) return tui(ctx);
-  }
+  if (tty) return runTui(ctx);
   runPlain(ctx);
-}
-
-type TuiRunner = (ctx: ChatContext) => Promise<void>;
-
-async function loadTui(): Promise<TuiRunner | undefined> {
-  try {
-    const path = "../chat/tui.js";
-    const mod = (await import(path)) as { runTui?: TuiRunner };
-    return mod.runTui;
-  } catch {
-    return undefined;
-  }
 }

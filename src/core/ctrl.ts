@@ -44,7 +44,7 @@ export function encodeCtrl(c: Ctrl): unknown[] {
     case "leader-hb":
       return [7, c.term, c.round];
     case "leader-ack":
-      return [8, c.term, c.round];
+      return c.view ? [8, c.term, c.round, c.view[0], c.view[1]] : [8, c.term, c.round];
     case "stable":
       return [9, c.delivered, c.incs];
   }
@@ -79,8 +79,15 @@ export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
     case "vote-resp":
       return raw.length === 3 && nat(a) && bit(b) ? { t: tag, term: a, granted: b === 1 } : null;
     case "leader-hb":
-    case "leader-ack":
       return raw.length === 3 && nat(a) && nat(b) ? { t: tag, term: a, round: b } : null;
+    case "leader-ack": {
+      if (!nat(a) || !nat(b)) return null;
+      if (raw.length === 3) return { t: tag, term: a, round: b };
+      const d = raw[4];
+      return raw.length === 5 && nat(c) && nat(d)
+        ? { t: tag, term: a, round: b, view: [c, d] }
+        : null;
+    }
     case "stable":
       if (raw.length !== 3 || !Array.isArray(a) || !Array.isArray(b)) return null;
       if (a.length !== hostCount || b.length !== hostCount || !a.every(nat) || !b.every(nat))

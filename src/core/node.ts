@@ -138,6 +138,8 @@ export class RmNode {
   /** fifo/causal: per sender, the next seq to hand to the order layer (0: set by the first one). */
   private intakeNext: number[] = [];
   private intakeEarly: Array<Map<MsgSeq, ChatMsg>> = [];
+  /** The sender life whose messages the intake takes (0: none yet). */
+  private intakeInc: number[] = [];
   private readonly stability: Stability;
   private readonly detector: FailureDetector;
   private readonly election: Election;
@@ -152,6 +154,9 @@ export class RmNode {
   private readonly complete: Uint8Array[] = [];
   private readonly elOut: ElectionOut = [];
   private lastStep: number;
+  private readonly startedAt: number;
+  /** When each sender was first seen outside the installed view (relay buffers are let go later). */
+  private readonly senderGoneAt: Array<number | undefined> = [];
   private nextLeaderHb = 0;
   private shownLeader = "";
   private waitingShown = "";
@@ -176,10 +181,12 @@ export class RmNode {
     this.fragSize = Math.max(64, opts.limits.maxDatagram - FRAME_OVERHEAD - ENTRY_OVERHEAD);
     this.makeOrder = opts.makeOrder ?? makeOrderLayer;
     this.lastStep = now;
+    this.startedAt = now;
     for (let p = 0; p < opts.hostCount; p++)
       this.peers.push(p === opts.id ? undefined : new Peer(p, opts.limits));
     this.detector = new FailureDetector(opts.id, opts.hostCount, this.membership);
-    if (opts.ordering === "total") {
+    this.order = this.makeOrder(opts.ordering, opts.id, opts.hostCount);
+    if (!this.order) {
       this.log = new TotalLog({
         self: opts.id,
         hostCount: opts.hostCount,
@@ -189,13 +196,22 @@ export class RmNode {
         isLeader: () => this.election.isLeader,
         leader: () => this.election.leader,
         members: () => this.view.members,
-        retained: (p) => this.view.members.includes(p) || this.peers[p]?.leftAt !== undefined,
+        retained: (p) => {
+          const q = this.peers[p];
+          // Members, recently departed members, and hosts not heard from yet (a late start is owed everything).
+          if (!q) return false;
+          return (
+            this.view.members.includes(p) ||
+            q.leftAt !== undefined ||
+            this.awaitingLateStart(q, this.lastStep)
+          );
+        },
+        retainLimit: opts.limits.maxBacklog,
+        batchBytes: Math.max(1024, opts.limits.maxMessageBytes / 2),
         send: (to, msg) => this.unicast(to, msg),
         observeTerm: (term) => this.election.observeTerm(term, this.lastStep),
         observeLeader: (from, term) => this.election.observeLeader(from, term, this.lastStep),
       });
-    } else {
-      this.order = this.makeOrder(opts.ordering, opts.id, opts.hostCount);
     }
     this.stability = new Stability(opts.id, opts.hostCount);
     this.resetIntake();
@@ -311,15 +327,16 @@ export class RmNode {
       if (p.knownInc !== 0) {
         // A new life of the peer: its old process is gone, and so is what we owed it.
         p.resetChannels();
-        this.order?.peerReset(p.id);
-        this.intakeNext[p.id] = 1;
-        this.intakeEarly[p.id]?.clear();
-        this.stability.forget(p.id);
+        this.relayOldLife(p.id);
+        this.newSenderLife(p.id, f.inc);
         // Tell the new life where our numbering stands: what came before is not owed to it.
         if (this.order && this.ownSeq > 0)
           this.unicast(p.id, { kind: "base", next: this.ownSeq + 1 });
         this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: f.inc });
       } else {
+        // First news of this peer; if relays already brought us an earlier life, start over.
+        if (this.intakeInc[p.id] !== 0 && this.intakeInc[p.id] !== f.inc)
+          this.newSenderLife(p.id, f.inc);
         p.send.kick(now);
         this.events.push({ type: "peer", peer: p.id, state: "up", incarnation: f.inc });
       }
@@ -375,24 +392,46 @@ export class RmNode {
   private rejoin(): void {
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();
-    this.order = this.makeOrder(this.ordering as "fifo" | "causal", this.id, this.hostCount);
+    this.order = this.makeOrder(this.ordering, this.id, this.hostCount);
     this.resetIntake();
     this.ownSeq = 0;
     this.ackCount.clear();
     this.complete.length = 0;
   }
 
+  /** A sender's new life: forget its old one in the intake, order layer and relay buffers. */
+  private newSenderLife(k: NodeId, inc: number): void {
+    this.order?.peerReset(k);
+    this.intakeNext[k] = 1;
+    this.intakeEarly[k]?.clear();
+    this.intakeInc[k] = inc;
+    this.stability.forget(k);
+  }
+
+  /** The sender's old life ended (it restarted): pass on what members may lack of it. */
+  private relayOldLife(k: NodeId): void {
+    if (!this.order) return;
+    const targets = new Set(this.view.members);
+    for (const q of this.peers) if (q && q.id !== k && this.detector.live(q.id)) targets.add(q.id);
+    for (const { to, r } of this.stability.relays(k, [...targets])) {
+      this.unicast(to, { kind: "relay", inc: r.inc, msg: r.msg });
+    }
+  }
+
   private resetIntake(): void {
     this.intakeNext = new Array<number>(this.hostCount).fill(1);
     this.intakeEarly = Array.from({ length: this.hostCount }, () => new Map<MsgSeq, ChatMsg>());
+    this.intakeInc = new Array<number>(this.hostCount).fill(0);
   }
 
   /**
    * fifo/causal intake: messages of a sender reach the order layer once each and in seq
    * order, whether they come on its channel or relayed by others.
    */
-  private intake(m: ChatMsg): void {
+  private intake(m: ChatMsg, inc: number): void {
     const k = m.from;
+    if (this.intakeInc[k] !== 0 && this.intakeInc[k] !== inc)
+      return void this.drop("stale-incarnation");
     let next = this.intakeNext[k] as number;
     const early = this.intakeEarly[k] as Map<MsgSeq, ChatMsg>;
     if (m.seq < next) return;
@@ -400,7 +439,7 @@ export class RmNode {
       if (early.size < this.limits.maxBacklog) early.set(m.seq, m);
       return;
     }
-    const inc = this.peers[k]?.knownInc ?? 0;
+    this.intakeInc[k] = inc;
     for (let cur: ChatMsg | undefined = m; cur; cur = early.get(next)) {
       early.delete(next);
       if ((this.order as OrderLayer).remote(cur, this.deliveries) !== "ok")
@@ -429,24 +468,24 @@ export class RmNode {
     switch (m.kind) {
       case "chat":
         if (!this.order) return void this.drop("protocol-error");
-        this.intake(m);
+        this.intake(m, p.knownInc);
         return;
       case "base": {
         // We are a new life to this sender: its numbering starts at `next` for us.
         if (!this.order || m.next <= (this.intakeNext[p.id] as number)) return;
         this.intakeNext[p.id] = m.next;
+        this.intakeInc[p.id] = p.knownInc;
         this.order.setBase(p.id, m.next);
         const early = this.intakeEarly[p.id] as Map<MsgSeq, ChatMsg>;
         for (const s of early.keys()) if (s < m.next) early.delete(s);
         const first = early.get(m.next);
-        if (first) this.intake(first);
+        if (first) this.intake(first, p.knownInc);
         return;
       }
       case "relay":
-        if (!this.order || m.inc !== this.peers[m.msg.from]?.knownInc) {
-          return void this.drop("stale-incarnation");
-        }
-        this.intake(m.msg);
+        // The intake checks the sender's life (a relay may be our first news of the sender).
+        if (!this.order) return void this.drop("protocol-error");
+        this.intake(m.msg, m.inc);
         return;
       case "view":
         if (m.term < this.election.term || !newerView(m, this.view)) return;
@@ -486,10 +525,26 @@ export class RmNode {
       case "stable":
         this.stability.report(from, c.delivered, c.incs);
         return;
+      case "leader-ack":
+        this.election.receive(from, c, now, this.elOut);
+        // A member whose view is not ours missed a view message (a new life, say): resend it.
+        if (this.election.isLeader && c.view && this.view.members.includes(from)) {
+          const [t, v] = c.view;
+          if (t !== this.view.term || v !== this.view.version) this.resendView(from, now);
+        }
+        this.flushElection();
+        return;
       default:
         this.election.receive(from, c, now, this.elOut);
         this.flushElection();
     }
+  }
+
+  private resendView(to: NodeId, now: number): void {
+    const p = this.peers[to];
+    if (!p || now < p.viewResentAt + 5 * this.membership.heartbeatMs) return;
+    p.viewResentAt = now;
+    this.unicast(to, { kind: "view", ...this.view });
   }
 
   private ctrlTo(to: NodeId, c: Ctrl): void {
@@ -498,6 +553,9 @@ export class RmNode {
 
   private flushElection(): void {
     for (const o of this.elOut) {
+      if (o.msg.t === "leader-ack" && o.msg.term === this.election.term) {
+        o.msg.view = [this.view.term, this.view.version];
+      }
       // "all" means the live peers: the others get a slow heartbeat until they answer.
       if (o.to === "all") {
         const enc = encodeCtrl(o.msg);
@@ -510,7 +568,18 @@ export class RmNode {
   private healthChanges(fn: (out: HealthChange[]) => void): void {
     const out: HealthChange[] = [];
     fn(out);
-    for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
+    for (const h of out) {
+      this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
+      const p = this.peers[h.peer];
+      if (p) p.deadSince = h.to === "dead" ? this.lastStep : undefined;
+    }
+  }
+
+  /** Dead (or never heard from) for longer than `releaseAfterMs`: nothing is kept for it any more. */
+  private goneForLong(p: Peer, now: number): boolean {
+    if (this.detector.live(p.id)) return false;
+    const since = p.deadSince ?? (p.knownInc === 0 ? this.startedAt : now);
+    return now >= since + this.membership.releaseAfterMs;
   }
 
   /** Timers: call at (or after) `nextWake()`. */
@@ -583,14 +652,32 @@ export class RmNode {
     }
     for (const m of old.members) {
       const p = this.peers[m];
-      if (!p || v.members.includes(m)) continue;
-      p.leftAt = this.lastStep;
-      // The sender may have died mid-multicast: pass on what others may lack.
-      for (const { to, r } of this.stability.relays(m, v.members)) {
+      if (p && !v.members.includes(m)) p.leftAt = this.lastStep;
+    }
+    // Senders outside the view may have died mid-multicast: pass on what members lack.
+    for (let k = 0; k < this.hostCount; k++) {
+      if (k === this.id) continue;
+      if (v.members.includes(k)) {
+        this.senderGoneAt[k] = undefined;
+        continue;
+      }
+      this.senderGoneAt[k] ??= this.lastStep;
+      for (const { to, r } of this.stability.relays(k, v.members)) {
         this.unicast(to, { kind: "relay", inc: r.inc, msg: r.msg });
       }
     }
     this.events.push({ type: "view", term: v.term, version: v.version, members: [...v.members] });
+  }
+
+  /**
+   * A host we never heard from may be a late start, owed everything; we wait for it (in
+   * relay buffers and the order log) for `releaseAfterMs` after our own start, no longer:
+   * from inside, a late start and a host that died unheard look the same.
+   */
+  private awaitingLateStart(p: Peer, now: number): boolean {
+    return (
+      p.knownInc === 0 && !p.wasMember && now < this.startedAt + this.membership.releaseAfterMs
+    );
   }
 
   /** A member that left the view long enough ago: release what we held for it. */
@@ -653,14 +740,30 @@ export class RmNode {
   }
 
   private stabilityReports(now: number): void {
-    this.stability.release(this.view.members);
+    // Stable once every member, and every host never heard from (a late start), has it.
+    // ... and every host not gone for long: one cut off by a partition comes back as the same life.
+    const owed = [...this.view.members];
+    for (const p of this.peers) {
+      if (p && !owed.includes(p.id) && !this.goneForLong(p, now)) owed.push(p.id);
+    }
+    this.stability.release(owed, this.limits.maxBacklog, (k) => this.peers[k]?.knownInc ?? 0);
+    // A sender out of the view for long: its messages were relayed at each view change; let go.
+    for (let k = 0; k < this.hostCount; k++) {
+      const gone = this.senderGoneAt[k];
+      if (gone !== undefined && now >= gone + this.membership.releaseAfterMs) {
+        this.stability.forget(k);
+        this.intakeEarly[k]?.clear();
+        this.senderGoneAt[k] = undefined;
+      }
+    }
     let report: unknown[] | undefined;
     for (const p of this.peers) {
       if (!p || now < p.nextStable || !this.detector.live(p.id)) continue;
       if (!report) {
         const received = this.intakeNext.map((n) => Math.max(0, n - 1));
         received[this.id] = this.ownSeq;
-        const incs = this.peers.map((q) => q?.knownInc ?? this.incarnation);
+        const incs = [...this.intakeInc];
+        incs[this.id] = this.incarnation;
         report = encodeCtrl({ t: "stable", delivered: received, incs });
       }
       p.ctrl.push(report);

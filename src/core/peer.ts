@@ -14,6 +14,10 @@ export class Peer {
   lastSent = Number.NEGATIVE_INFINITY;
   /** Was it ever a member of a view we installed? (Only former members have backlogs released.) */
   wasMember = false;
+  /** When the failure detector declared it dead (undefined while alive or suspect). */
+  deadSince: number | undefined;
+  /** Leader: when we last resent our view to it. */
+  viewResentAt = Number.NEGATIVE_INFINITY;
   /** When our next stability report to it is due (fifo/causal). */
   nextStable = 0;
   /** When it left the view we installed (undefined while a member or never one). */

@@ -1,6 +1,9 @@
 import type { ProtocolLimits, Seq } from "./types.js";
 import { type Ack, FLAG_MORE, MAX_SACK_RANGES } from "./wire.js";
 
+/** Room above maxMessageBytes for the protocol's own wrapping (append, relay, vector clock). */
+const PROTOCOL_SLACK = 8192;
+
 export type RecvOutcome = "new" | "duplicate" | "out-of-window";
 
 /**
@@ -41,7 +44,7 @@ export class RecvChannel {
   private accept(flags: number, payload: Uint8Array, out: Uint8Array[]): void {
     this.cum++;
     if (!this.discarding) {
-      if (this.partsBytes + payload.length > this.limits.maxMessageBytes + 1024) {
+      if (this.partsBytes + payload.length > this.limits.maxMessageBytes + PROTOCOL_SLACK) {
         // A peer sent a message over our limit: drop it whole, keep the channel going.
         this.discarding = true;
         this.oversized++;

@@ -9,7 +9,16 @@ export interface OutEntry {
   payload: Uint8Array;
   /** Opaque tag reported back when the peer has acknowledged the message's last fragment (0: none). */
   tag: number;
+  /** Last transmission time; -1 before the first, -2 while due for retransmission. */
   lastSentAt: number;
+  /**
+   * Earliest send time of a copy that may be the one delivered: the first transmission's,
+   * moved to a retransmission's only when fast retransmit proved the copies before it lost.
+   * (A copy resent by a timer may race its predecessor, so an ack says nothing about it.)
+   */
+  boundSentAt: number;
+  /** Fast retransmit found the copies sent so far lost. */
+  lost: boolean;
   transmissions: number;
   sacked: boolean;
 }
@@ -33,6 +42,15 @@ export class SendChannel {
   readonly rto: RtoEstimator;
   /** When the retransmission timer was (re)started; undefined while it is off. */
   private timerArmedAt: number | undefined;
+  /** RACK: first-transmission time and seq of the delivered entry sent last (-1: none yet). */
+  private rackSentAt = -1;
+  private rackSeq = 0;
+  /** RACK reorder timer: when an entry sent before a delivered one will be presumed lost. */
+  private reorderAt: number | undefined;
+  /** A tail loss probe went out since the last progress. */
+  private probeSent = false;
+  /** Last time an ack reported something new delivered (or the first send after idling). */
+  private lastProgressAt: number | undefined;
   retransmissions = 0;
   fastRetransmissions = 0;
 
@@ -61,6 +79,8 @@ export class SendChannel {
       payload,
       tag,
       lastSentAt: -1,
+      boundSentAt: -1,
+      lost: false,
       transmissions: 0,
       sacked: false,
     };
@@ -95,14 +115,14 @@ export class SendChannel {
   onAck(now: number, ack: Ack, released: number[]): void {
     if (ack.cum >= this.nextSeq) return; // acks something never sent: ignore
     let progressed = false;
+    let sackProgress = false;
     let newestSample: OutEntry | undefined;
-    let deliveredSentAt = -1;
     while (this.inflightHead < this.inflight.length) {
       const e = this.inflight[this.inflightHead] as OutEntry;
       if (e.seq > ack.cum) break;
       if (!e.sacked) {
         if (e.transmissions === 1) newestSample = e;
-        if (e.lastSentAt > deliveredSentAt) deliveredSentAt = e.lastSentAt;
+        this.noteDelivered(e);
       }
       if (e.tag !== 0 && (e.flags & 1) === 0) released.push(e.tag);
       this.inflight[this.inflightHead++] = undefined as unknown as OutEntry;
@@ -122,8 +142,9 @@ export class SendChannel {
         }
         if (!e.sacked) {
           e.sacked = true;
+          sackProgress = true;
           if (e.transmissions === 1) newestSample = e;
-          if (e.lastSentAt > deliveredSentAt) deliveredSentAt = e.lastSentAt;
+          this.noteDelivered(e);
         }
       }
     }
@@ -133,25 +154,73 @@ export class SendChannel {
       this.compact();
       this.timerArmedAt = this.inFlight > 0 ? now : undefined;
     }
-    // Fast retransmit (RACK-like): an entry sent clearly before one that has been
-    // delivered is presumed lost; the reorder window is a quarter of the smoothed RTT.
-    if (deliveredSentAt >= 0) {
-      const reo = Math.max(1, (this.rto.smoothedRtt ?? 0) / 4);
-      for (let i = this.inflightHead; i < this.inflight.length; i++) {
-        const e = this.inflight[i] as OutEntry;
-        if (e.lastSentAt >= deliveredSentAt) break;
-        if (
-          !e.sacked &&
-          e.lastSentAt >= 0 &&
-          e.lastSentAt + reo < deliveredSentAt &&
-          e.lastSentAt + reo <= now
-        ) {
-          this.markDue(e);
-          this.fastRetransmissions++;
-        }
+    if (progressed || sackProgress) {
+      this.lastProgressAt = now;
+      this.probeSent = false;
+    }
+    if (progressed || sackProgress) this.detectLosses(now);
+    this.fillWindow();
+  }
+
+  /**
+   * RACK (after RFC 8985): remember the delivered entry sent last. An ack for an entry resent
+   * by a timer may answer an earlier copy (retransmission ambiguity), so each counts with the
+   * earliest copy that may have been delivered (`boundSentAt`): never a time too late, so a
+   * delayed ack cannot make everything sent before a timer's resend look lost.
+   */
+  private noteDelivered(e: OutEntry): void {
+    if (
+      e.boundSentAt > this.rackSentAt ||
+      (e.boundSentAt === this.rackSentAt && e.seq > this.rackSeq)
+    ) {
+      this.rackSentAt = e.boundSentAt;
+      this.rackSeq = e.seq;
+    }
+  }
+
+  /**
+   * Fast retransmit (RACK): an entry whose latest copy left before the first copy of an
+   * entry since delivered (first copies leave in seq order, so on a tie the lower seq left
+   * first) is presumed lost once it has been out for a smoothed RTT plus a reorder window
+   * (a quarter RTT, at least 1 ms); until then a reorder timer waits for it.
+   */
+  private detectLosses(now: number): void {
+    this.reorderAt = undefined;
+    if (this.rto.smoothedRtt === undefined || this.rackSentAt < 0) return;
+    const wait = this.rackWait();
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const e = this.inflight[i] as OutEntry;
+      // First copies leave in seq order: past the first one sent after the RACK entry,
+      // nothing was sent before it (resent copies of lower seqs may be later, not these).
+      if (e.transmissions === 0) break;
+      if (
+        e.transmissions === 1 &&
+        e.lastSentAt >= 0 &&
+        (e.lastSentAt > this.rackSentAt ||
+          (e.lastSentAt === this.rackSentAt && e.seq >= this.rackSeq))
+      ) {
+        break;
+      }
+      if (e.sacked || e.lastSentAt < 0) continue;
+      const before =
+        e.lastSentAt < this.rackSentAt ||
+        (e.lastSentAt === this.rackSentAt && e.transmissions === 1 && e.seq < this.rackSeq);
+      if (!before) continue;
+      const lostAt = e.lastSentAt + wait;
+      if (lostAt <= now) {
+        this.markDue(e);
+        e.lost = true;
+        this.fastRetransmissions++;
+      } else if (this.reorderAt === undefined || lostAt < this.reorderAt) {
+        this.reorderAt = lostAt;
       }
     }
-    this.fillWindow();
+  }
+
+  /** How long an entry sent before a delivered one may still be on its way: SRTT + reorder window. */
+  private rackWait(): number {
+    const srtt = this.rto.smoothedRtt ?? this.rto.rto;
+    return srtt + Math.max(1, srtt / 4);
   }
 
   private markDue(e: OutEntry): void {
@@ -167,17 +236,56 @@ export class SendChannel {
     }
   }
 
+  /**
+   * Tail loss probe timeout (after RFC 8985 §7): two smoothed RTTs, at least PROBE_MIN_MS;
+   * undefined when there is no RTT sample yet or a probe is out since the last progress.
+   */
+  private probeDeadline(): number | undefined {
+    const srtt = this.rto.smoothedRtt;
+    if (srtt === undefined || this.probeSent || this.lastProgressAt === undefined) return undefined;
+    return this.lastProgressAt + Math.max(PROBE_MIN_MS, 2 * srtt);
+  }
+
   /** Earliest time a retransmission timer must fire, or undefined if nothing is in flight. */
   deadline(): number | undefined {
     if (this.inFlight === 0 || this.timerArmedAt === undefined) return undefined;
-    return this.timerArmedAt + this.rto.rto;
+    let t = this.timerArmedAt + this.rto.rto;
+    const probe = this.probeDeadline();
+    if (probe !== undefined && probe < t) t = probe;
+    if (this.reorderAt !== undefined && this.reorderAt < t) t = this.reorderAt;
+    return t;
   }
 
-  /** Retransmission timeout: resend the oldest unacknowledged entries and back off. */
+  /**
+   * Timers. The retransmission timeout: resend the oldest unacknowledged entries and back
+   * off. Before it, the tail loss probe: nothing new acknowledged for two RTTs, so resend
+   * the newest entry not known delivered; its ack (with SACKs) lets fast retransmit find
+   * what the tail of a flight lost, long before the RTO.
+   */
   onTick(now: number, maxBurst: number): void {
-    const d = this.deadline();
-    if (d === undefined || now < d) return;
+    if (this.inFlight === 0 || this.timerArmedAt === undefined) return;
+    if (this.reorderAt !== undefined && now >= this.reorderAt) {
+      this.detectLosses(now);
+      if (this.due.length > 0) return;
+    }
+    if (now < this.timerArmedAt + this.rto.rto) {
+      const probe = this.probeDeadline();
+      if (probe === undefined || now < probe) return;
+      this.probeSent = true;
+      for (let i = this.inflight.length - 1; i >= this.inflightHead; i--) {
+        const e = this.inflight[i] as OutEntry;
+        if (e.sacked || e.lastSentAt < 0) continue;
+        // Its last copy is overdue as RACK reckons it (out for an RTT and a reorder window
+        // with no ack): count the probe as the copy an ack for it answers.
+        if (now - e.lastSentAt >= this.rackWait()) e.lost = true;
+        this.markDue(e);
+        this.retransmissions++;
+        break;
+      }
+      return;
+    }
     this.rto.onTimeout();
+    this.probeSent = true;
     let n = 0;
     for (let i = this.inflightHead; i < this.inflight.length && n < maxBurst; i++) {
       const e = this.inflight[i] as OutEntry;
@@ -207,9 +315,14 @@ export class SendChannel {
   }
 
   sent(e: OutEntry, now: number): void {
+    if (e.transmissions === 0 || e.lost) e.boundSentAt = now;
+    e.lost = false;
     e.transmissions++;
     e.lastSentAt = now;
-    if (this.timerArmedAt === undefined) this.timerArmedAt = now;
+    if (this.timerArmedAt === undefined) {
+      this.timerArmedAt = now;
+      this.lastProgressAt = now;
+    }
   }
 
   /** Lowest sequence number still held for the peer (sent in every frame as `base`). */
@@ -247,6 +360,11 @@ export class SendChannel {
     this.due = [];
     this.cumAcked = 0;
     this.timerArmedAt = undefined;
+    this.lastProgressAt = undefined;
+    this.probeSent = false;
+    this.rackSentAt = -1;
+    this.rackSeq = 0;
+    this.reorderAt = undefined;
     this.rto.resetBackoff();
   }
 
@@ -260,3 +378,5 @@ export class SendChannel {
 }
 
 const EMPTY: OutEntry[] = [];
+/** Smallest tail loss probe timeout, ms (timers are no finer than 1 ms). */
+const PROBE_MIN_MS = 2;

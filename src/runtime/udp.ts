@@ -1,4 +1,6 @@
+import { lookup as dnsLookup } from "node:dns";
 import { lookup } from "node:dns/promises";
+import { isIPv4 } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
 import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core/node.js";
@@ -18,6 +20,19 @@ export interface UdpNodeOptions {
   incarnation?: number;
 }
 
+/**
+ * Endpoints are resolved once at start-up, so every send goes to an IPv4 literal: answer at
+ * once instead of through dns.lookup, which costs a lookup call and a nextTick per datagram.
+ */
+function literalLookup(
+  host: string,
+  _opts: unknown,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  if (isIPv4(host)) cb(null, host, 4);
+  else dnsLookup(host, { family: 4 }, (err, address, family) => cb(err, address, family));
+}
+
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
 
@@ -35,6 +50,8 @@ export class UdpRuntime {
   readonly node: RmNode;
   readonly faults: FaultInjector;
   private readonly byAddress = new Map<string, NodeId>();
+  /** Fast path of `byAddress`: the first host with each port (checked against the address). */
+  private readonly byPort = new Map<number, NodeId>();
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
@@ -60,6 +77,7 @@ export class UdpRuntime {
     this.faults = new FaultInjector(opts.faults, Math.random);
     endpoints.forEach((e, i) => {
       this.byAddress.set(`${e.address}:${e.port}`, i);
+      if (!this.byPort.has(e.port)) this.byPort.set(e.port, i);
     });
     this.logger = opts.logger;
   }
@@ -81,7 +99,11 @@ export class UdpRuntime {
     }
     const me = endpoints[opts.id] as Endpoint;
     // No SO_REUSEADDR/SO_REUSEPORT: a second process with the same id must fail, not share traffic.
-    const sock = DgramAsPromised.createSocket({ type: "udp4", reuseAddr: false });
+    const sock = DgramAsPromised.createSocket({
+      type: "udp4",
+      reuseAddr: false,
+      lookup: literalLookup,
+    });
     try {
       await sock.bind(me.port, me.address);
     } catch (e) {
@@ -116,7 +138,7 @@ export class UdpRuntime {
     const raw = this.sock.socket;
     raw.on("message", (msg, rinfo) => {
       if (this.closed) return;
-      const from = this.byAddress.get(`${rinfo.address}:${rinfo.port}`);
+      const from = this.sourceOf(rinfo.address, rinfo.port);
       if (!this.node.receive(performance.now(), from, msg) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
           from: `${rinfo.address}:${rinfo.port}`,
@@ -129,6 +151,13 @@ export class UdpRuntime {
       this.logger.warn("socket error", { error: err.message });
     });
     this.scheduleFlush();
+  }
+
+  /** The host id a datagram came from (configured address and port), if any. */
+  private sourceOf(address: string, port: number): NodeId | undefined {
+    const id = this.byPort.get(port);
+    if (id !== undefined && (this.endpoints[id] as Endpoint).address === address) return id;
+    return this.byAddress.get(`${address}:${port}`);
   }
 
   onEvent(fn: (ev: NodeEvent) => void): void {

@@ -38,8 +38,8 @@ describe("RecvChannel", () => {
     r.receive(1, FLAG_MORE, b(1, 2), out);
     r.receive(2, 0, b(3), out);
     expect(out.map((x) => [...x])).toEqual([[1, 2, 3]]);
-    r.receive(3, FLAG_MORE, new Uint8Array(800), out);
-    r.receive(4, FLAG_MORE, new Uint8Array(800), out);
+    r.receive(3, FLAG_MORE, new Uint8Array(8000), out);
+    r.receive(4, FLAG_MORE, new Uint8Array(8000), out);
     r.receive(5, 0, b(1), out);
     r.receive(6, 0, b(7), out);
     expect(out.map((x) => [...x])).toEqual([[1, 2, 3], [7]]);

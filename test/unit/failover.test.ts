@@ -129,6 +129,8 @@ describe("agreement when a sender dies mid-multicast", () => {
         if (ordering === "fifo") t.sort();
         expect(t).toEqual(["last words", "reply to last words"]);
       }
+      // Relay buffers wait for the dead sender's return for releaseAfterMs (10 s), then let go.
+      sim.run(sim.now + 11_000);
       for (const i of [0, 1, 2]) expect(sim.node(i)?.buffered().retained).toBe(0);
     });
   }

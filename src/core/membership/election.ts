@@ -11,7 +11,7 @@ export type ElectionCtrl =
   | { t: "vote-req"; term: Term; lastIndex: number; lastTerm: Term }
   | { t: "vote-resp"; term: Term; granted: boolean }
   | { t: "leader-hb"; term: Term; round: number }
-  | { t: "leader-ack"; term: Term; round: number };
+  | { t: "leader-ack"; term: Term; round: number; view?: [number, number] };
 
 /** What must survive a restart so that a process never votes twice in one term. */
 export interface HardState {

@@ -5,13 +5,18 @@ import type { OrderLayer } from "./layer.js";
 
 export type { Delivery, HeldMessage, OrderLayer } from "./layer.js";
 
-/** Builds the multicast order layer of one node (injectable for tests of the test suite). */
-export type OrderFactory = (mode: "fifo" | "causal", self: NodeId, hostCount: number) => OrderLayer;
-
-export function makeOrderLayer(
-  mode: Exclude<Ordering, "total">,
+/**
+ * Builds the multicast order layer of one node; undefined for total order, which is the
+ * replicated log. Injectable, so the test suite can prove it catches broken layers.
+ */
+export type OrderFactory = (
+  mode: Ordering,
   self: NodeId,
   hostCount: number,
-): OrderLayer {
-  return mode === "fifo" ? new FifoOrder(hostCount) : new CausalOrder(self, hostCount);
-}
+) => OrderLayer | undefined;
+
+export const makeOrderLayer: OrderFactory = (mode, self, hostCount) => {
+  if (mode === "fifo") return new FifoOrder(hostCount);
+  if (mode === "causal") return new CausalOrder(self, hostCount);
+  return undefined;
+};

@@ -45,11 +45,16 @@ export class Stability {
     return r !== undefined && r.incs[k] === inc && (r.received[k] as number) >= seq;
   }
 
-  /** Release what every member other than us and the sender has. */
-  release(members: readonly NodeId[]): void {
-    if (members.length === 0) return;
+  /**
+   * Release what every member other than us and the sender has; keep at most `limit` per
+   * sender, and nothing of a sender life older than `liveInc(k)` (it came back as a new life).
+   */
+  release(members: readonly NodeId[], limit: number, liveInc: (k: NodeId) => number): void {
     for (let k = 0; k < this.retained.length; k++) {
       const q = this.retained[k] as Queue<Retained>;
+      while (q.length > limit || (q.length > 0 && (q.peek() as Retained).inc < liveInc(k)))
+        q.shift();
+      if (members.length === 0) continue;
       for (let r = q.peek(); r; r = q.peek()) {
         const stable = members.every(
           (m) => m === this.self || m === k || this.has(m, k, r.inc, r.msg.seq),

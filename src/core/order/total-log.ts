@@ -20,6 +20,10 @@ export interface LogContext {
   members(): NodeId[];
   /** Peers whose entries we still keep: members, and those that left the view only recently. */
   retained(p: NodeId): boolean;
+  /** At most this many delivered entries are kept for the peers above. */
+  retainLimit: number;
+  /** Text bytes per append message (a single larger entry still goes alone). */
+  batchBytes: number;
   /** Reliable send of a log message to one peer. */
   send(to: NodeId, msg: LogMsg): void;
   /** A higher term was seen: step down. */
@@ -61,7 +65,8 @@ export class TotalLog {
   private readonly early = new Map<string, Map<MsgSeq, string>>();
   /** Own messages not yet delivered, in seq order (resubmitted to each new leader). */
   private readonly pending = new Queue<{ seq: MsgSeq; text: string }>();
-  private submittedTo: NodeId | undefined;
+  /** "leader@term" our pending messages were last submitted to. */
+  private submittedTo = "";
   private leaderTerm = -1;
 
   constructor(private readonly ctx: LogContext) {}
@@ -94,7 +99,7 @@ export class TotalLog {
   own(seq: MsgSeq, text: string): void {
     this.pending.push({ seq, text });
     const l = this.ctx.leader();
-    if (l === undefined || l !== this.submittedTo) return; // resubmitted in full on leader change
+    if (l === undefined || this.leaderKey() !== this.submittedTo) return; // resubmitted on change
     this.submit(l, seq, text);
   }
 
@@ -109,8 +114,10 @@ export class TotalLog {
     const l = this.ctx.leader();
     if (l !== undefined && this.ctx.isLeader() && this.leaderTerm !== this.ctx.term())
       this.becomeLeader();
-    if (l !== this.submittedTo) {
-      this.submittedTo = l;
+    // A new leader, or the same one in a new term (it may have dropped submits meanwhile).
+    const key = this.leaderKey();
+    if (key !== this.submittedTo) {
+      this.submittedTo = key;
       if (l !== undefined) for (const p of this.pending) this.submit(l, p.seq, p.text);
     }
     if (this.ctx.isLeader()) this.replicate();
@@ -142,9 +149,15 @@ export class TotalLog {
     }
   }
 
+  private leaderKey(): string {
+    const l = this.ctx.leader();
+    return l === undefined ? "" : `${l}@${this.ctx.term()}`;
+  }
+
   /** Leader: a sender's message. Ordered in per-sender FIFO order, duplicates dropped. */
   onSubmit(from: NodeId, inc: number, m: SubmitMsg): void {
-    if (!this.ctx.isLeader() || this.leaderTerm !== this.ctx.term()) return; // the sender resubmits to the real leader
+    if (!this.ctx.isLeader()) return; // the sender resubmits to the real leader
+    if (this.leaderTerm !== this.ctx.term()) this.becomeLeader();
     const k = `${from}/${inc}`;
     let next = (this.ordered.get(k) ?? 0) + 1;
     if (m.seq < next) return;
@@ -201,7 +214,15 @@ export class TotalLog {
       return;
     }
     const prevIndex = f.next - 1;
-    const end = Math.min(this.lastIndex, prevIndex + MAX_BATCH);
+    let end = prevIndex;
+    let bytes = 0;
+    const last = Math.min(this.lastIndex, prevIndex + MAX_BATCH);
+    while (end < last) {
+      const e = this.entries[end - this.base] as LogEntry;
+      bytes += e.text.length * 3 + 24;
+      if (end > prevIndex && bytes > this.ctx.batchBytes) break;
+      end++;
+    }
     const entries = this.entries.slice(prevIndex - this.base, end - this.base);
     this.ctx.send(p, {
       kind: "append",
@@ -223,9 +244,10 @@ export class TotalLog {
 
   /** Entries every member of the view stores can be dropped everywhere. */
   private compactPoint(): number {
-    let m = Math.min(this.commit, this.applied);
+    const top = Math.min(this.commit, this.applied);
+    let m = top;
     for (const [p, f] of this.followers) if (this.ctx.retained(p)) m = Math.min(m, f.match);
-    return m;
+    return Math.max(m, top - this.ctx.retainLimit);
   }
 
   private advanceCommit(): void {

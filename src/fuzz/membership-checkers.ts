@@ -1,0 +1,52 @@
+import type { Checker } from "./checkers.js";
+import type { Trace } from "./trace.js";
+
+/** Election safety: no two nodes ever claim leadership of the same term. */
+export const leaders: Checker = (tr: Trace) => {
+  const claims = new Map<number, number>();
+  for (const e of tr.events) {
+    if (e.kind !== "leader" || e.leader !== e.node) continue;
+    const prev = claims.get(e.term);
+    if (prev !== undefined && prev !== e.node) {
+      return `leaders: nodes ${prev} and ${e.node} both report themselves leader of term ${e.term} (t=${e.t.toFixed(1)})`;
+    }
+    claims.set(e.term, e.node);
+  }
+  return null;
+};
+
+/** View agreement: every node that installs view (term, version) installs the same member list. */
+export const views: Checker = (tr: Trace) => {
+  const seen = new Map<string, { node: number; members: string }>();
+  for (const e of tr.events) {
+    if (e.kind !== "view") continue;
+    const id = `${e.term}.${e.version}`;
+    const members = e.members.join(",");
+    const prev = seen.get(id);
+    if (prev && prev.members !== members) {
+      return `views: view ${id} is [${prev.members}] at node ${prev.node} but [${members}] at node ${e.node}`;
+    }
+    if (!prev) seen.set(id, { node: e.node, members });
+  }
+  return null;
+};
+
+/** Convergence: after the faults stop, every live node follows one leader in one view of exactly the live nodes. */
+export const convergence: Checker = (tr: Trace) => {
+  const live = tr.final.map((f) => f.node).sort((a, b) => a - b);
+  if (live.length === 0) return null;
+  const first = tr.final[0];
+  if (!first) return null;
+  for (const f of tr.final) {
+    if (f.leader === undefined)
+      return `convergence: live node ${f.node} has no leader after the faults stopped`;
+    if (f.leader !== first.leader || f.term !== first.term) {
+      return `convergence: node ${first.node} follows ${first.leader} (term ${first.term}) but node ${f.node} follows ${f.leader} (term ${f.term})`;
+    }
+    const members = [...f.view.members].sort((a, b) => a - b).join(",");
+    if (members !== live.join(",")) {
+      return `convergence: node ${f.node} ends in view ${f.view.term}.${f.view.version} [${members}], but the live nodes are [${live.join(",")}]`;
+    }
+  }
+  return null;
+};

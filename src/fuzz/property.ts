@@ -1,0 +1,140 @@
+import fc from "fast-check";
+import type { OrderFactory } from "../core/order/index.js";
+import type { Ordering } from "../core/types.js";
+import { checkTrace } from "./checkers.js";
+import { type RunOptions, runPlan } from "./runner.js";
+import {
+  type CrashStyle,
+  describePlan,
+  normalize,
+  type Plan,
+  type Scenario,
+  scenarioArb,
+} from "./scenario.js";
+import type { Trace } from "./trace.js";
+
+export interface FuzzConfig {
+  mode: Ordering;
+  runs: number;
+  seed: number;
+  /** Replay: the counterexample path printed by a failure (with the same seed). */
+  path?: string;
+  crash?: CrashStyle;
+  /** Run against another order layer (tests of the test suite). */
+  orderFactory?: OrderFactory;
+  /** Check only these properties (default: every one that applies to the mode). */
+  checkers?: readonly string[];
+  /** Called after every run; `shrinking` once a counterexample was found. */
+  onProgress?: (runs: number, shrinking: boolean) => void;
+}
+
+export interface FuzzOutcome {
+  mode: Ordering;
+  ok: boolean;
+  /** Scenarios executed, shrinking included. */
+  executed: number;
+  /** Failure messages of the shrunk counterexample (empty when ok). */
+  failures: string[];
+  /** Seed, path, readable schedule, failures and the replay command (null when ok). */
+  report: string | null;
+}
+
+/** Run one plan and check it: the trace and the failure messages (empty when all hold). */
+export function evaluate(
+  plan: Plan,
+  opts: RunOptions = {},
+  only?: readonly string[],
+): { trace: Trace; failures: string[] } {
+  const r = runPlan(plan, opts);
+  const failures = checkTrace(plan.mode, r.trace, only);
+  if (failures.length === 0 && r.settledAt === undefined) {
+    failures.push("quiescence: the run never settled, although every checker passed");
+  }
+  return { trace: r.trace, failures };
+}
+
+export function replayCommand(
+  mode: Ordering,
+  seed: number,
+  path: string,
+  crash: CrashStyle,
+): string {
+  const extra = crash === "clean" ? "" : ` --crash ${crash}`;
+  return `npm run fuzz -- --mode ${mode} --seed ${seed} --path ${path}${extra}`;
+}
+
+function summary(tr: Trace): string {
+  const per = Array.from({ length: tr.nodes }, () => ({ sent: 0, refused: 0, delivered: 0 }));
+  const life: string[] = [];
+  for (const e of tr.events) {
+    const c = per[e.node];
+    if (e.kind === "send" && c) c.sent++;
+    if (e.kind === "refused" && c) c.refused++;
+    if (e.kind === "deliver" && c) c.delivered++;
+    if ((e.kind === "start" && e.t > 0) || e.kind === "crash") {
+      life.push(`t=${e.t.toFixed(1)} ${e.kind} ${e.node}`);
+    }
+  }
+  const counts = per.map(
+    (c, i) => `node ${i}: sent ${c.sent}, refused ${c.refused}, delivered ${c.delivered}`,
+  );
+  return [...counts, ...(life.length > 0 ? [`lifecycle: ${life.join(", ")}`] : [])].join("\n");
+}
+
+/** Property-check one mode with fast-check; on failure, build the full report. */
+export function fuzz(cfg: FuzzConfig): FuzzOutcome {
+  const crash = cfg.crash ?? "clean";
+  const opts: RunOptions = { orderFactory: cfg.orderFactory };
+  let executed = 0;
+  let shrinking = false;
+  const prop = fc.property(scenarioArb(cfg.mode), (s) => {
+    executed++;
+    cfg.onProgress?.(executed, shrinking);
+    const { failures } = evaluate(normalize(cfg.mode, s, { crash }), opts, cfg.checkers);
+    if (failures.length > 0) {
+      shrinking = true;
+      throw new Error(failures.join("\n"));
+    }
+  });
+  const params: fc.Parameters<[Scenario]> = { seed: cfg.seed, numRuns: cfg.runs };
+  if (cfg.path !== undefined) {
+    params.path = cfg.path;
+    params.endOnFailure = true;
+  }
+  const d = fc.check(prop, params);
+  if (!d.failed) return { mode: cfg.mode, ok: true, executed, failures: [], report: null };
+  const [scenario] = d.counterexample ?? [];
+  const head = `FUZZ FAILURE: mode ${cfg.mode}, seed ${d.seed}, path ${d.counterexamplePath}, found after ${d.numRuns} run(s), shrunk ${d.numShrinks} time(s)`;
+  if (!scenario) {
+    const why = `no counterexample: ${String(d.errorInstance ?? "interrupted")}`;
+    return { mode: cfg.mode, ok: false, executed, failures: [why], report: `${head}\n${why}` };
+  }
+  const plan = normalize(cfg.mode, scenario, { crash });
+  let failures: string[];
+  let trace: Trace | undefined;
+  try {
+    ({ trace, failures } = evaluate(plan, opts, cfg.checkers));
+  } catch (e) {
+    failures = [`exception: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`];
+  }
+  const report = [
+    head,
+    "failed:",
+    ...failures.map((f) => `  ${f}`),
+    "schedule (shrunk):",
+    ...describePlan(plan)
+      .split("\n")
+      .map((l) => `  ${l}`),
+    ...(trace
+      ? [
+          "outcome:",
+          ...summary(trace)
+            .split("\n")
+            .map((l) => `  ${l}`),
+        ]
+      : []),
+    `scenario (for a regression test): ${JSON.stringify(scenario)}`,
+    `replay: ${replayCommand(cfg.mode, d.seed, d.counterexamplePath ?? "", crash)}`,
+  ].join("\n");
+  return { mode: cfg.mode, ok: false, executed, failures, report };
+}
