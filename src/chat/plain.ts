@@ -27,6 +27,12 @@ export function formatEvent(ev: NodeEvent, json: boolean): string | undefined {
         });
       case "notice":
         return safeJson({ event: "notice", level: ev.level, msg: ev.msg });
+      case "view":
+        return safeJson({ event: "view", term: ev.term, version: ev.version, members: ev.members });
+      case "leader":
+        return safeJson({ event: "leader", term: ev.term, leader: ev.leader });
+      case "health":
+        return safeJson({ event: "health", peer: ev.peer, state: ev.to });
       case "acked":
         return undefined;
     }
@@ -47,6 +53,21 @@ export function runPlain(ctx: ChatContext): void {
     if (line !== undefined) out.write(`${line}\n`);
     if (ev.type === "notice") logger.log(ev.level, ev.msg);
     else if (ev.type === "peer") logger.info(`node ${ev.peer} is ${ev.state}`, { peer: ev.peer });
+    else if (ev.type === "leader") {
+      logger.info(
+        ev.leader === null ? "no leader" : `leader is node ${ev.leader} (term ${ev.term})`,
+        {
+          leader: ev.leader,
+          term: ev.term,
+        },
+      );
+    } else if (ev.type === "view") {
+      logger.info(`view ${ev.term}.${ev.version}: [${ev.members.join(", ")}]`, {
+        members: ev.members,
+      });
+    } else if (ev.type === "health" && (ev.to === "dead" || ev.to === "suspect")) {
+      logger.info(`node ${ev.peer} is ${ev.to}`, { peer: ev.peer });
+    }
   });
   const rl = createInterface({
     input: process.stdin,

@@ -103,7 +103,9 @@ export function titleBar(t: TitleInfo, s: Style): string {
   ];
   const leader = leaderText(t.leader);
   if (leader !== undefined) {
-    const waiting = t.leader.kind === "sequencer" && !t.leader.up && !t.leader.self;
+    const waiting =
+      (t.leader.kind === "sequencer" && !t.leader.up && !t.leader.self) ||
+      (t.leader.kind === "leader" && t.leader.id === undefined);
     parts.push(waiting ? s.warn(leader) : leader);
   }
   return ` ${parts.join(" │ ")}`;
@@ -247,7 +249,7 @@ export function peersReport(
     if (!p) return;
     const rtt = p.srttMs === undefined ? "no RTT sample yet" : `srtt ${num(p.srttMs)}ms`;
     lines.push(
-      `node ${id}  ${addr}  ${p.up ? "up" : "down (never heard from)"}  ${rtt}  rto ${Math.round(p.rtoMs)}ms  unacked ${p.queued} (${p.inFlight} in flight)${p.up ? `  incarnation ${p.incarnation}` : ""}`,
+      `node ${id}  ${addr}  ${p.up ? p.health : p.health === "unknown" ? "down (never heard from)" : p.health}  ${rtt}  rto ${Math.round(p.rtoMs)}ms  unacked ${p.queued} (${p.inFlight} in flight)${p.up ? `  incarnation ${p.incarnation}` : ""}`,
     );
   });
   return lines;

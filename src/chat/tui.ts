@@ -20,8 +20,6 @@ import {
 import { keyAction } from "./tui-keys.js";
 import { applyEvent, ChatLog, type Entry, Scrollback, type SysLevel } from "./tui-model.js";
 
-/** Total order's sequencer: fixed to node 0 by the runtime until elections exist. */
-const SEQUENCER = 0;
 /** Redraw at most this often (ms): typing and bursts of deliveries are coalesced. */
 const FRAME_MS = 25;
 /** Messages one notch of the mouse wheel scrolls. */
@@ -95,16 +93,16 @@ export async function runTui(ctx: ChatContext): Promise<void> {
     pending = setTimeout(draw, Math.max(0, lastDraw + FRAME_MS - Date.now()));
   }
 
-  function leader(up: boolean): LeaderInfo {
-    if (config.ordering !== "total") return { kind: "none" };
-    return { kind: "sequencer", id: SEQUENCER, self: id === SEQUENCER, up };
+  /** The elected leader: it authors views and, in total order, numbers every message. */
+  function leader(): LeaderInfo {
+    const st = rt.node.status();
+    return { kind: "leader", id: st.leader, term: st.term, self: st.leader === id };
   }
 
   function draw(): void {
     pending = undefined;
     lastDraw = Date.now();
     const st = rt.stats();
-    const seqUp = st.peers.find((p) => p.id === SEQUENCER)?.up ?? false;
     const prompt = `[node ${id}] `;
     view.draw({
       title: titleBar(
@@ -113,7 +111,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
           address,
           ordering: config.ordering,
           hosts: config.hosts.length,
-          leader: leader(seqUp),
+          leader: leader(),
         },
         s,
       ),
@@ -268,9 +266,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
   if (config.ordering === "total") {
     say(
       "info",
-      id === SEQUENCER
-        ? "total order: this node is the sequencer; it numbers every message"
-        : `total order: node ${SEQUENCER} numbers every message; until it is up, messages wait in the hold-back queue (F2)`,
+      "total order: the elected leader numbers every message; while there is no leader, messages wait in the hold-back queue (F2)",
     );
   }
   draw();

@@ -107,6 +107,8 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     limits: config.limits,
     faults: { delay, drop },
     logger,
+    membership: config.membership,
+    stateDir: config.stateDir,
   });
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
@@ -129,9 +131,6 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     drop,
     incarnation: rt.node.incarnation,
   });
-  if (config.ordering === "total" && id !== 0) {
-    logger.info("total order: node 0 is the sequencer; messages wait for it");
-  }
   const tty = process.stdin.isTTY && process.stdout.isTTY && args.plain !== true && !json;
   if (tty) return runTui(ctx);
   runPlain(ctx);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { MembershipConfig } from "../core/membership/config.js";
 import { DEFAULT_LIMITS, ORDERINGS, type Ordering, type ProtocolLimits } from "../core/types.js";
 
 export interface HostEntry {
@@ -12,9 +13,27 @@ export interface Config {
   hosts: HostEntry[];
   ordering: Ordering;
   limits: ProtocolLimits;
+  /** Overrides of the membership timings (defaults: defaultMembership). */
+  membership: Partial<MembershipConfig>;
+  /** Where term and vote are persisted (one small file per node); default: <tmpdir>/rmchat-state. */
+  stateDir: string | undefined;
   /** Where the config was read from (for messages). */
   path: string;
 }
+
+/** Bounds for the keys of "membership": [min, max]. */
+const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]> = {
+  heartbeatMs: [5, 60_000],
+  probeAfterMs: [10, 600_000],
+  suspectAfterMs: [10, 600_000],
+  deadAfterMs: [10, 600_000],
+  indirectProbes: [0, 16],
+  deadProbeMs: [10, 600_000],
+  electionTimeoutMs: [10, 600_000],
+  leaseMs: [5, 600_000],
+  quorum: [1, 1024],
+  releaseAfterMs: [0, 86_400_000],
+};
 
 /** A user-facing configuration error: printed as one line, exit code 2. */
 export class ConfigError extends Error {}
@@ -30,7 +49,13 @@ const LIMIT_BOUNDS: Record<keyof ProtocolLimits, [number, number]> = {
   rtoMaxMs: [1, 3_600_000],
 };
 
-const KNOWN_KEYS = new Set(["hosts", "ordering", ...Object.keys(LIMIT_BOUNDS)]);
+const KNOWN_KEYS = new Set([
+  "hosts",
+  "ordering",
+  "membership",
+  "stateDir",
+  ...Object.keys(LIMIT_BOUNDS),
+]);
 
 /** The project's own config/default.json, whatever the working directory. */
 export function packageDefaultConfig(): string {
@@ -107,5 +132,34 @@ export function parseConfig(raw: unknown, path = "<config>"): Config {
     limits[key] = v as number;
   }
   if (limits.rtoMinMs > limits.rtoMaxMs) bad(`"rtoMinMs" must not exceed "rtoMaxMs"`);
-  return { hosts, ordering: ordering as Ordering, limits, path };
+  const membership: Partial<MembershipConfig> = {};
+  if (obj.membership !== undefined) {
+    const m = obj.membership;
+    if (typeof m !== "object" || m === null || Array.isArray(m))
+      bad(`"membership" must be an object`);
+    for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
+      const bounds = MEMBERSHIP_BOUNDS[k as keyof MembershipConfig];
+      if (!bounds) bad(`unknown key "membership.${k}"`);
+      const [lo, hi] = bounds as [number, number];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+        bad(`"membership.${k}" must be an integer in ${lo}..${hi}`);
+      }
+      membership[k as keyof MembershipConfig] = v as number;
+    }
+    if (membership.quorum !== undefined && membership.quorum > hosts.length) {
+      bad(`"membership.quorum" cannot exceed the number of hosts (${hosts.length})`);
+    }
+  }
+  const stateDir = obj.stateDir;
+  if (stateDir !== undefined && (typeof stateDir !== "string" || stateDir.length === 0)) {
+    bad(`"stateDir" must be a non-empty string`);
+  }
+  return {
+    hosts,
+    ordering: ordering as Ordering,
+    limits,
+    membership,
+    stateDir: stateDir as string | undefined,
+    path,
+  };
 }

@@ -3,11 +3,17 @@ import { lookup } from "node:dns/promises";
 import { isIPv4 } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
+import {
+  defaultMembership,
+  type MembershipConfig,
+  scaleForDelay,
+} from "../core/membership/config.js";
 import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core/node.js";
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
+import { HardStateFile } from "./hard-state.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -18,6 +24,10 @@ export interface UdpNodeOptions {
   logger: Logger;
   /** Defaults to the wall clock in ms at start-up: a later life always has a larger one. */
   incarnation?: number;
+  /** Membership timing overrides (scaled up by the injected delay). */
+  membership?: Partial<MembershipConfig>;
+  /** Where term and vote are persisted (default: <tmpdir>/rmchat-state). */
+  stateDir?: string | undefined;
 }
 
 /**
@@ -57,6 +67,9 @@ export class UdpRuntime {
   private timerAt: number | undefined;
   private closed = false;
   private readonly listeners: Array<(ev: NodeEvent) => void> = [];
+  /** Events produced before anyone listened: handed to the first listener. */
+  private early: NodeEvent[] = [];
+  private readonly hard: HardStateFile;
   sendErrors = 0;
 
   private constructor(
@@ -65,14 +78,22 @@ export class UdpRuntime {
     opts: UdpNodeOptions,
     readonly address: Endpoint,
   ) {
+    this.hard = new HardStateFile(opts.stateDir, address.address, address.port);
+    const hard = this.hard.load();
+    const membership = scaleForDelay(
+      { ...defaultMembership(opts.hosts.length), ...opts.membership },
+      opts.faults.delay,
+    );
     this.node = new RmNode({
       id: opts.id,
       hostCount: opts.hosts.length,
       incarnation: opts.incarnation ?? Date.now(),
       ordering: opts.ordering,
       limits: opts.limits,
+      membership,
       random: Math.random,
       now: performance.now(),
+      ...(hard ? { hard } : {}),
     });
     this.faults = new FaultInjector(opts.faults, Math.random);
     endpoints.forEach((e, i) => {
@@ -162,6 +183,9 @@ export class UdpRuntime {
 
   onEvent(fn: (ev: NodeEvent) => void): void {
     this.listeners.push(fn);
+    const early = this.early;
+    this.early = [];
+    for (const ev of early) fn(ev);
   }
 
   send(text: string): SendResult {
@@ -193,6 +217,17 @@ export class UdpRuntime {
     if (this.closed) return;
     const now = performance.now();
     const out = this.node.drain(now);
+    if (out.persist) {
+      // Raft's rule: the vote is on disk before any message that depends on it leaves.
+      try {
+        this.hard.save(out.persist);
+      } catch (e) {
+        this.logger.warn("cannot persist term and vote", {
+          path: this.hard.path,
+          error: String(e),
+        });
+      }
+    }
     for (const d of out.datagrams) {
       const ep = this.endpoints[d.to] as Endpoint;
       const delay = this.faults.plan();
@@ -200,7 +235,8 @@ export class UdpRuntime {
       if (delay <= 0) this.transmit(d.bytes, ep);
       else setTimeout(() => this.transmit(d.bytes, ep), delay);
     }
-    for (const ev of out.events) for (const l of this.listeners) l(ev);
+    if (this.listeners.length === 0) this.early.push(...out.events);
+    else for (const ev of out.events) for (const l of this.listeners) l(ev);
     this.armTimer();
   }
 

@@ -71,10 +71,14 @@ export function startProc(args: string[]): Proc {
         if (pred(lines)) {
           waiters.delete(check);
           clearTimeout(timer);
+          clearInterval(poll);
           ok();
         }
       };
+      // Also poll: a predicate may look at other processes' output too.
+      const poll = setInterval(check, 100);
       const timer = setTimeout(() => {
+        clearInterval(poll);
         waiters.delete(check);
         fail(
           new Error(`timed out waiting for ${what}; stderr tail: ${stderr.slice(-5).join(" | ")}`),

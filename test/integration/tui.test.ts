@@ -150,42 +150,32 @@ describe.skipIf(!haveTmux)("TUI in a terminal", () => {
     await expectRestored(t, c, 0);
   });
 
-  it("total order: the hold-back panel shows a message waiting for the sequencer until it comes up", async () => {
+  it("total order: the hold-back panel shows a message waiting for a leader until a quorum is up", async () => {
     const t = tmux();
     const { config } = await cluster("total", 3);
     const n1 = t.startNode("n1", ["1", "--config", config]);
-    const n2 = t.startNode("n2", ["2", "--config", config]);
-    await t.waitFor(n1, "node 2 up", (_s, l) => statusBar(l).includes("peers up 2 down 0"));
-    expect(titleBar(t.lines(n1))).toContain("waiting for sequencer (node 0)");
+    await t.waitFor(n1, "no leader in the title", (_s, l) => titleBar(l).includes("no leader"));
 
-    t.line(n1, "queued behind the sequencer");
-    await t.waitText(n1, "»<node 1> queued behind the sequencer · sent, acked");
+    t.line(n1, "queued until there is a leader");
+    await t.waitText(n1, "»<node 1> queued until there is a leader · sent");
     await t.waitFor(n1, "held 1", (_s, l) => statusBar(l).includes("held 1"));
     t.keys(n1, "F2");
     await t.waitText(n1, "hold-back queue (1)");
     const screen = t.capture(n1);
-    expect(screen).toContain("node 1 #1 queued behind the sequencer");
-    expect(screen).toMatch(/needs order number from[\s│]+sequencer 0/);
+    expect(screen).toContain("node 1 #1 queued until there is a leader");
+    expect(screen).toMatch(/needs a leader to order it/);
     expect(statusBar(t.lines(n1))).toContain("F2 hold-back ●");
 
-    // the other node holds it back too, and has not shown it
-    await t.waitFor(n2, "held 1 at node 2", (_s, l) => statusBar(l).includes("held 1"));
-    expect(t.capture(n2)).not.toContain("queued behind the sequencer");
-    t.keys(n2, "F2");
-    await t.waitText(n2, "node 1 #1 queued behind the sequencer");
-
-    const n0 = t.startNode("n0", ["0", "--config", config]);
-    await t.waitText(n2, "<node 1> queued behind the sequencer");
-    await t.waitText(n2, "hold-back queue (0)");
-    await t.waitText(n1, "hold-back queue (0)");
-    await t.waitFor(n1, "sequencer up in the title", (_s, l) =>
-      titleBar(l).includes("sequencer: node 0"),
+    // A second node makes a quorum (2 of 3): a leader is elected and orders the message.
+    const n2 = t.startNode("n2", ["2", "--config", config]);
+    await t.waitFor(n1, "a leader in the title", (_s, l) =>
+      /leader: (this node|node) \d \(term \d+\)/.test(titleBar(l)),
     );
-    await t.waitText(n0, "<node 1> queued behind the sequencer");
-
+    await t.waitText(n1, "hold-back queue (0)");
+    await t.waitText(n2, "<node 1> queued until there is a leader");
     t.keys(n1, "F2");
-    await t.waitFor(n1, "panel closed", (s) => !/hold-back queue \(\d+\)/.test(s));
-    await t.waitText(n1, "»<node 1> queued behind the sequencer · delivered, acked 2/2");
+    await t.waitFor(n1, "panel closed", (sc) => !/hold-back queue \(\d+\)/.test(sc));
+    await t.waitText(n1, "»<node 1> queued until there is a leader · delivered");
   });
 
   it("shows a peer's escape sequences and blessed tags as inert text", async () => {
