@@ -1,4 +1,12 @@
 import { Packr } from "msgpackr";
+import {
+  FALLBACK,
+  fastUnpack,
+  sizeOfArrayHeader,
+  sizeOfNumber,
+  sizeOfStrHeader,
+  Writer,
+} from "./msgpack.js";
 import type { MsgSeq, NodeId, OrderNo } from "./types.js";
 
 /** A user message as multicast by its sender. */
@@ -25,12 +33,39 @@ const CHAT = 0;
 const ORDER = 1;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/** [CHAT, seq, text, vc | nil] as MessagePack, written directly (one exact allocation). */
 export function encodeChat(m: ChatMsg): Uint8Array {
-  return packr.pack([CHAT, m.seq, m.text, m.vc]);
+  const textBytes = Buffer.byteLength(m.text, "utf8");
+  const vc = m.vc;
+  let size = 2 + sizeOfNumber(m.seq) + sizeOfStrHeader(textBytes) + textBytes;
+  if (vc) {
+    size += sizeOfArrayHeader(vc.length);
+    for (const x of vc) size += sizeOfNumber(x);
+  } else size += 1;
+  const w = new Writer(size);
+  w.arrayHeader(4);
+  w.number(CHAT);
+  w.number(m.seq);
+  w.str(m.text, textBytes);
+  if (vc) {
+    w.arrayHeader(vc.length);
+    for (const x of vc) w.number(x);
+  } else w.nil();
+  return w.buf;
 }
 
+/** [ORDER, first, ids] as MessagePack. */
 export function encodeOrder(m: OrderMsg): Uint8Array {
-  return packr.pack([ORDER, m.first, m.ids]);
+  const ids = m.ids;
+  let size = 1 + sizeOfNumber(ORDER) + sizeOfNumber(m.first) + sizeOfArrayHeader(ids.length);
+  for (const x of ids) size += sizeOfNumber(x);
+  const w = new Writer(size);
+  w.arrayHeader(3);
+  w.number(ORDER);
+  w.number(m.first);
+  w.arrayHeader(ids.length);
+  for (const x of ids) w.number(x);
+  return w.buf;
 }
 
 const isCount = (x: unknown): x is number =>
@@ -38,11 +73,13 @@ const isCount = (x: unknown): x is number =>
 
 /** Decode and validate an application message from `from`; null when malformed. */
 export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): AppMsg | null {
-  let raw: unknown;
-  try {
-    raw = packr.unpack(bytes);
-  } catch {
-    return null;
+  let raw = fastUnpack(bytes);
+  if (raw === FALLBACK) {
+    try {
+      raw = packr.unpack(bytes);
+    } catch {
+      return null;
+    }
   }
   if (!Array.isArray(raw)) return null;
   if (raw[0] === CHAT && raw.length === 4) {
