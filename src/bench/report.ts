@@ -1,5 +1,6 @@
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import type { Baseline } from "./baseline.js";
+import type { ProfileSummary } from "./profile.js";
 import type { Aggregate } from "./stats.js";
 import type { TargetCheck } from "./suite.js";
 import { describe } from "./workloads.js";
@@ -10,6 +11,8 @@ export interface Machine {
   memoryGb: number;
   kernel: string;
   node: string;
+  /** 1-minute load average when the benchmark started (other work on the machine skews it). */
+  loadAtStart: number;
 }
 
 export function machine(): Machine {
@@ -20,6 +23,7 @@ export function machine(): Machine {
     memoryGb: Math.round(totalmem() / 1024 ** 3),
     kernel: `${process.platform} ${release()}`,
     node: process.version,
+    loadAtStart: loadavg()[0] ?? 0,
   };
 }
 
@@ -29,6 +33,8 @@ export interface Report {
   baseline: Baseline | undefined;
   rows: Aggregate[];
   targets: TargetCheck[] | undefined;
+  /** With --cpu-prof: where the node processes spent their time in the measured runs. */
+  profile?: ProfileSummary;
 }
 
 const fmt = (x: number | undefined, digits = 0): string =>
@@ -62,7 +68,10 @@ function table(head: string[], rows: string[][], rightFrom = 1): string {
 export function formatReport(r: Report): string {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`machine: ${m.cores} × ${m.cpu}, ${m.memoryGb} GB, ${m.kernel}, node ${m.node}`);
+  out.push(
+    `machine: ${m.cores} × ${m.cpu}, ${m.memoryGb} GB, ${m.kernel}, node ${m.node}; ` +
+      `load average ${m.loadAtStart.toFixed(2)} at start`,
+  );
   const b = r.baseline;
   if (b) {
     out.push(

@@ -1,6 +1,8 @@
+import { mkdirSync } from "node:fs";
 import type { BenchArgs, BenchPlan } from "../cli/bench-command.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
 import { runWorkload } from "./coordinator.js";
+import { formatProfile, summarizeProfiles } from "./profile.js";
 import { formatReport, jsonReport, machine, type Report } from "./report.js";
 import { type Aggregate, aggregate } from "./stats.js";
 import { runScale, runTargets, type TargetCheck } from "./suite.js";
@@ -36,6 +38,12 @@ function progressPrinter(quiet: boolean) {
 export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   const { specs, suite, memoryDuration } = plan;
   const progress = progressPrinter(a.quiet);
+  const host = machine();
+  if (host.loadAtStart > 0.5 && !a.quiet) {
+    process.stderr.write(
+      `rmchat bench: load average is ${host.loadAtStart.toFixed(2)}: other work on this machine will skew the figures\n`,
+    );
+  }
   const cpuProfDir = a.cpuProf;
   let baseline: Baseline | undefined;
   if (a.baseline) {
@@ -47,6 +55,9 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
       process.stderr.write(`rmchat bench: raw UDP baseline failed: ${(e as Error).message}\n`);
     }
   }
+  /** Measured runs' time spans (monotonic ms), to cut warm-up out of the CPU profiles. */
+  const measured: Array<[number, number]> = [];
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
     const pool = new WorkerPool(a.inProcess, { cpuProfDir });
     const results = [];
@@ -63,14 +74,14 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
         });
       }
       for (let i = 1; i <= runs; i++) {
-        results.push(
-          await runWorkload(spec, {
-            pool,
-            timeoutMs,
-            label: `run ${i}/${runs}`,
-            progress: (line) => progress.show(line),
-          }),
-        );
+        const r = await runWorkload(spec, {
+          pool,
+          timeoutMs,
+          label: `run ${i}/${runs}`,
+          progress: (line) => progress.show(line),
+        });
+        results.push(r);
+        measured.push([r.goAt, r.goAt + r.wallMs]);
       }
     } finally {
       await pool.close();
@@ -91,13 +102,17 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   }
   progress.clear();
   const report: Report = {
-    machine: machine(),
+    machine: host,
     command: `rmchat bench ${process.argv.slice(3).join(" ")}`.trim(),
     baseline,
     rows,
     targets,
   };
-  process.stdout.write(`${a.json ? jsonReport(report) : formatReport(report)}\n`);
+  if (cpuProfDir) report.profile = summarizeProfiles(cpuProfDir, measured);
+  let text = a.json ? jsonReport(report) : formatReport(report);
+  if (cpuProfDir && report.profile && !a.json)
+    text += `\n\n${formatProfile(report.profile, cpuProfDir)}`;
+  process.stdout.write(`${text}\n`);
   const ok = rows.every((r) => r.median.verified && r.median.complete);
   return ok ? 0 : 1;
 }

@@ -184,6 +184,11 @@ export function parseBenchArgs(a: BenchArgs): BenchPlan {
   let limits: ProtocolLimits = { ...DEFAULT_LIMITS };
   if (a.config !== undefined) limits = loadConfig(a.config).limits;
   inRange("size", a.size, [BOUNDS.size[0], limits.maxMessageBytes]);
+  if (a.cpuProf !== undefined && a.inProcess) {
+    throw new UsageError(
+      "--cpu-prof profiles node processes; it does not combine with --in-process",
+    );
+  }
   const workload = a.workload as WorkloadKind;
   const specs = nodes.map((n): WorkloadSpec => {
     if (!Number.isInteger(a.down) || a.down < 0 || a.down > n - 2) {
