@@ -2,6 +2,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError } from "../config/config.js";
 import { StartError } from "../runtime/udp.js";
+import { benchCommand } from "./bench-command.js";
 import { chatBuilder, runChat } from "./chat-command.js";
 import { fail, UsageError } from "./errors.js";
 
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
         await runChat(a as unknown as Record<string, unknown>);
       },
     )
+    .command(benchCommand)
     .strict()
     .help()
     .version(false)

@@ -1,4 +1,12 @@
 import { Packr } from "msgpackr";
+import {
+  FALLBACK,
+  fastUnpack,
+  sizeOfArrayHeader,
+  sizeOfBinHeader,
+  sizeOfNumber,
+  Writer,
+} from "./msgpack.js";
 import type { Incarnation, NodeId, Seq } from "./types.js";
 
 /** First element of every frame: "rm" and protocol version 1. Anything else is foreign. */
@@ -45,14 +53,62 @@ export const ENTRY_OVERHEAD = 12;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 export function encodeFrame(f: Frame): Uint8Array {
-  let ack: number[] | null = null;
-  if (f.ack) {
-    ack = [f.ack.cum];
-    for (const [a, b] of f.ack.sacks) ack.push(a, b);
+  // [PROTOCOL, from, inc, to, toInc, ack | nil, flat data, base, ctrl]. Frames without control
+  // messages (the hot path) are written directly, size first, in one allocation.
+  const ack = f.ack;
+  if (f.ctrl.length > 0) {
+    let flatAck: number[] | null = null;
+    if (ack) {
+      flatAck = [ack.cum];
+      for (const [a, b] of ack.sacks) flatAck.push(a, b);
+    }
+    const flat: Array<number | Uint8Array> = [];
+    for (const d of f.data) flat.push(d.seq, d.flags, d.payload);
+    return packr.pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, flatAck, flat, f.base, f.ctrl]);
   }
-  const flat: Array<number | Uint8Array> = [];
-  for (const d of f.data) flat.push(d.seq, d.flags, d.payload);
-  return packr.pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, ack, flat, f.base, f.ctrl]);
+  const data = f.data;
+  let size =
+    1 +
+    sizeOfNumber(PROTOCOL) +
+    sizeOfNumber(f.from) +
+    sizeOfNumber(f.inc) +
+    sizeOfNumber(f.to) +
+    sizeOfNumber(f.toInc) +
+    sizeOfNumber(f.base) +
+    1;
+  if (ack) {
+    size += sizeOfArrayHeader(1 + 2 * ack.sacks.length) + sizeOfNumber(ack.cum);
+    for (const [a, b] of ack.sacks) size += sizeOfNumber(a) + sizeOfNumber(b);
+  } else size += 1;
+  size += sizeOfArrayHeader(3 * data.length);
+  for (const d of data) {
+    const n = d.payload.length;
+    size += sizeOfNumber(d.seq) + sizeOfNumber(d.flags) + sizeOfBinHeader(n) + n;
+  }
+  const w = new Writer(size);
+  w.arrayHeader(9);
+  w.number(PROTOCOL);
+  w.number(f.from);
+  w.number(f.inc);
+  w.number(f.to);
+  w.number(f.toInc);
+  if (ack) {
+    w.arrayHeader(1 + 2 * ack.sacks.length);
+    w.number(ack.cum);
+    for (const [a, b] of ack.sacks) {
+      w.number(a);
+      w.number(b);
+    }
+  } else w.nil();
+  w.arrayHeader(3 * data.length);
+  for (const d of data) {
+    w.number(d.seq);
+    w.number(d.flags);
+    w.bin(d.payload);
+  }
+  w.number(f.base);
+  w.arrayHeader(0);
+  return w.buf;
 }
 
 export type DecodeError =
@@ -73,11 +129,13 @@ const isInc = (x: unknown): x is number =>
 
 /** Decode and validate every field. Never throws: bad bytes are data. */
 export function decodeFrame(bytes: Uint8Array, hostCount: number): DecodeResult {
-  let raw: unknown;
-  try {
-    raw = packr.unpack(bytes);
-  } catch {
-    return { ok: false, error: "undecodable" };
+  let raw = fastUnpack(bytes);
+  if (raw === FALLBACK) {
+    try {
+      raw = packr.unpack(bytes);
+    } catch {
+      return { ok: false, error: "undecodable" };
+    }
   }
   if (!Array.isArray(raw) || raw.length !== 9) return { ok: false, error: "not-a-frame" };
   const [proto, from, inc, to, toInc, ackRaw, flat, base, ctrl] = raw as unknown[];

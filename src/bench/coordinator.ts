@@ -1,0 +1,282 @@
+import { createSocket, type Socket } from "node:dgram";
+import { mono } from "./clock.js";
+import type { NodeResult, WorkerMsg } from "./protocol.js";
+import type { WorkerHandle, WorkerPool } from "./workers.js";
+import { describe, plannedCount, type WorkloadSpec } from "./workloads.js";
+
+export interface RunOptions {
+  /** Worker processes, kept across the runs of one workload. */
+  pool: WorkerPool;
+  /** Per run, from the start instant to the last delivery. */
+  timeoutMs: number;
+  /** A status line to show (progress); the caller decides where and how often. */
+  progress?: ((line: string) => void) | undefined;
+  /** Label for progress lines, e.g. "run 2/5". */
+  label?: string;
+}
+
+export interface RunResult {
+  spec: WorkloadSpec;
+  /** Every expected message delivered everywhere before the timeout. */
+  complete: boolean;
+  /** No violation of exactly-once, FIFO, causal or total order, and total order agreed. */
+  verified: boolean;
+  problems: string[];
+  /** Start instant, monotonic ms. */
+  goAt: number;
+  /** Start instant to result collection, ms. */
+  wallMs: number;
+  /** Messages each sender got accepted (what must be delivered). */
+  expected: number[];
+  /** Live nodes' results (down nodes excluded). */
+  nodes: NodeResult[];
+}
+
+const SETUP_MS = 15_000;
+const START_DELAY_MS = 100;
+/** Down nodes: time for the survivors to settle after sending, when completion cannot be known. */
+const COLLECT_MS = 10_000;
+
+/** Free UDP ports on 127.0.0.1: bound to port 0 together, then released. */
+export async function freePorts(n: number): Promise<number[]> {
+  const socks: Socket[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = createSocket("udp4");
+      socks.push(s);
+      await new Promise<void>((resolve, reject) => {
+        s.once("error", reject);
+        s.bind(0, "127.0.0.1", () => resolve());
+      });
+    }
+    return socks.map((s) => s.address().port);
+  } finally {
+    for (const s of socks) s.close();
+  }
+}
+
+class RetryableSetupError extends Error {}
+
+/** One run of a workload: start the nodes, go, wait, collect, verify. Retries on a port race. */
+export async function runWorkload(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnce(spec, opts);
+    } catch (e) {
+      if (e instanceof RetryableSetupError && attempt < 3) continue;
+      throw e;
+    }
+  }
+}
+
+let runCounter = 0;
+
+async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult> {
+  const n = spec.nodes;
+  const run = ++runCounter;
+  const ports = await freePorts(n);
+  const workers: WorkerHandle[] = opts.pool.get(n);
+  const live = new Set<number>();
+  const exits: Array<string | undefined> = new Array(n).fill(undefined);
+  const problems: string[] = [];
+  // What every worker has said so far.
+  const ready = new Set<number>();
+  const sent = new Map<number, number>();
+  const done = new Set<number>();
+  const results = new Map<number, NodeResult>();
+  const progress = new Array<number>(n).fill(0);
+  let setupError: { msg: string; retryable: boolean } | undefined;
+  let wake: () => void = () => {};
+  const changed = (): void => wake();
+  const onMessage = (m: WorkerMsg): void => {
+    if (m.run !== run) return;
+    switch (m.t) {
+      case "ready":
+        ready.add(m.id);
+        break;
+      case "error":
+        setupError ??= { msg: `node ${m.id}: ${m.msg}`, retryable: m.retryable };
+        break;
+      case "progress":
+        progress[m.id] = m.delivered;
+        break;
+      case "sent":
+        sent.set(m.id, m.count);
+        break;
+      case "done":
+        done.add(m.id);
+        break;
+      case "result":
+        results.set(m.result.id, m.result);
+        break;
+      case "reset-done":
+        resetDone();
+        break;
+      default:
+        return;
+    }
+    changed();
+  };
+  /** Wait until `cond` holds, or `deadline` (monotonic ms) passes; true when it held. */
+  const until = async (cond: () => boolean, deadline: number, anyway = false): Promise<boolean> => {
+    while (!cond()) {
+      const left = deadline - mono();
+      if (left <= 0 || (setupError && !anyway)) return cond();
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 250));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = () => {};
+      if (opts.progress && goAt > 0) showProgress();
+    }
+    return true;
+  };
+  let goAt = 0;
+  let lastShown = 0;
+  const plannedTotal = plannedCount(spec) * (n - spec.down) * (n - spec.down);
+  const showProgress = (): void => {
+    const now = mono();
+    if (now - lastShown < 200) return;
+    lastShown = now;
+    let d = 0;
+    for (const i of live) d += progress[i] as number;
+    const pct = plannedTotal > 0 ? Math.min(100, (100 * d) / plannedTotal) : 0;
+    const label = opts.label ? `[${opts.label}] ` : "";
+    opts.progress?.(
+      `${label}${describe(spec)}: delivered ${d}/${plannedTotal} (${pct.toFixed(0)}%) ${((now - goAt) / 1000).toFixed(1)} s`,
+    );
+  };
+
+  let resetCount = 0;
+  const resetDone = (): void => {
+    resetCount++;
+  };
+
+  try {
+    workers.forEach((w, i) => {
+      w.onMessage = onMessage;
+      w.onExit = (how) => {
+        exits[i] = how;
+        live.delete(i);
+        changed();
+      };
+      live.add(i);
+    });
+    for (let i = 0; i < n; i++) {
+      (workers[i] as WorkerHandle).send({ t: "init", run, id: i, spec, ports });
+    }
+    const setupDeadline = mono() + SETUP_MS;
+    const allReady = await until(
+      () => ready.size === n || exits.some((x) => x !== undefined),
+      setupDeadline,
+    );
+    if (setupError) {
+      const err = setupError as { msg: string; retryable: boolean };
+      if (err.retryable) throw new RetryableSetupError(err.msg);
+      throw new Error(err.msg);
+    }
+    if (!allReady || ready.size !== n) {
+      const gone = exits.map((x, i) => (x ? `node ${i} ${x}` : "")).filter(Boolean);
+      throw new Error(
+        gone.length > 0
+          ? `benchmark node died during setup: ${gone.join(", ")}`
+          : `nodes did not find each other within ${SETUP_MS / 1000} s (${ready.size}/${n} ready)`,
+      );
+    }
+    // The highest ids are the members that go down.
+    for (let i = n - spec.down; i < n; i++) {
+      (workers[i] as WorkerHandle).kill();
+      live.delete(i);
+    }
+    goAt = mono() + START_DELAY_MS;
+    for (const i of live) (workers[i] as WorkerHandle).send({ t: "go", at: goAt });
+    const deadline = goAt + opts.timeoutMs;
+    const liveIds = [...live];
+    const crashed = (): boolean => liveIds.some((i) => exits[i] !== undefined);
+    const allSent =
+      (await until(() => liveIds.every((i) => sent.has(i)) || crashed(), deadline)) && !crashed();
+    const expected = new Array<number>(n).fill(0);
+    for (const [i, c] of sent) expected[i] = c;
+    let complete = false;
+    if (allSent) {
+      for (const i of liveIds) {
+        (workers[i] as WorkerHandle).send({ t: "expect", counts: expected });
+      }
+      complete =
+        (await until(() => liveIds.every((i) => done.has(i)) || crashed(), deadline)) && !crashed();
+    }
+    for (const i of liveIds) {
+      if (exits[i] !== undefined) problems.push(`node ${i} died during the run (${exits[i]})`);
+    }
+    if (!complete) {
+      problems.push(
+        allSent
+          ? `incomplete: not every message delivered everywhere within ${opts.timeoutMs / 1000} s`
+          : `incomplete: senders still sending after ${opts.timeoutMs / 1000} s`,
+      );
+    }
+    for (const i of liveIds) (workers[i] as WorkerHandle).send({ t: "collect" });
+    await until(() => liveIds.every((i) => results.has(i) || !live.has(i)), mono() + COLLECT_MS);
+    const wallMs = mono() - goAt;
+    for (const i of liveIds) {
+      if (!results.has(i)) problems.push(`node ${i} gave no result (${exits[i] ?? "hung"})`);
+    }
+    const nodes = liveIds.flatMap((i) => results.get(i) ?? []);
+    const verified = verify(spec, nodes, expected, complete, problems);
+    return { spec, complete, verified, problems, goAt, wallMs, expected, nodes };
+  } finally {
+    // Close every node (the processes stay for the next run); kill what does not answer.
+    const alive = workers.filter((w) => w.alive);
+    for (const w of alive) w.send({ t: "reset", run });
+    const ok = await until(
+      () => resetCount >= alive.filter((w) => w.alive).length,
+      mono() + 5000,
+      true,
+    );
+    if (!ok) for (const w of workers) w.kill();
+    for (const w of workers) {
+      w.onMessage = () => {};
+      w.onExit = () => {};
+    }
+  }
+}
+
+/** Cross-node checks on top of each node's own: completeness and one total order. */
+function verify(
+  spec: WorkloadSpec,
+  nodes: NodeResult[],
+  expected: number[],
+  complete: boolean,
+  problems: string[],
+): boolean {
+  let ok = true;
+  for (const r of nodes) {
+    if (r.violations > 0) {
+      ok = false;
+      problems.push(`node ${r.id}: ${r.violations} delivery violations`, ...r.violationSamples);
+    }
+    if (complete) {
+      for (let k = 0; k < expected.length; k++) {
+        if (r.perSender[k] !== expected[k]) {
+          ok = false;
+          problems.push(
+            `node ${r.id} delivered ${r.perSender[k]} messages of node ${k}, which sent ${expected[k]}`,
+          );
+        }
+      }
+    }
+  }
+  if (spec.ordering === "total" && complete && nodes.length > 0) {
+    const first = nodes[0] as NodeResult;
+    for (const r of nodes) {
+      if (r.orderHash !== first.orderHash) {
+        ok = false;
+        problems.push(`total order differs between node ${first.id} and node ${r.id}`);
+      }
+    }
+  }
+  return ok;
+}

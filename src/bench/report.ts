@@ -1,0 +1,172 @@
+import { cpus, loadavg, release, totalmem } from "node:os";
+import type { Baseline } from "./baseline.js";
+import type { ProfileSummary } from "./profile.js";
+import type { Aggregate } from "./stats.js";
+import type { TargetCheck } from "./suite.js";
+import { describe } from "./workloads.js";
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  kernel: string;
+  node: string;
+  /** 1-minute load average when the benchmark started (other work on the machine skews it). */
+  loadAtStart: number;
+}
+
+export function machine(): Machine {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model.trim() ?? "unknown",
+    cores: c.length,
+    memoryGb: Math.round(totalmem() / 1024 ** 3),
+    kernel: `${process.platform} ${release()}`,
+    node: process.version,
+    loadAtStart: loadavg()[0] ?? 0,
+  };
+}
+
+export interface Report {
+  machine: Machine;
+  command: string;
+  baseline: Baseline | undefined;
+  rows: Aggregate[];
+  targets: TargetCheck[] | undefined;
+  /** With --cpu-prof: where the node processes spent their time in the measured runs. */
+  profile?: ProfileSummary;
+}
+
+const fmt = (x: number | undefined, digits = 0): string =>
+  x === undefined || Number.isNaN(x) ? "—" : x.toFixed(digits);
+
+const rate = (x: number): string => {
+  if (Number.isNaN(x)) return "—";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(0);
+};
+
+const ms = (x: number): string => {
+  if (Number.isNaN(x)) return "—";
+  if (x < 1) return x.toFixed(3);
+  if (x < 100) return x.toFixed(1);
+  return x.toFixed(0);
+};
+
+function table(head: string[], rows: string[][], rightFrom = 1): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= rightFrom ? c.padStart(w[i] as number) : c.padEnd(w[i] as number)))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
+}
+
+/** The human table: one row per workload (medians over runs), then problems and targets. */
+export function formatReport(r: Report): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(
+    `machine: ${m.cores} × ${m.cpu}, ${m.memoryGb} GB, ${m.kernel}, node ${m.node}; ` +
+      `load average ${m.loadAtStart.toFixed(2)} at start`,
+  );
+  const b = r.baseline;
+  if (b) {
+    out.push(
+      `raw UDP (same run): ping-pong RTT p50 ${fmt(b.rttP50Us)} µs, p99 ${fmt(b.rttP99Us)} µs; ` +
+        `flood ${rate(b.floodDatagramsPerSec)} datagrams/s of ${b.size} B, ` +
+        `${rate(b.floodPackedMsgsPerSec)} msgs/s packed 10 per datagram`,
+    );
+  }
+  out.push("");
+  const head = [
+    "workload",
+    "runs",
+    "ok",
+    "done s",
+    "msg/s/node",
+    "%raw",
+    "p50 ms",
+    "p90",
+    "p99",
+    "max",
+    "×rtt",
+    "retrans",
+    "dgram/msg",
+    "B/msg",
+    "B/copy",
+    "CPU%",
+    "RSS MB",
+  ];
+  const rows = r.rows.map((a) => {
+    const x = a.median;
+    const pctRaw =
+      b && b.floodPackedMsgsPerSec > 0
+        ? (100 * x.throughputPerNode) / b.floodPackedMsgsPerSec
+        : Number.NaN;
+    const xRtt = b && b.rttP50Us > 0 ? x.latency.p50 / (b.rttP50Us / 1000) : Number.NaN;
+    return [
+      describe(a.spec),
+      String(a.runs),
+      x.verified && x.complete ? "yes" : x.verified ? "INCOMPLETE" : "FAILED",
+      fmt(x.completionMs / 1000, 3),
+      rate(x.throughputPerNode),
+      fmt(pctRaw, 1),
+      ms(x.latency.p50),
+      ms(x.latency.p90),
+      ms(x.latency.p99),
+      ms(x.latency.max),
+      fmt(xRtt, 1),
+      fmt(x.retransmissions),
+      fmt(x.datagramsPerMsg, 2),
+      fmt(x.bytesPerMsg),
+      fmt(x.bytesPerCopy),
+      fmt(x.cpuPct),
+      fmt(x.peakRssMb),
+    ];
+  });
+  out.push(table(head, rows));
+  // Memory is judged on long runs only (the suite's 60 s rows); shorter ones are noise.
+  const mem = r.rows.filter((a) => a.median.rssGrowthPct !== undefined && runSeconds(a) >= 20);
+  if (mem.length > 0) {
+    out.push("");
+    for (const a of mem) {
+      const x = a.median;
+      const g = x.rssGrowthPct ?? Number.NaN;
+      out.push(
+        `memory, ${describe(a.spec)}: RSS ${fmt(x.rssBaseMb, 1)} MB after warm-up, ` +
+          `highest later ${fmt(x.rssHighMb, 1)} MB (${g >= 0 ? "+" : ""}${fmt(g, 1)}%); ` +
+          `${fmt(x.sent)} sent, ${fmt(x.refused)} refused (backlog full)`,
+      );
+    }
+  }
+  const problems = r.rows.flatMap((a) => a.problems.map((p) => `${describe(a.spec)}: ${p}`));
+  if (problems.length > 0) {
+    out.push("", "problems:");
+    for (const p of problems.slice(0, 40)) out.push(`  ${p}`);
+    if (problems.length > 40) out.push(`  … ${problems.length - 40} more`);
+  }
+  if (r.targets) {
+    out.push("", "targets:");
+    for (const t of r.targets) {
+      out.push(`  ${t.met ? "MET    " : "NOT MET"}  ${t.target}: ${t.measured}`);
+    }
+  }
+  out.push(
+    "",
+    "msg/s/node: deliveries per second at the slowest node; %raw: of the raw packed flood; " +
+      "latency: one-way, send call to delivery, remote deliveries; ×rtt: p50 over raw RTT p50; " +
+      "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions).",
+  );
+  return out.join("\n");
+}
+
+function runSeconds(a: Aggregate): number {
+  return a.spec.workload === "paced" ? a.spec.duration : a.median.completionMs / 1000;
+}
+
+export function jsonReport(r: Report): string {
+  return JSON.stringify(r, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2);
+}

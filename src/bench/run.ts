@@ -1,0 +1,118 @@
+import { mkdirSync } from "node:fs";
+import type { BenchArgs, BenchPlan } from "../cli/bench-command.js";
+import { type Baseline, measureBaseline } from "./baseline.js";
+import { runWorkload } from "./coordinator.js";
+import { formatProfile, summarizeProfiles } from "./profile.js";
+import { formatReport, jsonReport, machine, type Report } from "./report.js";
+import { type Aggregate, aggregate } from "./stats.js";
+import { runScale, runTargets, type TargetCheck } from "./suite.js";
+import { spawnWorker, WorkerPool } from "./workers.js";
+import { type WorkloadSpec, warmupSpec } from "./workloads.js";
+
+/** Progress on stderr: one line rewritten in place on a terminal, a line every 2 s otherwise. */
+function progressPrinter(quiet: boolean) {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  let shown = false;
+  return {
+    show(line: string): void {
+      if (quiet) return;
+      if (tty) {
+        process.stderr.write(`\r\x1b[K${line}`);
+        shown = true;
+        return;
+      }
+      const now = Date.now();
+      if (now - last < 2000) return;
+      last = now;
+      process.stderr.write(`${line}\n`);
+    },
+    clear(): void {
+      if (shown) process.stderr.write("\r\x1b[K");
+      shown = false;
+    },
+  };
+}
+
+/** `rmchat bench` after its flags were validated: baseline, workloads, report. Returns the exit code. */
+export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
+  const { specs, suite, memoryDuration } = plan;
+  const progress = progressPrinter(a.quiet);
+  const host = machine();
+  if (host.loadAtStart > 0.5 && !a.quiet) {
+    process.stderr.write(
+      `rmchat bench: load average is ${host.loadAtStart.toFixed(2)}: other work on this machine will skew the figures\n`,
+    );
+  }
+  const cpuProfDir = a.cpuProf;
+  let baseline: Baseline | undefined;
+  if (a.baseline) {
+    progress.show("measuring raw UDP (ping-pong, flood)…");
+    try {
+      baseline = await measureBaseline((o) => spawnWorker(o), specs[0]?.size ?? 100);
+    } catch (e) {
+      progress.clear();
+      process.stderr.write(`rmchat bench: raw UDP baseline failed: ${(e as Error).message}\n`);
+    }
+  }
+  /** Measured runs' time spans (monotonic ms), to cut warm-up out of the CPU profiles. */
+  const measured: Array<[number, number]> = [];
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
+    const pool = new WorkerPool(a.inProcess, { cpuProfDir });
+    const results = [];
+    try {
+      const timeoutMs = (a.timeout + (spec.workload === "paced" ? spec.duration : 0)) * 1000;
+      // Unmeasured runs in the same processes: V8 compiles the whole path (socket, runtime,
+      // core, checks) before the measured runs. Protocol state is fresh in every run.
+      for (let i = 1; i <= a.warmupRuns; i++) {
+        await runWorkload(warmupSpec(spec), {
+          pool,
+          timeoutMs: a.timeout * 1000,
+          label: `warm-up ${i}/${a.warmupRuns}`,
+          progress: (line) => progress.show(line),
+        });
+      }
+      for (let i = 1; i <= runs; i++) {
+        const r = await runWorkload(spec, {
+          pool,
+          timeoutMs,
+          label: `run ${i}/${runs}`,
+          progress: (line) => progress.show(line),
+        });
+        results.push(r);
+        measured.push([r.goAt, r.goAt + r.wallMs]);
+      }
+    } finally {
+      await pool.close();
+    }
+    return aggregate(results);
+  };
+  let rows: Aggregate[] = [];
+  let targets: TargetCheck[] | undefined;
+  const base = specs[0] as WorkloadSpec;
+  if (suite === "targets") {
+    ({ rows, targets } = await runTargets({ base, runs: a.runs, memoryDuration }, exec));
+  } else if (suite === "scale") {
+    const nodes = String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined;
+    const base2 = { ...base, count: a.count === 200 ? 1000 : a.count };
+    ({ rows } = await runScale({ base: base2, runs: a.runs, memoryDuration }, exec, nodes));
+  } else {
+    for (const spec of specs) rows.push(await exec(spec, a.runs));
+  }
+  progress.clear();
+  const report: Report = {
+    machine: host,
+    command: `rmchat bench ${process.argv.slice(3).join(" ")}`.trim(),
+    baseline,
+    rows,
+    targets,
+  };
+  if (cpuProfDir) report.profile = summarizeProfiles(cpuProfDir, measured);
+  let text = a.json ? jsonReport(report) : formatReport(report);
+  if (cpuProfDir && report.profile && !a.json)
+    text += `\n\n${formatProfile(report.profile, cpuProfDir)}`;
+  process.stdout.write(`${text}\n`);
+  const ok = rows.every((r) => r.median.verified && r.median.complete);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,167 @@
+import type { RunResult } from "./coordinator.js";
+import { Histogram } from "./histogram.js";
+import type { WorkloadSpec } from "./workloads.js";
+
+export interface RunMetrics {
+  complete: boolean;
+  verified: boolean;
+  /** Start instant to the last delivery anywhere, ms. */
+  completionMs: number;
+  /** Deliveries per second at the slowest node (own messages included), start to its last delivery. */
+  throughputPerNode: number;
+  /** One-way latency of remote deliveries (send call to delivery event), ms. */
+  latency: { p50: number; p90: number; p99: number; max: number; count: number };
+  retransmissions: number;
+  /** All datagrams (data, acks, retransmissions) per message multicast. */
+  datagramsPerMsg: number;
+  /** All UDP payload bytes per message multicast (every copy, acks, retransmissions). */
+  bytesPerMsg: number;
+  /** The same per copy (bytesPerMsg / (N - 1)): message size plus protocol overhead. */
+  bytesPerCopy: number;
+  /** CPU per node, % of one core, start instant to result (mean over nodes). */
+  cpuPct: number;
+  /** CPU µs spent by all nodes per message delivered anywhere. */
+  cpuUsPerDelivery: number;
+  peakRssMb: number;
+  /** RSS after warm-up and at its highest later, MiB, and the growth between them (runs of ≥ 10 s). */
+  rssBaseMb: number | undefined;
+  rssHighMb: number | undefined;
+  rssGrowthPct: number | undefined;
+  sent: number;
+  refused: number;
+  delivered: number;
+}
+
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** Memory runs: compare RSS after a warm-up with its highest value later. */
+const MIN_MEMORY_RUN_S = 10;
+
+export function runMetrics(r: RunResult): RunMetrics {
+  const nodes = r.nodes;
+  const hist = new Histogram();
+  let last = 0;
+  let minRate = Number.POSITIVE_INFINITY;
+  let retrans = 0;
+  let dgrams = 0;
+  let bytes = 0;
+  let sent = 0;
+  let refused = 0;
+  let delivered = 0;
+  let cpu = 0;
+  let peak = 0;
+  for (const n of nodes) {
+    hist.merge(n.latency);
+    if (n.lastDeliveryAt > last) last = n.lastDeliveryAt;
+    const span = (n.lastDeliveryAt - r.goAt) / 1000;
+    if (span > 0) minRate = Math.min(minRate, n.delivered / span);
+    retrans += n.retransmissions;
+    dgrams += n.datagramsSent;
+    bytes += n.bytesSent;
+    sent += n.sent;
+    refused += n.refused;
+    delivered += n.delivered;
+    cpu += n.cpuUserUs + n.cpuSystemUs;
+    peak = Math.max(peak, n.maxRssKb / 1024);
+  }
+  // In-process nodes share one process: count its CPU once.
+  if (nodes[0]?.sharedProcess) cpu /= nodes.length;
+  const copies = Math.max(1, r.spec.nodes - 1);
+  const mem = memoryGrowth(r);
+  const q = (p: number) => hist.quantile(p) ?? Number.NaN;
+  return {
+    complete: r.complete,
+    verified: r.verified,
+    completionMs: last > 0 ? last - r.goAt : Number.NaN,
+    throughputPerNode: Number.isFinite(minRate) ? minRate : 0,
+    latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), count: hist.count },
+    retransmissions: retrans,
+    datagramsPerMsg: sent > 0 ? dgrams / sent : Number.NaN,
+    bytesPerMsg: sent > 0 ? bytes / sent : Number.NaN,
+    bytesPerCopy: sent > 0 ? bytes / sent / copies : Number.NaN,
+    cpuPct: nodes.length > 0 ? (100 * cpu) / 1000 / r.wallMs / nodes.length : Number.NaN,
+    cpuUsPerDelivery: delivered > 0 ? cpu / delivered : Number.NaN,
+    peakRssMb: peak,
+    ...mem,
+    sent,
+    refused,
+    delivered,
+  };
+}
+
+function memoryGrowth(r: RunResult): {
+  rssBaseMb: number | undefined;
+  rssHighMb: number | undefined;
+  rssGrowthPct: number | undefined;
+} {
+  const seconds = r.wallMs / 1000;
+  if (seconds < MIN_MEMORY_RUN_S) {
+    return { rssBaseMb: undefined, rssHighMb: undefined, rssGrowthPct: undefined };
+  }
+  // Warm-up: the first sixth of the run, at most 10 s.
+  const warm = Math.min(10, seconds / 6);
+  let worst: { base: number; high: number; g: number } | undefined;
+  for (const n of r.nodes) {
+    const after = n.memory.filter(([t]) => t >= warm);
+    if (after.length < 2) continue;
+    const base = (after[0] as [number, number, number])[1];
+    const high = Math.max(...after.map(([, rss]) => rss));
+    const g = (high - base) / base;
+    if (!worst || g > worst.g) worst = { base, high, g };
+  }
+  if (!worst) return { rssBaseMb: undefined, rssHighMb: undefined, rssGrowthPct: undefined };
+  const mb = 1024 * 1024;
+  return { rssBaseMb: worst.base / mb, rssHighMb: worst.high / mb, rssGrowthPct: 100 * worst.g };
+}
+
+/** Several runs of one workload: the median of every figure, complete/verified only if all were. */
+export interface Aggregate {
+  spec: WorkloadSpec;
+  runs: number;
+  median: RunMetrics;
+  perRun: RunMetrics[];
+  problems: string[];
+}
+
+export function aggregate(results: RunResult[]): Aggregate {
+  const perRun = results.map(runMetrics);
+  const spec = (results[0] as RunResult).spec;
+  const pick = (f: (m: RunMetrics) => number | undefined): number | undefined => {
+    const xs = perRun.map(f).filter((x): x is number => x !== undefined && !Number.isNaN(x));
+    return xs.length > 0 ? median(xs) : undefined;
+  };
+  const num = (f: (m: RunMetrics) => number): number => pick(f) ?? Number.NaN;
+  const med: RunMetrics = {
+    complete: perRun.every((m) => m.complete),
+    verified: perRun.every((m) => m.verified),
+    completionMs: num((m) => m.completionMs),
+    throughputPerNode: num((m) => m.throughputPerNode),
+    latency: {
+      p50: num((m) => m.latency.p50),
+      p90: num((m) => m.latency.p90),
+      p99: num((m) => m.latency.p99),
+      max: num((m) => m.latency.max),
+      count: num((m) => m.latency.count),
+    },
+    retransmissions: num((m) => m.retransmissions),
+    datagramsPerMsg: num((m) => m.datagramsPerMsg),
+    bytesPerMsg: num((m) => m.bytesPerMsg),
+    bytesPerCopy: num((m) => m.bytesPerCopy),
+    cpuPct: num((m) => m.cpuPct),
+    cpuUsPerDelivery: num((m) => m.cpuUsPerDelivery),
+    peakRssMb: num((m) => m.peakRssMb),
+    rssBaseMb: pick((m) => m.rssBaseMb),
+    rssHighMb: pick((m) => m.rssHighMb),
+    rssGrowthPct: pick((m) => m.rssGrowthPct),
+    sent: num((m) => m.sent),
+    refused: num((m) => m.refused),
+    delivered: num((m) => m.delivered),
+  };
+  const problems = results.flatMap((r, i) => r.problems.map((p) => `run ${i + 1}: ${p}`));
+  return { spec, runs: results.length, median: med, perRun, problems };
+}

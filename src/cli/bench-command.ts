@@ -1,0 +1,244 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
+import { SUITES, type SuiteName } from "../bench/suite.js";
+import {
+  BOUNDS,
+  plannedCount,
+  WORKLOADS,
+  type WorkloadKind,
+  type WorkloadSpec,
+} from "../bench/workloads.js";
+import { loadConfig } from "../config/config.js";
+import { DEFAULT_LIMITS, ORDERINGS, type Ordering, type ProtocolLimits } from "../core/types.js";
+import { validateFaults } from "../runtime/faults.js";
+import { UsageError } from "./errors.js";
+
+export interface BenchArgs {
+  workload: string;
+  nodes: string;
+  count: number;
+  rate: number;
+  duration?: number | undefined;
+  ordering: string;
+  delay: number;
+  drop: number;
+  size: number;
+  down: number;
+  runs: number;
+  timeout: number;
+  suite?: string | undefined;
+  config?: string | undefined;
+  inProcess: boolean;
+  baseline: boolean;
+  warmupRuns: number;
+  json: boolean;
+  quiet: boolean;
+  cpuProf?: string | undefined;
+}
+
+function builder(y: Argv) {
+  return y
+    .option("workload", {
+      alias: "w",
+      type: "string",
+      default: "burst",
+      describe: `burst: every node sends --count messages at once; paced: --rate msg/s per node for --duration s; chain: each node sends when it delivers the previous link (${WORKLOADS.join("|")})`,
+    })
+    .option("nodes", {
+      alias: "n",
+      type: "string",
+      default: "4",
+      describe: `nodes (processes) on loopback, ${BOUNDS.nodes[0]}..${BOUNDS.nodes[1]}; a comma list (2,4,8,16) runs each`,
+    })
+    .option("count", {
+      alias: "c",
+      type: "number",
+      default: 200,
+      describe: "burst, chain: messages sent per node",
+    })
+    .option("rate", {
+      type: "number",
+      default: 100,
+      describe: "paced: messages per second per node",
+    })
+    .option("duration", {
+      type: "number",
+      describe: "paced: seconds of sending (default 10; --suite targets: memory rows, default 60)",
+    })
+    .option("ordering", {
+      alias: "o",
+      type: "string",
+      default: "causal",
+      describe: `delivery order (${ORDERINGS.join("|")})`,
+    })
+    .option("delay", {
+      type: "number",
+      default: 0,
+      describe: "mean delay in seconds added to every datagram (uniform in [0, 2*delay])",
+    })
+    .option("drop", {
+      type: "number",
+      default: 0,
+      describe: "probability in [0, 1) that a datagram is dropped (data, acks and retransmissions)",
+    })
+    .option("size", { type: "number", default: 100, describe: "bytes per message" })
+    .option("down", {
+      type: "number",
+      default: 0,
+      describe:
+        "nodes (the highest ids) killed at the start instant, to measure a dead member's cost",
+    })
+    .option("runs", {
+      type: "number",
+      default: 1,
+      describe: "runs per workload; the table shows medians",
+    })
+    .option("timeout", {
+      type: "number",
+      default: 60,
+      describe:
+        "seconds a run may take (after a paced run's --duration) before its nodes are killed and it is reported incomplete",
+    })
+    .option("suite", {
+      type: "string",
+      describe: `a named set of workloads: targets (the issue's table and targets), scale (2 to 16 nodes) (${SUITES.join("|")})`,
+    })
+    .option("config", {
+      type: "string",
+      describe:
+        "take protocol limits (window, maxDatagram, rto…) from this config; its hosts are ignored",
+    })
+    .option("in-process", {
+      type: "boolean",
+      default: false,
+      describe:
+        "run all nodes in this process (still real UDP sockets) instead of one process each",
+    })
+    .option("baseline", {
+      type: "boolean",
+      default: true,
+      describe:
+        "measure raw Node UDP (ping-pong RTT, flood) in the same run; --no-baseline skips it",
+    })
+    .option("warmup-runs", {
+      type: "number",
+      default: 3,
+      describe:
+        "unmeasured burst runs in the same node processes before a workload's measured runs, so V8 has compiled the hot paths (0: measure cold processes)",
+    })
+    .option("json", { type: "boolean", default: false, describe: "print the report as JSON" })
+    .option("quiet", {
+      alias: "q",
+      type: "boolean",
+      default: false,
+      describe: "no progress line on stderr",
+    })
+    .option("cpu-prof", {
+      type: "string",
+      describe: "write a V8 CPU profile of every node process into this directory",
+    });
+}
+
+function inRange(name: string, v: number, [lo, hi]: readonly [number, number], int = true): number {
+  if (!Number.isFinite(v) || v < lo || v > hi || (int && !Number.isInteger(v))) {
+    throw new UsageError(
+      `--${name} must be ${int ? "an integer" : "a number"} in ${lo}..${hi} (got ${v})`,
+    );
+  }
+  return v;
+}
+
+/** Validate the flags into one spec per node count; throws a one-line UsageError. */
+export interface BenchPlan {
+  specs: WorkloadSpec[];
+  suite: SuiteName | undefined;
+  memoryDuration: number;
+}
+
+export function parseBenchArgs(a: BenchArgs): BenchPlan {
+  if (!WORKLOADS.includes(a.workload as WorkloadKind)) {
+    throw new UsageError(`unknown workload "${a.workload}" (use ${WORKLOADS.join(", ")})`);
+  }
+  if (!ORDERINGS.includes(a.ordering as Ordering)) {
+    throw new UsageError(`unknown ordering "${a.ordering}" (use ${ORDERINGS.join(", ")})`);
+  }
+  if (a.suite !== undefined && !SUITES.includes(a.suite as SuiteName)) {
+    throw new UsageError(`unknown suite "${a.suite}" (use ${SUITES.join(", ")})`);
+  }
+  const faultErr = validateFaults(a.delay, a.drop);
+  if (faultErr) throw new UsageError(faultErr);
+  if (a.delay > 10) throw new UsageError(`--delay must be at most 10 s (got ${a.delay})`);
+  const nodesList = String(a.nodes)
+    .split(",")
+    .map((s) => s.trim());
+  const nodes = nodesList.map((s) => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`--nodes must be integers (got "${a.nodes}")`);
+    return inRange("nodes", Number(s), BOUNDS.nodes);
+  });
+  inRange("count", a.count, BOUNDS.count);
+  inRange("rate", a.rate, BOUNDS.rate, false);
+  const duration = a.duration ?? 10;
+  inRange("duration", duration, BOUNDS.duration, false);
+  inRange("runs", a.runs, BOUNDS.runs);
+  inRange("timeout", a.timeout, BOUNDS.timeout, false);
+  inRange("warmup-runs", a.warmupRuns, BOUNDS.warmupRuns);
+  let limits: ProtocolLimits = { ...DEFAULT_LIMITS };
+  if (a.config !== undefined) limits = loadConfig(a.config).limits;
+  inRange("size", a.size, [BOUNDS.size[0], limits.maxMessageBytes]);
+  if (a.cpuProf !== undefined && a.inProcess) {
+    throw new UsageError(
+      "--cpu-prof profiles node processes; it does not combine with --in-process",
+    );
+  }
+  const workload = a.workload as WorkloadKind;
+  const specs = nodes.map((n): WorkloadSpec => {
+    if (!Number.isInteger(a.down) || a.down < 0 || a.down > n - 2) {
+      throw new UsageError(
+        `--down must be an integer in 0..${n - 2} with ${n} nodes (got ${a.down})`,
+      );
+    }
+    if (a.down > 0 && workload === "chain") {
+      throw new UsageError(
+        "--down does not combine with the chain workload (the chain would break)",
+      );
+    }
+    const spec: WorkloadSpec = {
+      workload,
+      nodes: n,
+      count: a.count,
+      rate: a.rate,
+      duration,
+      ordering: a.ordering as Ordering,
+      delay: a.delay,
+      drop: a.drop,
+      size: a.size,
+      down: a.down,
+      warmup: a.warmupRuns > 0,
+      limits,
+    };
+    const total = plannedCount(spec) * (n - a.down);
+    if (total > BOUNDS.totalMessages) {
+      throw new UsageError(
+        `that is ${total} messages in one run; at most ${BOUNDS.totalMessages} (lower --count, --rate or --duration)`,
+      );
+    }
+    return spec;
+  });
+  return {
+    specs,
+    suite: a.suite as SuiteName | undefined,
+    memoryDuration: a.duration ?? 60,
+  };
+}
+
+export const benchCommand: CommandModule = {
+  command: "bench",
+  describe: "benchmark: N nodes on loopback, a workload, every delivery verified, a table",
+  builder: builder as unknown as CommandModule["builder"],
+  handler: async (argv: ArgumentsCamelCase) => {
+    const a = argv as unknown as BenchArgs;
+    const plan = parseBenchArgs(a);
+    // Loaded only for `rmchat bench`: the chat starts without the benchmark's modules.
+    const { runBench } = await import("../bench/run.js");
+    process.exitCode = await runBench(a, plan);
+  },
+};

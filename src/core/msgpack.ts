@@ -1,0 +1,244 @@
+/**
+ * A small MessagePack reader and writer for the hot path (frames and chat messages), next to
+ * msgpackr, which stays the reference: the reader handles only nil, booleans, integers,
+ * float64, ASCII strings, binaries and arrays, and answers FALLBACK for anything else (maps,
+ * extensions, non-ASCII text, trailing bytes, truncation…), so the caller decodes those bytes
+ * with msgpackr exactly as before. Where it does answer, the value equals msgpackr's.
+ * The writer emits standard MessagePack (smallest integer, string, binary and array forms;
+ * float64 for integers beyond 32 bits, as msgpackr does), which msgpackr decodes.
+ */
+
+export const FALLBACK: unique symbol = Symbol("msgpack-fallback");
+
+const MAX_DEPTH = 8;
+
+/** Reader state for one call (module-level: no allocation per call, not re-entrant). */
+let src: Buffer = Buffer.alloc(0);
+let pos = 0;
+let end = 0;
+let failed = false;
+
+function fail(): undefined {
+  failed = true;
+  return undefined;
+}
+
+/** True when `n` more bytes are there (and moves past them). */
+function take(n: number): boolean {
+  if (pos + n > end) {
+    failed = true;
+    return false;
+  }
+  pos += n;
+  return true;
+}
+
+function readValue(depth: number): unknown {
+  if (pos >= end) return fail();
+  const t = src[pos++] as number;
+  if (t < 0x80) return t;
+  if (t >= 0xe0) return t - 0x100;
+  if (t >= 0x90 && t <= 0x9f) return readArray(t & 0x0f, depth);
+  if (t >= 0xa0 && t <= 0xbf) return readAscii(t & 0x1f);
+  switch (t) {
+    case 0xc0:
+      return null;
+    case 0xc2:
+      return false;
+    case 0xc3:
+      return true;
+    case 0xc4:
+      return take(1) ? readBin(src[pos - 1] as number) : undefined;
+    case 0xc5:
+      return take(2) ? readBin(src.readUInt16BE(pos - 2)) : undefined;
+    case 0xc6:
+      return take(4) ? readBin(src.readUInt32BE(pos - 4)) : undefined;
+    case 0xcb:
+      return take(8) ? src.readDoubleBE(pos - 8) : undefined;
+    case 0xcc:
+      return take(1) ? (src[pos - 1] as number) : undefined;
+    case 0xcd:
+      return take(2) ? src.readUInt16BE(pos - 2) : undefined;
+    case 0xce:
+      return take(4) ? src.readUInt32BE(pos - 4) : undefined;
+    case 0xd0:
+      return take(1) ? src.readInt8(pos - 1) : undefined;
+    case 0xd1:
+      return take(2) ? src.readInt16BE(pos - 2) : undefined;
+    case 0xd2:
+      return take(4) ? src.readInt32BE(pos - 4) : undefined;
+    case 0xd9:
+      return take(1) ? readAscii(src[pos - 1] as number) : undefined;
+    case 0xda:
+      return take(2) ? readAscii(src.readUInt16BE(pos - 2)) : undefined;
+    case 0xdb:
+      return take(4) ? readAscii(src.readUInt32BE(pos - 4)) : undefined;
+    case 0xdc:
+      return take(2) ? readArray(src.readUInt16BE(pos - 2), depth) : undefined;
+    case 0xdd:
+      return take(4) ? readArray(src.readUInt32BE(pos - 4), depth) : undefined;
+    default:
+      // float32, 64-bit integers, maps, extensions, 0xc1: msgpackr's business.
+      return fail();
+  }
+}
+
+function readArray(n: number, depth: number): unknown {
+  // Every element takes at least one byte: a longer array is truncated or hostile.
+  if (depth >= MAX_DEPTH || n > end - pos) return fail();
+  const a = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) {
+    a[i] = readValue(depth + 1);
+    if (failed) return undefined;
+  }
+  return a;
+}
+
+function readBin(n: number): unknown {
+  if (n > end - pos) return fail();
+  pos += n;
+  return src.subarray(pos - n, pos);
+}
+
+function readAscii(n: number): unknown {
+  if (n > end - pos) return fail();
+  const s = pos;
+  const e = pos + n;
+  for (let i = s; i < e; i++) if ((src[i] as number) >= 0x80) return fail();
+  pos = e;
+  // Latin-1 of ASCII bytes is the same text, and the cheapest decoder there is.
+  return (src as unknown as LatinSlicer).latin1Slice(s, e);
+}
+
+/** Node's Buffer has latin1Slice (the fast path under toString("latin1")); types omit it. */
+interface LatinSlicer {
+  latin1Slice(start: number, end: number): string;
+}
+
+/** Decode one value that fills `bytes` exactly, or FALLBACK. Never throws. */
+export function fastUnpack(bytes: Uint8Array): unknown {
+  src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  pos = 0;
+  end = bytes.length;
+  failed = false;
+  const v = readValue(0);
+  const ok = !failed && pos === end;
+  src = EMPTY;
+  return ok ? v : FALLBACK;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// ---------------------------------------------------------------------------------------
+// Writer: size first, then one exact allocation (pooled by Node for small buffers).
+
+/** Encoded size of a number (integers up to 32 bits in their smallest form, else float64). */
+export function sizeOfNumber(x: number): number {
+  if (x >>> 0 === x) return x < 0x80 ? 1 : x < 0x100 ? 2 : x < 0x10000 ? 3 : 5;
+  if (x >> 0 === x) return x >= -0x20 ? 1 : x >= -0x80 ? 2 : x >= -0x8000 ? 3 : 5;
+  return 9;
+}
+
+export function sizeOfArrayHeader(n: number): number {
+  return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+}
+
+export function sizeOfBinHeader(n: number): number {
+  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+export function sizeOfStrHeader(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** A cursor over a buffer of known size. */
+export class Writer {
+  readonly buf: Buffer;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  nil(): void {
+    this.buf[this.pos++] = 0xc0;
+  }
+
+  number(x: number): void {
+    const b = this.buf;
+    if (x >>> 0 === x) {
+      if (x < 0x80) b[this.pos++] = x;
+      else if (x < 0x100) {
+        b[this.pos++] = 0xcc;
+        b[this.pos++] = x;
+      } else if (x < 0x10000) {
+        b[this.pos++] = 0xcd;
+        this.pos = b.writeUInt16BE(x, this.pos);
+      } else {
+        b[this.pos++] = 0xce;
+        this.pos = b.writeUInt32BE(x, this.pos);
+      }
+    } else if (x >> 0 === x) {
+      if (x >= -0x20) b[this.pos++] = x & 0xff;
+      else if (x >= -0x80) {
+        b[this.pos++] = 0xd0;
+        this.pos = b.writeInt8(x, this.pos);
+      } else if (x >= -0x8000) {
+        b[this.pos++] = 0xd1;
+        this.pos = b.writeInt16BE(x, this.pos);
+      } else {
+        b[this.pos++] = 0xd2;
+        this.pos = b.writeInt32BE(x, this.pos);
+      }
+    } else {
+      b[this.pos++] = 0xcb;
+      this.pos = b.writeDoubleBE(x, this.pos);
+    }
+  }
+
+  arrayHeader(n: number): void {
+    const b = this.buf;
+    if (n < 16) b[this.pos++] = 0x90 | n;
+    else if (n < 0x10000) {
+      b[this.pos++] = 0xdc;
+      this.pos = b.writeUInt16BE(n, this.pos);
+    } else {
+      b[this.pos++] = 0xdd;
+      this.pos = b.writeUInt32BE(n, this.pos);
+    }
+  }
+
+  bin(data: Uint8Array): void {
+    const b = this.buf;
+    const n = data.length;
+    if (n < 0x100) {
+      b[this.pos++] = 0xc4;
+      b[this.pos++] = n;
+    } else if (n < 0x10000) {
+      b[this.pos++] = 0xc5;
+      this.pos = b.writeUInt16BE(n, this.pos);
+    } else {
+      b[this.pos++] = 0xc6;
+      this.pos = b.writeUInt32BE(n, this.pos);
+    }
+    b.set(data, this.pos);
+    this.pos += n;
+  }
+
+  /** A string of `bytes` UTF-8 bytes (the caller measured it). */
+  str(s: string, bytes: number): void {
+    const b = this.buf;
+    if (bytes < 32) b[this.pos++] = 0xa0 | bytes;
+    else if (bytes < 0x100) {
+      b[this.pos++] = 0xd9;
+      b[this.pos++] = bytes;
+    } else if (bytes < 0x10000) {
+      b[this.pos++] = 0xda;
+      this.pos = b.writeUInt16BE(bytes, this.pos);
+    } else {
+      b[this.pos++] = 0xdb;
+      this.pos = b.writeUInt32BE(bytes, this.pos);
+    }
+    this.pos += b.write(s, this.pos, bytes, "utf8");
+  }
+}

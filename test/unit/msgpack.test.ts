@@ -1,0 +1,136 @@
+import fc from "fast-check";
+import { Packr, pack, unpack } from "msgpackr";
+import { describe, expect, it } from "vitest";
+import { decodeApp, encodeApp } from "../../src/core/app-message.js";
+import { FALLBACK, fastUnpack } from "../../src/core/msgpack.js";
+import { encodeFrame, type Frame } from "../../src/core/wire.js";
+
+const reference = new Packr({ useRecords: false, moreTypes: false });
+
+/** Values of the kinds frames and chat messages are made of (and a few they are not). */
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: "small" },
+    fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+    fc.maxSafeNat(),
+    fc.double({ noNaN: true }),
+    fc.string(),
+    fc.string({ unit: "grapheme" }),
+    fc.constant(null),
+    fc.boolean(),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.array(tie("v"), { maxLength: 20 }),
+    fc.dictionary(fc.string(), fc.integer(), { maxKeys: 3 }),
+  ),
+})).v;
+
+const norm = (x: unknown): unknown =>
+  x instanceof Uint8Array ? { bin: [...x] } : Array.isArray(x) ? x.map(norm) : x;
+
+describe("fast MessagePack reader", () => {
+  it("decodes what msgpackr decodes, identically, or leaves the bytes to msgpackr", () => {
+    fc.assert(
+      fc.property(value, fc.boolean(), (v, records) => {
+        const bytes = records ? pack(v) : reference.pack(v);
+        const fast = fastUnpack(bytes);
+        if (fast === FALLBACK) return;
+        expect(norm(fast)).toEqual(norm(unpack(bytes)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("never throws and never accepts truncated or padded bytes", () => {
+    fc.assert(
+      fc.property(value, fc.nat(), (v, cut) => {
+        const bytes = reference.pack(v);
+        const short = bytes.subarray(0, cut % Math.max(1, bytes.length));
+        if (short.length < bytes.length) expect(fastUnpack(short)).toBe(FALLBACK);
+        const long = new Uint8Array(bytes.length + 1);
+        long.set(bytes);
+        expect(fastUnpack(long)).toBe(FALLBACK);
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (junk) => {
+        const fast = fastUnpack(junk);
+        if (fast === FALLBACK) return;
+        expect(norm(fast)).toEqual(norm(unpack(junk)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe("direct MessagePack writer", () => {
+  it("writes frames msgpackr reads back as the same array, as small or smaller", () => {
+    const frame = fc.record({
+      from: fc.nat(1023),
+      inc: fc.maxSafeNat(),
+      to: fc.nat(1023),
+      toInc: fc.maxSafeNat(),
+      ack: fc.option(
+        fc.record({
+          cum: fc.nat(),
+          sacks: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 16 }),
+        }),
+      ),
+      data: fc.array(
+        fc.record({
+          seq: fc.nat(),
+          flags: fc.nat(1),
+          payload: fc.uint8Array({ maxLength: 2000 }),
+        }),
+        { maxLength: 40 },
+      ),
+    });
+    fc.assert(
+      fc.property(frame, (f) => {
+        const mine = encodeFrame(f as Frame);
+        const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
+        const ack = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
+        const theirs = reference.pack([0x726d01, f.from, f.inc, f.to, f.toInc, ack, flat]);
+        expect(norm(unpack(mine))).toEqual(norm(unpack(theirs)));
+        expect(mine.length).toBeLessThanOrEqual(theirs.length);
+        expect(fastUnpack(mine)).not.toBe(FALLBACK); // the fast path reads what it writes
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes chat and append messages that decode to the same message", () => {
+    fc.assert(
+      fc.property(
+        fc.nat(3),
+        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        fc.string({ unit: "grapheme", maxLength: 300 }),
+        fc.boolean(),
+        (from, seq, text, causal) => {
+          const vc = causal ? [0, 0, 0, 0].map((_, i) => (i === from ? seq : i * 1000)) : null;
+          const bytes = encodeApp({ kind: "chat", from, seq, text, vc });
+          expect(unpack(bytes)).toEqual([0, seq, text, vc]);
+          expect(decodeApp(from, bytes, 4)).toEqual({ kind: "chat", from, seq, text, vc });
+          const ascii = [...text].every((c) => c.charCodeAt(0) < 0x80);
+          if (ascii) expect(fastUnpack(bytes)).not.toBe(FALLBACK);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    const entries = [
+      { term: 3, from: -1, inc: 0, seq: 0, text: "" },
+      { term: 3, from: 2, inc: 70000, seq: 300, text: "héllo" },
+    ];
+    const msg = {
+      kind: "append" as const,
+      term: 3,
+      prevIndex: 70000,
+      prevTerm: 2,
+      commit: 69999,
+      compact: 0,
+      snap: false,
+      entries,
+    };
+    expect(decodeApp(0, encodeApp(msg), 4)).toEqual(msg);
+  });
+});
