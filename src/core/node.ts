@@ -444,7 +444,7 @@ export class RmNode {
       early.delete(next);
       if ((this.order as OrderLayer).remote(cur, this.deliveries) !== "ok")
         this.drop("protocol-error");
-      this.stability.keep(cur, inc);
+      this.stability.keep(cur, inc, this.lastStep);
       next++;
     }
     for (const s of early.keys()) if (s < next) early.delete(s);
@@ -746,7 +746,12 @@ export class RmNode {
     for (const p of this.peers) {
       if (p && !owed.includes(p.id) && !this.goneForLong(p, now)) owed.push(p.id);
     }
-    this.stability.release(owed, this.limits.maxBacklog, (k) => this.peers[k]?.knownInc ?? 0);
+    this.stability.release(
+      owed,
+      this.limits.maxBacklog,
+      (k) => this.peers[k]?.knownInc ?? 0,
+      now - this.membership.releaseAfterMs,
+    );
     // A sender out of the view for long: its messages were relayed at each view change; let go.
     for (let k = 0; k < this.hostCount; k++) {
       const gone = this.senderGoneAt[k];

@@ -84,13 +84,25 @@ describe("direct MessagePack writer", () => {
         }),
         { maxLength: 40 },
       ),
+      base: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+      ctrl: fc.constant<unknown[]>([]),
     });
     fc.assert(
       fc.property(frame, (f) => {
         const mine = encodeFrame(f as Frame);
         const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
         const ack = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
-        const theirs = reference.pack([0x726d01, f.from, f.inc, f.to, f.toInc, ack, flat]);
+        const theirs = reference.pack([
+          0x726d01,
+          f.from,
+          f.inc,
+          f.to,
+          f.toInc,
+          ack,
+          flat,
+          f.base,
+          [],
+        ]);
         expect(norm(unpack(mine))).toEqual(norm(unpack(theirs)));
         expect(mine.length).toBeLessThanOrEqual(theirs.length);
         expect(fastUnpack(mine)).not.toBe(FALLBACK); // the fast path reads what it writes

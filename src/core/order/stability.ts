@@ -6,6 +6,8 @@ import { Queue } from "./layer.js";
 export interface Retained {
   msg: ChatMsg;
   inc: number;
+  /** When it was received. */
+  at: number;
 }
 
 interface Report {
@@ -31,8 +33,8 @@ export class Stability {
     this.reports = new Array<Report | undefined>(hostCount).fill(undefined);
   }
 
-  keep(msg: ChatMsg, inc: number): void {
-    (this.retained[msg.from] as Queue<Retained>).push({ msg, inc });
+  keep(msg: ChatMsg, inc: number, now: number): void {
+    (this.retained[msg.from] as Queue<Retained>).push({ msg, inc, at: now });
   }
 
   report(from: NodeId, received: number[], incs: number[]): void {
@@ -49,11 +51,22 @@ export class Stability {
    * Release what every member other than us and the sender has; keep at most `limit` per
    * sender, and nothing of a sender life older than `liveInc(k)` (it came back as a new life).
    */
-  release(members: readonly NodeId[], limit: number, liveInc: (k: NodeId) => number): void {
+  release(
+    members: readonly NodeId[],
+    limit: number,
+    liveInc: (k: NodeId) => number,
+    keptSince: number,
+  ): void {
     for (let k = 0; k < this.retained.length; k++) {
       const q = this.retained[k] as Queue<Retained>;
-      while (q.length > limit || (q.length > 0 && (q.peek() as Retained).inc < liveInc(k)))
+      // Bounded in count, in age (a member that never reports it is given up on), and by life.
+      for (
+        let r = q.peek();
+        r && (q.length > limit || r.at < keptSince || r.inc < liveInc(k));
+        r = q.peek()
+      ) {
         q.shift();
+      }
       if (members.length === 0) continue;
       for (let r = q.peek(); r; r = q.peek()) {
         const stable = members.every(
