@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import type { BenchArgs, BenchPlan } from "../cli/bench-command.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
 import { runWorkload } from "./coordinator.js";
@@ -109,10 +109,20 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     targets,
   };
   if (cpuProfDir) report.profile = summarizeProfiles(cpuProfDir, measured);
+  let saveFailed = false;
+  if (a.save !== undefined) {
+    try {
+      writeFileSync(a.save, `${jsonReport(report)}\n`);
+    } catch (e) {
+      saveFailed = true;
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      process.stderr.write(`rmchat: error: cannot write the report to ${a.save}: ${code}\n`);
+    }
+  }
   let text = a.json ? jsonReport(report) : formatReport(report);
   if (cpuProfDir && report.profile && !a.json)
     text += `\n\n${formatProfile(report.profile, cpuProfDir)}`;
   process.stdout.write(`${text}\n`);
   const ok = rows.every((r) => r.median.verified && r.median.complete);
-  return ok ? 0 : 1;
+  return saveFailed ? 2 : ok ? 0 : 1;
 }

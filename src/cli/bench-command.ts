@@ -31,6 +31,7 @@ export interface BenchArgs {
   baseline: boolean;
   warmupRuns: number;
   json: boolean;
+  save?: string | undefined;
   quiet: boolean;
   cpuProf?: string | undefined;
 }
@@ -126,6 +127,10 @@ function builder(y: Argv) {
         "unmeasured burst runs in the same node processes before a workload's measured runs, so V8 has compiled the hot paths (0: measure cold processes)",
     })
     .option("json", { type: "boolean", default: false, describe: "print the report as JSON" })
+    .option("save", {
+      type: "string",
+      describe: "also write the JSON report to this file",
+    })
     .option("quiet", {
       alias: "q",
       type: "boolean",

@@ -242,17 +242,24 @@ export class UdpRuntime {
 
   private transmit(bytes: Uint8Array, ep: Endpoint): void {
     if (this.closed) return;
-    this.sock.socket.send(bytes, ep.port, ep.address, (err) => {
-      if (err) {
-        this.sendErrors++;
-        this.logger.debug("send failed", { to: `${ep.address}:${ep.port}`, error: err.message });
-      }
-    });
+    this.sock.socket.send(bytes, ep.port, ep.address, this.afterSend);
   }
+
+  /** One callback for every send (no closure per datagram); the error names the destination. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) {
+      this.sendErrors++;
+      this.logger.debug("send failed", { error: err.message });
+    }
+  };
 
   private armTimer(): void {
     const at = this.node.nextWake();
     if (at === this.timerAt) return;
+    // A timer set to fire no later than needed stays: firing early is harmless (tick acts only
+    // on what is due, and the flush after it re-arms), and it saves a clearTimeout and a
+    // setTimeout per flush while acks keep moving the deadline later.
+    if (at !== undefined && this.timer && this.timerAt !== undefined && this.timerAt <= at) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = at;
