@@ -14,7 +14,14 @@ const CLI = resolve("dist/cli/main.js");
 
 async function freePorts(n) {
   const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise((ok) => { const s = createSocket("udp4"); s.bind(0, "127.0.0.1", () => ok(s)); })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise((ok) => {
+          const s = createSocket("udp4");
+          s.bind(0, "127.0.0.1", () => ok(s));
+        }),
+    ),
   );
   const ports = socks.map((s) => s.address().port);
   for (const s of socks) s.close();
@@ -25,12 +32,23 @@ async function trial() {
   const dir = mkdtempSync(join(tmpdir(), "rmchat-failover-"));
   const config = join(dir, "config.json");
   const ports = await freePorts(N);
-  writeFileSync(config, JSON.stringify({ hosts: ports.map((port) => ({ host: "127.0.0.1", port })), ordering: "total", stateDir: join(dir, "state") }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      hosts: ports.map((port) => ({ host: "127.0.0.1", port })),
+      ordering: "total",
+      stateDir: join(dir, "state"),
+    }),
+  );
   const leader = new Array(N).fill(undefined);
   const procs = [];
   let onChange = () => {};
   for (let i = 0; i < N; i++) {
-    const c = spawn(process.execPath, [CLI, String(i), "--json", "--config", config, "--log-level", "silent"], { stdio: ["pipe", "pipe", "ignore"] });
+    const c = spawn(
+      process.execPath,
+      [CLI, String(i), "--json", "--config", config, "--log-level", "silent"],
+      { stdio: ["pipe", "pipe", "ignore"] },
+    );
     let buf = "";
     c.stdout.on("data", (d) => {
       buf += d;
@@ -38,19 +56,26 @@ async function trial() {
       buf = lines.pop();
       for (const l of lines) {
         const e = JSON.parse(l);
-        if (e.event === "leader") { leader[i] = e.leader; onChange(); }
+        if (e.event === "leader") {
+          leader[i] = e.leader;
+          onChange();
+        }
       }
     });
     procs.push(c);
   }
-  const agreed = (among, not) => new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error("no agreement within 20 s")), 20_000);
-    onChange = () => {
-      const l = leader[among[0]];
-      if (l !== null && l !== undefined && l !== not && among.every((i) => leader[i] === l)) { clearTimeout(t); ok(l); }
-    };
-    onChange();
-  });
+  const agreed = (among, not) =>
+    new Promise((ok, fail) => {
+      const t = setTimeout(() => fail(new Error("no agreement within 20 s")), 20_000);
+      onChange = () => {
+        const l = leader[among[0]];
+        if (l !== null && l !== undefined && l !== not && among.every((i) => leader[i] === l)) {
+          clearTimeout(t);
+          ok(l);
+        }
+      };
+      onChange();
+    });
   try {
     const first = await agreed([...Array(N).keys()]);
     await new Promise((r) => setTimeout(r, 500));
@@ -72,4 +97,6 @@ for (let k = 0; k < TRIALS; k++) {
 }
 times.sort((a, b) => a - b);
 const med = times[Math.floor(times.length / 2)];
-console.log(`failover (kill -9 of the leader -> same new leader on all ${N - 1} survivors), ${TRIALS} trials: median ${med.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`);
+console.log(
+  `failover (kill -9 of the leader -> same new leader on all ${N - 1} survivors), ${TRIALS} trials: median ${med.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
+);
