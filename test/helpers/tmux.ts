@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createSocket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -8,22 +7,8 @@ import { join, resolve } from "node:path";
 export const REPO = resolve(".");
 export const CLI = resolve("dist/cli/main.js");
 
-/** Free UDP ports on 127.0.0.1 (bound to port 0, then released). */
-export async function freeUdpPorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createSocket>>((ok) => {
-          const s = createSocket("udp4");
-          s.bind(0, "127.0.0.1", () => ok(s));
-        }),
-    ),
-  );
-  const ports = socks.map((s) => s.address().port);
-  for (const s of socks) s.close();
-  return ports;
-}
+/** Free UDP ports on 127.0.0.1: the same helper the other integration tests use. */
+export { freePorts as freeUdpPorts } from "./procs.js";
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "rmchat-tui-"));
@@ -33,7 +18,11 @@ export function writeConfig(dir: string, ports: number[], ordering: string): str
   const path = join(dir, "config.json");
   writeFileSync(
     path,
-    JSON.stringify({ hosts: ports.map((port) => ({ host: "127.0.0.1", port })), ordering }),
+    JSON.stringify({
+      hosts: ports.map((port) => ({ host: "127.0.0.1", port })),
+      ordering,
+      stateDir: join(dir, "state"),
+    }),
   );
   return path;
 }
