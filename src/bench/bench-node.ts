@@ -59,7 +59,7 @@ export class BenchNode {
   handle(m: ToWorker): void {
     switch (m.t) {
       case "init":
-        void this.init(m.id, m.spec, m.ports, m.sharedProcess === true);
+        void this.init(m.id, m.spec, m.ports, m.sharedProcess === true, m.stateDir);
         break;
       case "go":
         this.go(m.at);
@@ -76,7 +76,13 @@ export class BenchNode {
     }
   }
 
-  private async init(id: number, spec: WorkloadSpec, ports: number[], shared: boolean) {
+  private async init(
+    id: number,
+    spec: WorkloadSpec,
+    ports: number[],
+    shared: boolean,
+    stateDir: string | undefined,
+  ) {
     this.id = id;
     this.spec = spec;
     this.sharedProcess = shared;
@@ -92,6 +98,8 @@ export class BenchNode {
         // Faults are switched on at the start instant: first every node must know every other.
         faults: { delay: 0, drop: 0 },
         logger: new Logger("warn", { node: id, bench: true }),
+        // Term and vote of throw-away nodes: in the benchmark's own temporary directory.
+        stateDir,
       });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
@@ -102,8 +110,14 @@ export class BenchNode {
     this.checkReady();
   }
 
+  /**
+   * Ready when every peer has been heard from, a leader is elected and its view holds all N
+   * members: the measured run starts in a settled group, not in the first election.
+   */
   private checkReady(): void {
-    if (this.readySent || this.peersUp.size < this.spec.nodes - 1) return;
+    if (this.readySent || !this.rt || this.peersUp.size < this.spec.nodes - 1) return;
+    const st = this.rt.node.status();
+    if (st.leader === undefined || st.view.members.length < this.spec.nodes) return;
     this.readySent = true;
     this.emit({ t: "ready", id: this.id });
   }
@@ -116,6 +130,8 @@ export class BenchNode {
         this.peersUp.add(ev.peer);
         this.checkReady();
       }
+    } else if (ev.type === "leader" || ev.type === "view") {
+      this.checkReady();
     }
   }
 

@@ -11,6 +11,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** A status line to show (progress); the caller decides where and how often. */
   progress?: ((line: string) => void) | undefined;
+  /** Temporary directory for the nodes' persisted term and vote. */
+  stateDir?: string;
   /** Label for progress lines, e.g. "run 2/5". */
   label?: string;
 }
@@ -166,7 +168,14 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
       live.add(i);
     });
     for (let i = 0; i < n; i++) {
-      (workers[i] as WorkerHandle).send({ t: "init", run, id: i, spec, ports });
+      (workers[i] as WorkerHandle).send({
+        t: "init",
+        run,
+        id: i,
+        spec,
+        ports,
+        ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+      });
     }
     const setupDeadline = mono() + SETUP_MS;
     const allReady = await until(

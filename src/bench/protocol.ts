@@ -60,6 +60,8 @@ export type ToWorker =
       spec: WorkloadSpec;
       ports: number[];
       sharedProcess?: boolean;
+      /** Where the nodes persist term and vote (a temporary directory of this benchmark). */
+      stateDir?: string;
     }
   | { t: "go"; at: number }
   | { t: "expect"; counts: number[] }

@@ -1,4 +1,6 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { BenchArgs, BenchPlan } from "../cli/bench-command.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
 import { runWorkload } from "./coordinator.js";
@@ -58,6 +60,7 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   /** Measured runs' time spans (monotonic ms), to cut warm-up out of the CPU profiles. */
   const measured: Array<[number, number]> = [];
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+  const stateDir = mkdtempSync(join(tmpdir(), "rmchat-bench-"));
   const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
     const pool = new WorkerPool(a.inProcess, { cpuProfDir });
     const results = [];
@@ -68,6 +71,7 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
       for (let i = 1; i <= a.warmupRuns; i++) {
         await runWorkload(warmupSpec(spec), {
           pool,
+          stateDir,
           timeoutMs: a.timeout * 1000,
           label: `warm-up ${i}/${a.warmupRuns}`,
           progress: (line) => progress.show(line),
@@ -76,6 +80,7 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
       for (let i = 1; i <= runs; i++) {
         const r = await runWorkload(spec, {
           pool,
+          stateDir,
           timeoutMs,
           label: `run ${i}/${runs}`,
           progress: (line) => progress.show(line),
@@ -91,14 +96,18 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   let rows: Aggregate[] = [];
   let targets: TargetCheck[] | undefined;
   const base = specs[0] as WorkloadSpec;
-  if (suite === "targets") {
-    ({ rows, targets } = await runTargets({ base, runs: a.runs, memoryDuration }, exec));
-  } else if (suite === "scale") {
-    const nodes = String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined;
-    const base2 = { ...base, count: a.count === 200 ? 1000 : a.count };
-    ({ rows } = await runScale({ base: base2, runs: a.runs, memoryDuration }, exec, nodes));
-  } else {
-    for (const spec of specs) rows.push(await exec(spec, a.runs));
+  try {
+    if (suite === "targets") {
+      ({ rows, targets } = await runTargets({ base, runs: a.runs, memoryDuration }, exec));
+    } else if (suite === "scale") {
+      const nodes = String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined;
+      const base2 = { ...base, count: a.count === 200 ? 1000 : a.count };
+      ({ rows } = await runScale({ base: base2, runs: a.runs, memoryDuration }, exec, nodes));
+    } else {
+      for (const spec of specs) rows.push(await exec(spec, a.runs));
+    }
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
   }
   progress.clear();
   const report: Report = {

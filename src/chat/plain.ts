@@ -34,6 +34,7 @@ export function formatEvent(ev: NodeEvent, json: boolean): string | undefined {
       case "health":
         return safeJson({ event: "health", peer: ev.peer, state: ev.to });
       case "acked":
+      case "lease":
         return undefined;
     }
   }

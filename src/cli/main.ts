@@ -2,9 +2,11 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError } from "../config/config.js";
 import { StartError } from "../runtime/udp.js";
+import { agentBuilder, runAgent } from "./agent-command.js";
 import { benchCommand } from "./bench-command.js";
 import { chatBuilder, runChat } from "./chat-command.js";
 import { fail, UsageError } from "./errors.js";
+import { runStatus, statusBuilder } from "./status-command.js";
 
 function handleError(e: unknown): never {
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof StartError)
@@ -30,6 +32,22 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .command(benchCommand)
+    .command(
+      "agent <id>",
+      "cluster agent: host table NAME-0..n (NAME-0 = leader), hosts file, leader-only command",
+      agentBuilder,
+      async (a) => {
+        await runAgent(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      "status",
+      "ask the running nodes and agents: table, leader, term, each member's state",
+      statusBuilder,
+      async (a) => {
+        await runStatus(a as unknown as Record<string, unknown>);
+      },
+    )
     .strict()
     .help()
     .version(false)

@@ -61,6 +61,8 @@ export type NodeEvent =
   | { type: "health"; peer: NodeId; from: Health; to: Health }
   | { type: "view"; term: number; version: number; members: NodeId[] }
   | { type: "leader"; term: number; leader: NodeId | null }
+  /** This node leads and holds its lease (a leader-only service may run), or stopped doing so. */
+  | { type: "lease"; held: boolean; term: number }
   | { type: "notice"; level: "info" | "warn"; msg: string };
 
 export interface OutDatagram {
@@ -605,7 +607,18 @@ export class RmNode {
       this.nextLeaderHb = 0;
   }
 
+  private leaseShown = false;
+
+  /** Lease changes: held while we lead with a valid lease (checked before anything else acts). */
+  private noteLease(): void {
+    const held = this.election.isLeader && this.lastStep < this.election.leaseUntil;
+    if (held === this.leaseShown) return;
+    this.leaseShown = held;
+    this.events.push({ type: "lease", held, term: this.election.term });
+  }
+
   private noteLeader(): void {
+    this.noteLease();
     const l = this.election.leader;
     const key = l === undefined ? "none" : `${this.election.term}/${l}`;
     if (key === this.shownLeader) return;

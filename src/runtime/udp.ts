@@ -43,6 +43,10 @@ function literalLookup(
   else dnsLookup(host, { family: 4 }, (err, address, family) => cb(err, address, family));
 }
 
+/** `rmchat status` asks every configured address with this datagram; nodes answer STATUS_ANSWER + JSON. */
+export const STATUS_QUERY = Buffer.from("RMCHAT-STATUS?");
+export const STATUS_ANSWER = Buffer.from("RMCHAT-STATUS!");
+
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
 
@@ -159,6 +163,15 @@ export class UdpRuntime {
     const raw = this.sock.socket;
     raw.on("message", (msg, rinfo) => {
       if (this.closed) return;
+      if (msg.length === STATUS_QUERY.length && msg.equals(STATUS_QUERY)) {
+        // `rmchat status`: answer with what this node knows (read-only, no protocol state changes).
+        raw.send(
+          Buffer.concat([STATUS_ANSWER, Buffer.from(JSON.stringify(this.statusReport()))]),
+          rinfo.port,
+          rinfo.address,
+        );
+        return;
+      }
       const from = this.sourceOf(rinfo.address, rinfo.port);
       if (!this.node.receive(performance.now(), from, msg) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
@@ -179,6 +192,25 @@ export class UdpRuntime {
     const id = this.byPort.get(port);
     if (id !== undefined && (this.endpoints[id] as Endpoint).address === address) return id;
     return this.byAddress.get(`${address}:${port}`);
+  }
+
+  /** Extra fields for status answers (the agent adds its name and table). */
+  statusExtra: () => Record<string, unknown> = () => ({});
+
+  statusReport(): Record<string, unknown> {
+    const st = this.node.status();
+    return {
+      id: this.node.id,
+      address: `${this.address.address}:${this.address.port}`,
+      incarnation: this.node.incarnation,
+      ordering: this.node.ordering,
+      term: st.term,
+      role: st.role,
+      leader: st.leader ?? null,
+      view: st.view,
+      peers: this.node.stats().peers.map((p) => ({ id: p.id, health: p.health })),
+      ...this.statusExtra(),
+    };
   }
 
   onEvent(fn: (ev: NodeEvent) => void): void {
