@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Failover time with default timings: kill -9 the leader of N real rmchat processes on
 // loopback and measure until every survivor reports the same new leader (JSON "leader"
-// events on stdout). Usage: node scripts/measure-failover.mjs [trials=10] [nodes=5]
+// events on stdout). Usage: node scripts/measure-failover.mjs [trials=10] [nodes=5] [--agent]
+// --agent: agent processes, timed until every survivor has the new table (NAME-0 = new
+// leader) and the new leader reports its on-leader command started.
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
+const AGENT = process.argv.includes("--agent");
 const TRIALS = Number(process.argv[2] ?? 10);
 const N = Number(process.argv[3] ?? 5);
 const CLI = resolve("dist/cli/main.js");
@@ -41,14 +44,18 @@ async function trial() {
     }),
   );
   const leader = new Array(N).fill(undefined);
+  const head = new Array(N).fill(undefined); // agent: NAME-0's node id in the latest table
+  const started = new Array(N).fill(0); // agent: when the on-leader command last started
   const procs = [];
+  let t0 = 0;
   let onChange = () => {};
   for (let i = 0; i < N; i++) {
-    const c = spawn(
-      process.execPath,
-      [CLI, String(i), "--json", "--config", config, "--log-level", "silent"],
-      { stdio: ["pipe", "pipe", "ignore"] },
-    );
+    const args = AGENT
+      ? ["agent", String(i), "--name", "web", "--on-leader", "exec sleep 30", "--json"]
+      : [String(i), "--json"];
+    const c = spawn(process.execPath, [CLI, ...args, "--config", config, "--log-level", "silent"], {
+      stdio: ["pipe", "pipe", "ignore"],
+    });
     let buf = "";
     c.stdout.on("data", (d) => {
       buf += d;
@@ -56,10 +63,10 @@ async function trial() {
       buf = lines.pop();
       for (const l of lines) {
         const e = JSON.parse(l);
-        if (e.event === "leader") {
-          leader[i] = e.leader;
-          onChange();
-        }
+        if (e.event === "leader") leader[i] = e.leader;
+        if (e.event === "table") head[i] = e.table[0]?.id;
+        if (e.event === "command" && e.state === "started") started[i] = performance.now();
+        onChange();
       }
     });
     procs.push(c);
@@ -69,7 +76,8 @@ async function trial() {
       const t = setTimeout(() => fail(new Error("no agreement within 20 s")), 20_000);
       onChange = () => {
         const l = leader[among[0]];
-        if (l !== null && l !== undefined && l !== not && among.every((i) => leader[i] === l)) {
+        const agentDone = !AGENT || (among.every((i) => head[i] === l) && started[l] > t0);
+        if (l != null && l !== not && among.every((i) => leader[i] === l) && agentDone) {
           clearTimeout(t);
           ok(l);
         }
@@ -80,7 +88,7 @@ async function trial() {
     const first = await agreed([...Array(N).keys()]);
     await new Promise((r) => setTimeout(r, 500));
     const survivors = [...Array(N).keys()].filter((i) => i !== first);
-    const t0 = performance.now();
+    t0 = performance.now();
     procs[first].kill("SIGKILL");
     await agreed(survivors, first);
     return performance.now() - t0;
@@ -97,6 +105,9 @@ for (let k = 0; k < TRIALS; k++) {
 }
 times.sort((a, b) => a - b);
 const med = times[Math.floor(times.length / 2)];
+const what = AGENT
+  ? `new table on all ${N - 1} survivors and the command running on the new leader`
+  : `same new leader on all ${N - 1} survivors`;
 console.log(
-  `failover (kill -9 of the leader -> same new leader on all ${N - 1} survivors), ${TRIALS} trials: median ${med.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
+  `failover (kill -9 of the leader -> ${what}), ${TRIALS} trials: median ${med.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
 );

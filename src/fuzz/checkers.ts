@@ -1,5 +1,5 @@
 import type { Ordering } from "../core/types.js";
-import { convergence, leaders, views } from "./membership-checkers.js";
+import { convergence, leaders, leases, views } from "./membership-checkers.js";
 import {
   analyse,
   type Delivery,
@@ -205,6 +205,7 @@ export const boundedness: Checker = (tr) => {
 
 export const CHECKERS: Readonly<Record<string, Checker>> = {
   leaders,
+  leases,
   views,
   convergence,
   integrity,
@@ -225,6 +226,7 @@ export function checkersFor(mode: Ordering): Array<[string, Checker]> {
     "fifo",
     "boundedness",
     "leaders",
+    "leases",
     "views",
     "convergence",
   ];

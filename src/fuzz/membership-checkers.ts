@@ -50,3 +50,9 @@ export const convergence: Checker = (tr: Trace) => {
   }
   return null;
 };
+
+/** Leader-only services: never two nodes leading with a valid lease at one instant. */
+export const leases: Checker = (tr: Trace) => {
+  const o = tr.leaseOverlaps ?? [];
+  return o.length > 0 ? `leases: ${o[0]}` : null;
+};

@@ -12,6 +12,8 @@ const SETTLE_LIMIT_MS = 120_000;
 const STEP_MS = 10;
 /** How often a pending clean crash looks whether its victim's messages are all acknowledged. */
 const CRASH_POLL_MS = 5;
+/** How often the lease-overlap sampler looks, ms of virtual time. */
+const LEASE_SAMPLE_MS = 5;
 
 export interface RunOptions {
   orderFactory?: OrderFactory;
@@ -179,6 +181,23 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     sim.now > lastSend &&
     finalOf().every((f) => f.heldBack + f.unackedToLive + f.outOfOrderFromLive + f.retained === 0);
 
+  // Leader-only services: sample, every LEASE_SAMPLE_MS of virtual time, which nodes lead with
+  // a valid lease (the agent runs its command exactly then); two at once is a violation.
+  const leaseOverlaps: string[] = [];
+  const sampleLeases = (): void => {
+    const holders: number[] = [];
+    for (let i = 0; i < p.nodes; i++) {
+      const st = sim.node(i)?.status();
+      if (st && st.role === "leader" && sim.now < st.leaseUntil) holders.push(i);
+    }
+    if (holders.length > 1 && leaseOverlaps.length < 5) {
+      leaseOverlaps.push(
+        `t=${sim.now.toFixed(1)}: nodes ${holders.join(" and ")} both lead with a valid lease`,
+      );
+    }
+    sim.at(sim.now + LEASE_SAMPLE_MS, sampleLeases);
+  };
+  sim.at(0, sampleLeases);
   sim.run(p.faultEndMs);
   const limit = p.faultEndMs + SETTLE_LIMIT_MS;
   let settledAt: number | undefined;
@@ -199,5 +218,5 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     events.push(e);
   });
   while (j < learns.length) events.push((learns[j++] as { ev: LearnEvent }).ev);
-  return { trace: { nodes: p.nodes, events, final: finalOf() }, settledAt };
+  return { trace: { nodes: p.nodes, events, final: finalOf(), leaseOverlaps }, settledAt };
 }

@@ -38,6 +38,8 @@ export interface Trace {
   events: TraceEvent[];
   /** One entry per node live at the end (boundedness). */
   final: NodeFinal[];
+  /** Instants at which two nodes led with a valid lease (sampled by the runner). */
+  leaseOverlaps?: string[];
 }
 
 /** One life (incarnation) of a node, from its start event to its crash or the end. */
