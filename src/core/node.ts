@@ -198,14 +198,13 @@ export class RmNode {
         isLeader: () => this.election.isLeader,
         leader: () => this.election.leader,
         members: () => this.view.members,
+        // Members, and every host not gone for long: a node cut off by a partition, or a late
+        // start, comes back as the same life and is owed what it missed.
         retained: (p) => {
           const q = this.peers[p];
-          // Members, recently departed members, and hosts not heard from yet (a late start is owed everything).
-          if (!q) return false;
           return (
-            this.view.members.includes(p) ||
-            q.leftAt !== undefined ||
-            this.awaitingLateStart(q, this.lastStep)
+            q !== undefined &&
+            (this.view.members.includes(p) || !this.goneForLong(q, this.lastStep))
           );
         },
         retainLimit: opts.limits.maxBacklog,
@@ -680,17 +679,6 @@ export class RmNode {
       }
     }
     this.events.push({ type: "view", term: v.term, version: v.version, members: [...v.members] });
-  }
-
-  /**
-   * A host we never heard from may be a late start, owed everything; we wait for it (in
-   * relay buffers and the order log) for `releaseAfterMs` after our own start, no longer:
-   * from inside, a late start and a host that died unheard look the same.
-   */
-  private awaitingLateStart(p: Peer, now: number): boolean {
-    return (
-      p.knownInc === 0 && !p.wasMember && now < this.startedAt + this.membership.releaseAfterMs
-    );
   }
 
   /** A member that left the view long enough ago: release what we held for it. */
