@@ -14,6 +14,7 @@ import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
+import { PartitionFile } from "./partition-file.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -173,6 +174,7 @@ export class UdpRuntime {
         return;
       }
       const from = this.sourceOf(rinfo.address, rinfo.port);
+      if (this.partition?.has(from)) return;
       if (!this.node.receive(performance.now(), from, msg) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
           from: `${rinfo.address}:${rinfo.port}`,
@@ -193,6 +195,11 @@ export class UdpRuntime {
     if (id !== undefined && (this.endpoints[id] as Endpoint).address === address) return id;
     return this.byAddress.get(`${address}:${port}`);
   }
+
+  /** Injected partition (RMCHAT_PARTITION_FILE), for tests: peers this process cannot reach. */
+  private readonly partition = process.env.RMCHAT_PARTITION_FILE
+    ? new PartitionFile(process.env.RMCHAT_PARTITION_FILE)
+    : undefined;
 
   /** Extra fields for status answers (the agent adds its name and table). */
   statusExtra: () => Record<string, unknown> = () => ({});
@@ -273,6 +280,7 @@ export class UdpRuntime {
   }
 
   private transmit(bytes: Uint8Array, ep: Endpoint): void {
+    if (this.partition?.has(this.sourceOf(ep.address, ep.port))) return;
     if (this.closed) return;
     this.sock.socket.send(bytes, ep.port, ep.address, this.afterSend);
   }
@@ -310,6 +318,7 @@ export class UdpRuntime {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.partition?.close();
     try {
       await this.sock.close();
     } catch {

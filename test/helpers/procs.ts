@@ -42,8 +42,11 @@ export interface Proc {
   waitFor(pred: (lines: string[]) => boolean, ms: number, what: string): Promise<void>;
 }
 
-export function startProc(args: string[]): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+export function startProc(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();

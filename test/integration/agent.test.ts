@@ -30,27 +30,38 @@ async function start(n: number) {
   const config = tempConfig(await freePorts(n));
   const dir = dirname(config);
   const files = Array.from({ length: n }, (_, i) => join(dir, `hosts${i}`));
+  const cuts = Array.from({ length: n }, (_, i) => join(dir, `partition${i}`));
   for (const f of files) writeFileSync(f, "127.0.0.1 localhost\n# a line of the admin's\n");
   procs = files.map((f, i) =>
-    startProc([
-      "agent",
-      String(i),
-      "--name",
-      "web",
-      "--json",
-      "--config",
-      config,
-      "--hosts-file",
-      f,
-      "--on-leader",
-      "exec sleep 60",
-      "--grace",
-      "1",
-      "--log-level",
-      "warn",
-    ]),
+    startProc(
+      [
+        "agent",
+        String(i),
+        "--name",
+        "web",
+        "--json",
+        "--config",
+        config,
+        "--hosts-file",
+        f,
+        "--on-leader",
+        "exec sleep 60",
+        "--grace",
+        "1",
+        "--log-level",
+        "warn",
+      ],
+      { RMCHAT_PARTITION_FILE: cuts[i] as string },
+    ),
   );
-  return { files };
+  /** Cut `side` off from the rest (both directions, through the fault layer); [] heals. */
+  const partition = (side: number[]): void => {
+    for (let i = 0; i < n; i++) {
+      const other = side.includes(i) ? [...Array(n).keys()].filter((j) => !side.includes(j)) : side;
+      writeFileSync(cuts[i] as string, JSON.stringify(side.length === 0 ? [] : other));
+    }
+  };
+  return { files, partition };
 }
 
 /** Wait until the given agents report one table of `size` entries whose NAME-0 is the leader they follow. */
@@ -152,5 +163,47 @@ describe("rmchat agent with real processes", () => {
     process.stderr.write(`old leader stopped its command ${Date.now() - woke} ms after SIGCONT\n`);
     await oneTable([0, 1, 2], 3);
     expect(starts(leader)).toBe(1);
+  });
+
+  it("a partition of 2 from 3: the 3-side keeps a leader and the command, the 2-side has neither; healed, one table", async () => {
+    const { partition } = await start(5);
+    const t = await oneTable([0, 1, 2, 3, 4], 5);
+    const leader = t.table?.[0]?.id as number;
+    await (procs[leader] as Proc).waitFor(
+      () => starts(leader) === 1,
+      10_000,
+      "the leader to start its command",
+    );
+    // The current leader goes to the minority side, with one other node.
+    const minority = [leader, (leader + 1) % 5];
+    const majority = [0, 1, 2, 3, 4].filter((i) => !minority.includes(i));
+    partition(minority);
+    const t2 = await oneTable(majority, 3, leader);
+    const next = t2.table?.[0]?.id as number;
+    await (procs[next] as Proc).waitFor(
+      () => starts(next) === 1,
+      10_000,
+      "the majority's leader to start the command",
+    );
+    const lastLeader = (i: number) =>
+      events(procs[i] as Proc)
+        .filter((e) => e.event === "leader")
+        .at(-1)?.leader;
+    await (procs[leader] as Proc).waitFor(
+      () =>
+        minority.every((i) => lastLeader(i) === null) &&
+        events(procs[leader] as Proc).some((e) => e.event === "command" && e.state === "stopped"),
+      15_000,
+      "the minority to have no leader and the old leader to stop its command",
+    );
+    for (const i of minority)
+      expect(
+        events(procs[i] as Proc)
+          .filter((e) => e.event === "command")
+          .at(-1)?.state,
+      ).not.toBe("started");
+    partition([]);
+    const t3 = await oneTable([0, 1, 2, 3, 4], 5);
+    expect(t3.table?.[0]?.id).toBe(next);
   });
 });
