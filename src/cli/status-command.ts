@@ -55,9 +55,10 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
   const leaders = new Set(
     rows.map((r) => r.a?.leader).filter((l) => l !== undefined && l !== null),
   );
-  const anyTable = rows.find(
-    (r) => Array.isArray(r.a?.table) && (r.a?.table as unknown[]).length > 0,
-  )?.a;
+  const anyTable = rows.find((r) => {
+    const t = r.a?.table;
+    return Array.isArray(t) && t.length > 0;
+  })?.a;
   process.stdout.write(
     `leader: ${leaders.size === 1 ? `node ${[...leaders][0]}` : leaders.size === 0 ? "none" : `disagreement (${[...leaders].join(", ")})`}\n`,
   );
