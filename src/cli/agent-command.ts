@@ -107,17 +107,18 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
       case "view": {
         epoch = { term: ev.term, version: ev.version };
         table = hostTable(name, ev.members, config.hosts);
-        if (json) out(safeJson({ event: "table", epoch, table }));
-        else
-          out(
-            `table ${epoch.term}.${epoch.version}: ${table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ")}`,
-          );
+        // The file first: a table event announces what is already on disk.
         if (hostsFile) {
           try {
             writeHostsFile(hostsFile, name, epoch, table);
           } catch (e) {
             logger.error("cannot write the hosts file", { path: hostsFile, error: String(e) });
           }
+        }
+        if (json) out(safeJson({ event: "table", epoch, table }));
+        else {
+          const list = table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ");
+          out(`table ${epoch.term}.${epoch.version}: ${list}`);
         }
         return;
       }

@@ -100,7 +100,7 @@ describe("rmchat agent with real processes", () => {
     expect(t.table?.map((e) => e.name)).toEqual(["web-0", "web-1", "web-2", "web-3", "web-4"]);
     const leader = t.table?.[0]?.id as number;
     const blocks = files.map((f) => readFileSync(f, "utf8"));
-    for (const b of blocks) expect(b).toBe(blocks[0]);
+    for (const b of blocks) expect(b).toBe(blocks[0]); // written before the table event
     expect(blocks[0]).toContain("# a line of the admin's");
     expect(blocks[0]).toMatch(new RegExp(`127\\.0\\.0\\.1 web-0  # node ${leader}`));
     await (procs[leader] as Proc).waitFor(
