@@ -11,6 +11,15 @@ afterEach(async () => {
   procs = [];
 });
 
+/** Resolves once the process has logged that it started (bound, signal handlers installed). */
+async function started(p: Proc): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!p.stderr.some((l) => l.includes("node started"))) {
+    if (Date.now() > end) throw new Error("the node did not start within 20 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function blast(port: number, from: number | undefined, datagrams: Uint8Array[]): Promise<void> {
   return new Promise((ok) => {
     const s = createSocket("udp4");
@@ -77,7 +86,9 @@ describe("a running node", () => {
       startProc(["1", "--plain", "--config", config]),
     ];
     for (const p of procs) p.child.stdin.end();
-    await new Promise((r) => setTimeout(r, 700));
+    // Signals are handled once the node has started (it says so on stderr); stdin EOF came first.
+    await Promise.all(procs.map((p) => started(p)));
+    await new Promise((r) => setTimeout(r, 300));
     expect(procs.map((p) => p.child.exitCode)).toEqual([null, null]);
     procs[0]?.child.kill("SIGTERM");
     procs[1]?.child.kill("SIGINT");
@@ -88,7 +99,7 @@ describe("a running node", () => {
   it("refuses a second process with the same id (port in use) with one line and exit 2", async () => {
     const config = tempConfig(await freePorts(2));
     procs = [startProc(["0", "--plain", "--config", config])];
-    await new Promise((r) => setTimeout(r, 500));
+    await started(procs[0] as Proc);
     const r = spawnSync(process.execPath, [CLI, "0", "--plain", "--config", config], {
       encoding: "utf8",
       timeout: 20_000,
