@@ -16,6 +16,7 @@ import {
   type OrderFactory,
   type OrderLayer,
 } from "./order/index.js";
+import { SenderIntake } from "./order/intake.js";
 import type { LogMsg } from "./order/log-messages.js";
 import { Stability } from "./order/stability.js";
 import { TotalLog } from "./order/total-log.js";
@@ -138,10 +139,7 @@ export class RmNode {
   private order: OrderLayer | undefined;
   private readonly log: TotalLog | undefined;
   /** fifo/causal: per sender, the next seq to hand to the order layer (0: set by the first one). */
-  private intakeNext: number[] = [];
-  private intakeEarly: Array<Map<MsgSeq, ChatMsg>> = [];
-  /** The sender life whose messages the intake takes (0: none yet). */
-  private intakeInc: number[] = [];
+  private intake: SenderIntake;
   private readonly stability: Stability;
   private readonly detector: FailureDetector;
   private readonly election: Election;
@@ -215,7 +213,7 @@ export class RmNode {
       });
     }
     this.stability = new Stability(opts.id, opts.hostCount);
-    this.resetIntake();
+    this.intake = new SenderIntake(opts.hostCount, opts.limits.maxBacklog);
     const log = this.log;
     this.election = new Election(
       opts.id,
@@ -336,8 +334,8 @@ export class RmNode {
         this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: f.inc });
       } else {
         // First news of this peer; if relays already brought us an earlier life, start over.
-        if (this.intakeInc[p.id] !== 0 && this.intakeInc[p.id] !== f.inc)
-          this.newSenderLife(p.id, f.inc);
+        const life = this.intake.lifeOf(p.id);
+        if (life !== 0 && life !== f.inc) this.newSenderLife(p.id, f.inc);
         p.send.kick(now);
         this.events.push({ type: "peer", peer: p.id, state: "up", incarnation: f.inc });
       }
@@ -394,7 +392,7 @@ export class RmNode {
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();
     this.order = this.makeOrder(this.ordering, this.id, this.hostCount);
-    this.resetIntake();
+    this.intake = new SenderIntake(this.hostCount, this.limits.maxBacklog);
     this.ownSeq = 0;
     this.ackCount.clear();
     this.complete.length = 0;
@@ -403,9 +401,7 @@ export class RmNode {
   /** A sender's new life: forget its old one in the intake, order layer and relay buffers. */
   private newSenderLife(k: NodeId, inc: number): void {
     this.order?.peerReset(k);
-    this.intakeNext[k] = 1;
-    this.intakeEarly[k]?.clear();
-    this.intakeInc[k] = inc;
+    this.intake.newLife(k, inc);
     this.stability.forget(k);
   }
 
@@ -419,37 +415,17 @@ export class RmNode {
     }
   }
 
-  private resetIntake(): void {
-    this.intakeNext = new Array<number>(this.hostCount).fill(1);
-    this.intakeEarly = Array.from({ length: this.hostCount }, () => new Map<MsgSeq, ChatMsg>());
-    this.intakeInc = new Array<number>(this.hostCount).fill(0);
+  /** Hand a sender's message to the order layer through the intake (once, in order, one life). */
+  private take(m: ChatMsg, inc: number): void {
+    if (this.intake.take(m, inc, this.pass(inc)) !== "ok") this.drop("stale-incarnation");
   }
 
-  /**
-   * fifo/causal intake: messages of a sender reach the order layer once each and in seq
-   * order, whether they come on its channel or relayed by others.
-   */
-  private intake(m: ChatMsg, inc: number): void {
-    const k = m.from;
-    if (this.intakeInc[k] !== 0 && this.intakeInc[k] !== inc)
-      return void this.drop("stale-incarnation");
-    let next = this.intakeNext[k] as number;
-    const early = this.intakeEarly[k] as Map<MsgSeq, ChatMsg>;
-    if (m.seq < next) return;
-    if (m.seq > next) {
-      if (early.size < this.limits.maxBacklog) early.set(m.seq, m);
-      return;
-    }
-    this.intakeInc[k] = inc;
-    for (let cur: ChatMsg | undefined = m; cur; cur = early.get(next)) {
-      early.delete(next);
-      if ((this.order as OrderLayer).remote(cur, this.deliveries) !== "ok")
+  private pass(inc: number): (m: ChatMsg) => void {
+    return (m) => {
+      if ((this.order as OrderLayer).remote(m, this.deliveries) !== "ok")
         this.drop("protocol-error");
-      this.stability.keep(cur, inc, this.lastStep);
-      next++;
-    }
-    for (const s of early.keys()) if (s < next) early.delete(s);
-    this.intakeNext[k] = next;
+      this.stability.keep(m, inc, this.lastStep);
+    };
   }
 
   private onMessages(p: Peer): void {
@@ -469,24 +445,26 @@ export class RmNode {
     switch (m.kind) {
       case "chat":
         if (!this.order) return void this.drop("protocol-error");
-        this.intake(m, p.knownInc);
+        this.take(m, p.knownInc);
         return;
       case "base": {
         // We are a new life to this sender: its numbering starts at `next` for us.
-        if (!this.order || m.next <= (this.intakeNext[p.id] as number)) return;
-        this.intakeNext[p.id] = m.next;
-        this.intakeInc[p.id] = p.knownInc;
-        this.order.setBase(p.id, m.next);
-        const early = this.intakeEarly[p.id] as Map<MsgSeq, ChatMsg>;
-        for (const s of early.keys()) if (s < m.next) early.delete(s);
-        const first = early.get(m.next);
-        if (first) this.intake(first, p.knownInc);
+        if (!this.order) return;
+        const order = this.order;
+        const pass = this.pass(p.knownInc);
+        this.intake.setBase(
+          p.id,
+          m.next,
+          p.knownInc,
+          (first) => pass(first),
+          () => order.setBase(p.id, m.next),
+        );
         return;
       }
       case "relay":
         // The intake checks the sender's life (a relay may be our first news of the sender).
         if (!this.order) return void this.drop("protocol-error");
-        this.intake(m.msg, m.inc);
+        this.take(m.msg, m.inc);
         return;
       case "view":
         if (m.term < this.election.term || !newerView(m, this.view)) return;
@@ -758,7 +736,7 @@ export class RmNode {
       const gone = this.senderGoneAt[k];
       if (gone !== undefined && now >= gone + this.membership.releaseAfterMs) {
         this.stability.forget(k);
-        this.intakeEarly[k]?.clear();
+        this.intake.dropEarly(k);
         this.senderGoneAt[k] = undefined;
       }
     }
@@ -766,9 +744,8 @@ export class RmNode {
     for (const p of this.peers) {
       if (!p || now < p.nextStable || !this.detector.live(p.id)) continue;
       if (!report) {
-        const received = this.intakeNext.map((n) => Math.max(0, n - 1));
+        const { received, incs } = this.intake.report();
         received[this.id] = this.ownSeq;
-        const incs = [...this.intakeInc];
         incs[this.id] = this.incarnation;
         report = encodeCtrl({ t: "stable", delivered: received, incs });
       }
