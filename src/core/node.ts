@@ -9,6 +9,16 @@ import {
 } from "./membership/detector.js";
 import { Election, type ElectionOut, type HardState } from "./membership/election.js";
 import { NO_VIEW, newerView, nextView, type View } from "./membership/view.js";
+import type {
+  DrainResult,
+  DropReason,
+  NodeEvent,
+  NodeStats,
+  NodeStatus,
+  OutDatagram,
+  PeerStats,
+  SendResult,
+} from "./node-types.js";
 import {
   type Delivery,
   type HeldMessage,
@@ -32,6 +42,8 @@ import {
   FRAME_OVERHEAD,
 } from "./wire.js";
 
+export * from "./node-types.js";
+
 /** Largest datagram UDP over IPv4 can carry; anything above is dropped unread. */
 export const MAX_UDP_PAYLOAD = 65507;
 /** Entries resent at most per peer on one retransmission timeout. */
@@ -53,75 +65,6 @@ export interface NodeOptions {
   makeOrder?: OrderFactory;
   /** The time at creation (timers start from it). */
   now?: number;
-}
-
-export type NodeEvent =
-  | ({ type: "deliver" } & Delivery)
-  | { type: "acked"; seq: MsgSeq; peer: NodeId; by: number }
-  | { type: "peer"; peer: NodeId; state: "up" | "restarted"; incarnation: Incarnation }
-  | { type: "health"; peer: NodeId; from: Health; to: Health }
-  | { type: "view"; term: number; version: number; members: NodeId[] }
-  | { type: "leader"; term: number; leader: NodeId | null }
-  /** This node leads and holds its lease (a leader-only service may run), or stopped doing so. */
-  | { type: "lease"; held: boolean; term: number }
-  | { type: "notice"; level: "info" | "warn"; msg: string };
-
-export interface OutDatagram {
-  to: NodeId;
-  bytes: Uint8Array;
-}
-
-export interface DrainResult {
-  datagrams: OutDatagram[];
-  events: NodeEvent[];
-  /** When set, the shell must store it durably before sending the datagrams. */
-  persist?: HardState;
-}
-
-export type SendResult = { ok: true; seq: MsgSeq } | { ok: false; error: string };
-
-export type DropReason =
-  | DecodeError
-  | "too-large"
-  | "wrong-source"
-  | "misdirected"
-  | "stale-incarnation"
-  | "bad-message"
-  | "protocol-error";
-
-export interface PeerStats {
-  id: NodeId;
-  up: boolean;
-  health: Health;
-  incarnation: Incarnation;
-  queued: number;
-  inFlight: number;
-  srttMs: number | undefined;
-  rtoMs: number;
-}
-
-export interface NodeStats {
-  datagramsSent: number;
-  datagramsReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  messagesSent: number;
-  delivered: number;
-  unacked: number;
-  heldBack: number;
-  retransmissions: number;
-  fastRetransmissions: number;
-  duplicates: number;
-  dropped: Partial<Record<DropReason, number>>;
-  peers: PeerStats[];
-}
-
-export interface NodeStatus {
-  term: number;
-  role: string;
-  leader: NodeId | undefined;
-  leaseUntil: number;
-  view: View;
 }
 
 /**
