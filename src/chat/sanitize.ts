@@ -20,7 +20,6 @@ export function sanitize(text: string): string {
 /** JSON.stringify leaves DEL, C1 and bidi controls raw: escape them too, still valid JSON. */
 export function safeJson(value: unknown): string {
   return JSON.stringify(value).replace(
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: see above
     /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );

@@ -34,7 +34,6 @@ import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
 import {
   type DataEntry,
-  type DecodeError,
   decodeFrame,
   ENTRY_OVERHEAD,
   encodeFrame,
@@ -98,6 +97,7 @@ export class RmNode {
   private readonly elOut: ElectionOut = [];
   private lastStep: number;
   private readonly startedAt: number;
+  private nextRelease = 0;
   /** When each sender was first seen outside the installed view (relay buffers are let go later). */
   private readonly senderGoneAt: Array<number | undefined> = [];
   private nextLeaderHb = 0;
@@ -360,16 +360,14 @@ export class RmNode {
 
   /** Hand a sender's message to the order layer through the intake (once, in order, one life). */
   private take(m: ChatMsg, inc: number): void {
-    if (this.intake.take(m, inc, this.pass(inc)) !== "ok") this.drop("stale-incarnation");
+    if (this.intake.take(m, inc, this.pass) !== "ok") this.drop("stale-incarnation");
   }
 
-  private pass(inc: number): (m: ChatMsg) => void {
-    return (m) => {
-      if ((this.order as OrderLayer).remote(m, this.deliveries) !== "ok")
-        this.drop("protocol-error");
-      this.stability.keep(m, inc, this.lastStep);
-    };
-  }
+  /** One function for every message (no closure per message on the hot path). */
+  private readonly pass = (m: ChatMsg, inc: number): void => {
+    if ((this.order as OrderLayer).remote(m, this.deliveries) !== "ok") this.drop("protocol-error");
+    this.stability.keep(m, inc, this.lastStep);
+  };
 
   private onMessages(p: Peer): void {
     const complete = this.complete;
@@ -394,14 +392,7 @@ export class RmNode {
         // We are a new life to this sender: its numbering starts at `next` for us.
         if (!this.order) return;
         const order = this.order;
-        const pass = this.pass(p.knownInc);
-        this.intake.setBase(
-          p.id,
-          m.next,
-          p.knownInc,
-          (first) => pass(first),
-          () => order.setBase(p.id, m.next),
-        );
+        this.intake.setBase(p.id, m.next, p.knownInc, this.pass, () => order.setBase(p.id, m.next));
         return;
       }
       case "relay":
@@ -578,10 +569,7 @@ export class RmNode {
     this.view = v;
     for (const m of v.members) {
       const p = this.peers[m];
-      if (p) {
-        p.wasMember = true;
-        p.leftAt = undefined;
-      }
+      if (p) p.leftAt = undefined;
     }
     for (const m of old.members) {
       const p = this.peers[m];
@@ -662,8 +650,29 @@ export class RmNode {
   }
 
   private stabilityReports(now: number): void {
-    // Stable once every member, and every host never heard from (a late start), has it.
-    // ... and every host not gone for long: one cut off by a partition comes back as the same life.
+    // Reports arrive once per heartbeat: releasing more often than that finds nothing new.
+    if (now >= this.nextRelease) {
+      this.nextRelease = now + this.membership.heartbeatMs;
+      this.releaseStable(now);
+    }
+    let report: unknown[] | undefined;
+    for (const p of this.peers) {
+      if (!p || now < p.nextStable || !this.detector.live(p.id)) continue;
+      if (!report) {
+        const { received, incs } = this.intake.report();
+        received[this.id] = this.ownSeq;
+        incs[this.id] = this.incarnation;
+        report = encodeCtrl({ t: "stable", delivered: received, incs });
+      }
+      p.ctrl.push(report);
+      p.nextStable = now + this.membership.heartbeatMs;
+    }
+  }
+
+  /** Let go of relay buffers that every owed host has, and of long-departed senders'. */
+  private releaseStable(now: number): void {
+    // Stable once every member, and every host not gone for long (a late start, or one cut off
+    // by a partition, comes back as the same life), has it.
     const owed = [...this.view.members];
     for (const p of this.peers) {
       if (p && !owed.includes(p.id) && !this.goneForLong(p, now)) owed.push(p.id);
@@ -682,18 +691,6 @@ export class RmNode {
         this.intake.dropEarly(k);
         this.senderGoneAt[k] = undefined;
       }
-    }
-    let report: unknown[] | undefined;
-    for (const p of this.peers) {
-      if (!p || now < p.nextStable || !this.detector.live(p.id)) continue;
-      if (!report) {
-        const { received, incs } = this.intake.report();
-        received[this.id] = this.ownSeq;
-        incs[this.id] = this.incarnation;
-        report = encodeCtrl({ t: "stable", delivered: received, incs });
-      }
-      p.ctrl.push(report);
-      p.nextStable = now + this.membership.heartbeatMs;
     }
   }
 

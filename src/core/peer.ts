@@ -12,8 +12,6 @@ export class Peer {
   ctrl: unknown[] = [];
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
-  /** Was it ever a member of a view we installed? (Only former members have backlogs released.) */
-  wasMember = false;
   /** When the failure detector declared it dead (undefined while alive or suspect). */
   deadSince: number | undefined;
   /** Leader: when we last resent our view to it. */

@@ -25,8 +25,13 @@ function blast(port: number, from: number | undefined, datagrams: Uint8Array[]):
     const s = createSocket("udp4");
     s.bind(from ?? 0, "127.0.0.1", () => {
       let left = datagrams.length;
-      for (const d of datagrams)
-        s.send(d, port, "127.0.0.1", () => --left === 0 && (s.close(), ok()));
+      for (const d of datagrams) {
+        s.send(d, port, "127.0.0.1", () => {
+          if (--left > 0) return;
+          s.close();
+          ok();
+        });
+      }
     });
   });
 }

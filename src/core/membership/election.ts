@@ -51,7 +51,6 @@ export class Election {
   private voteReqSentAt = 0;
   /** Pre-candidate / candidate: when to repeat the request to those that have not answered. */
   private retryAt = Number.POSITIVE_INFINITY;
-  leaderSince = 0;
 
   constructor(
     private readonly self: NodeId,
@@ -168,17 +167,16 @@ export class Election {
     this.voteReqSentAt = now;
     this.deadline = now + this.randomTimeout();
     if (this.grants.size >= this.cfg.quorum) {
-      this.becomeLeader(now);
+      this.becomeLeader();
       return;
     }
     out.push({ to: "all", msg: { t: "vote-req", term: this.term, ...this.log() } });
     this.retryAt = now + this.cfg.heartbeatMs;
   }
 
-  private becomeLeader(now: number): void {
+  private becomeLeader(): void {
     this.role = "leader";
     this.leader = this.self;
-    this.leaderSince = now;
     this.retryAt = Number.POSITIVE_INFINITY;
     this.roundSentAt.clear();
     this.lastAck.fill(Number.NEGATIVE_INFINITY);
@@ -256,7 +254,7 @@ export class Election {
         }
         if (this.role !== "candidate" || msg.term !== this.term || !msg.granted) return;
         this.grants.add(from);
-        if (this.grants.size >= this.cfg.quorum) this.becomeLeader(now);
+        if (this.grants.size >= this.cfg.quorum) this.becomeLeader();
         return;
       }
       case "leader-hb": {

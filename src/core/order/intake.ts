@@ -25,7 +25,7 @@ export class SenderIntake {
   }
 
   /** Hand `m` (and what it unblocks) to `pass`, in order; early ones wait. */
-  take(m: ChatMsg, inc: number, pass: (m: ChatMsg) => void): IntakeResult {
+  take(m: ChatMsg, inc: number, pass: (m: ChatMsg, inc: number) => void): IntakeResult {
     const k = m.from;
     if (this.inc[k] !== 0 && this.inc[k] !== inc) return "stale-life";
     let next = this.next[k] as MsgSeq;
@@ -38,7 +38,7 @@ export class SenderIntake {
     this.inc[k] = inc;
     for (let cur: ChatMsg | undefined = m; cur; cur = early.get(next)) {
       early.delete(next);
-      pass(cur);
+      pass(cur, inc);
       next++;
     }
     for (const s of early.keys()) if (s < next) early.delete(s);
@@ -54,7 +54,7 @@ export class SenderIntake {
     k: NodeId,
     next: MsgSeq,
     inc: number,
-    pass: (m: ChatMsg) => void,
+    pass: (m: ChatMsg, inc: number) => void,
     moved: () => void,
   ): void {
     if (next <= (this.next[k] as MsgSeq)) return;
