@@ -37,6 +37,8 @@ export interface FuzzOutcome {
   failures: string[];
   /** Seed, path, readable schedule, failures and the replay command (null when ok). */
   report: string | null;
+  /** The shrunk counterexample's plan (replay it with a tracer for a diagram). */
+  plan?: Plan;
 }
 
 /** Run one plan and check it: the trace and the failure messages (empty when all hold). */
@@ -136,5 +138,5 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     `scenario (for a regression test): ${JSON.stringify(scenario)}`,
     `replay: ${replayCommand(cfg.mode, d.seed, d.counterexamplePath ?? "", crash)}`,
   ].join("\n");
-  return { mode: cfg.mode, ok: false, executed, failures, report };
+  return { mode: cfg.mode, ok: false, executed, failures, report, plan };
 }

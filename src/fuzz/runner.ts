@@ -2,6 +2,7 @@ import type { OrderFactory } from "../core/order/index.js";
 import type { NodeId } from "../core/types.js";
 import { seededRng } from "../runtime/rng.js";
 import { type LinkFaults, PERFECT_LINK, Sim } from "../runtime/sim.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import type { LinkSpec, Plan } from "./scenario.js";
 import type { LearnEvent, NodeFinal, Trace, TraceEvent } from "./trace.js";
 
@@ -17,6 +18,8 @@ const LEASE_SAMPLE_MS = 5;
 
 export interface RunOptions {
   orderFactory?: OrderFactory;
+  /** Record the run for a space-time diagram (`--diagram`). */
+  tracer?: TraceRecorder;
 }
 
 export interface RunResult {
@@ -70,6 +73,7 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     link: linkFn(p),
     lateStart: p.lateStarts.map((l) => l.node),
     orderFactory: opts.orderFactory,
+    tracer: opts.tracer,
   });
   const learns: Array<{ at: number; ev: LearnEvent }> = [];
   sim.onEvent = (node, ev) => {

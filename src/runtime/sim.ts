@@ -13,6 +13,7 @@ import {
   type Ordering,
   type ProtocolLimits,
 } from "../core/types.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventHeap } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
@@ -47,6 +48,8 @@ export interface SimOptions {
   membership?: Partial<MembershipConfig>;
   /** Order layer constructor for every node (default: the real one). */
   orderFactory?: OrderFactory;
+  /** Records lives, sends, datagrams and node events for a space-time diagram. */
+  tracer?: TraceRecorder;
 }
 
 export type HistoryEvent =
@@ -102,6 +105,7 @@ export class Sim {
   private readonly limits: ProtocolLimits;
   private readonly membership: MembershipConfig;
   private readonly orderFactory: OrderFactory | undefined;
+  private readonly tracer: TraceRecorder | undefined;
   private readonly link: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Blocked directed links (partitions). */
   private readonly blocked = new Set<number>();
@@ -121,6 +125,7 @@ export class Sim {
       opts.faults?.delay ?? 0,
     );
     this.orderFactory = opts.orderFactory;
+    this.tracer = opts.tracer;
     const late = new Set(opts.lateStart ?? []);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
@@ -175,12 +180,14 @@ export class Sim {
     if (this.orderFactory) opts.makeOrder = this.orderFactory;
     h.node = new RmNode(opts);
     this.history.push({ kind: "start", t: this.now, node: i, inc });
+    this.tracer?.start(this.now, i, inc, this.ordering);
     this.settle(i);
   }
 
   crash(i: NodeId): void {
     const h = this.hosts[i] as Host;
     if (!h.node) return;
+    this.tracer?.crash(this.now, i, h.node.incarnation);
     h.node = undefined;
     h.wakeToken++;
     h.wakeAt = undefined;
@@ -206,6 +213,7 @@ export class Sim {
     const n = h.node;
     if (!n) return false;
     const r = n.send(this.now, text);
+    if (r.ok) this.tracer?.send(this.now, i, n.incarnation, r.seq, text);
     if (r.ok)
       this.history.push({
         kind: "send",
@@ -300,6 +308,7 @@ export class Sim {
       case "arrive": {
         const h = this.hosts[ev.to] as Host;
         if (!h.node) return;
+        this.tracer?.receive(this.now, ev.to, h.node.incarnation, ev.from, ev.bytes);
         h.node.receive(this.now, ev.from, ev.bytes);
         this.settle(ev.to);
         return;
@@ -322,8 +331,9 @@ export class Sim {
     if (!n) return;
     const out = n.drain(this.now);
     if (out.persist) h.hard = out.persist;
-    for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h);
+    for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h, n.incarnation);
     for (const ev of out.events) {
+      this.tracer?.event(this.now, i, n.incarnation, ev);
       if (ev.type === "deliver") {
         const rec: HistoryEvent = {
           kind: "deliver",
@@ -366,14 +376,32 @@ export class Sim {
     }
   }
 
-  private transmit(from: NodeId, to: NodeId, bytes: Uint8Array, h: Host): void {
+  private transmit(
+    from: NodeId,
+    to: NodeId,
+    bytes: Uint8Array,
+    h: Host,
+    inc: number,
+  ): void {
     this.datagrams++;
     this.sentTo[to] = (this.sentTo[to] ?? 0) + 1;
+    const tr = this.tracer;
     const userDelay = h.faults.plan();
-    if (userDelay === undefined) return;
-    if (this.blocked.has(from * 1024 + to)) return;
+    if (userDelay === undefined) {
+      tr?.datagram(this.now, from, inc, to, bytes, "fault");
+      return;
+    }
+    if (this.blocked.has(from * 1024 + to)) {
+      tr?.datagram(this.now, from, inc, to, bytes, "partition");
+      return;
+    }
     const lf = this.link(from, to, this.now);
-    if (lf.drop > 0 && this.rng() < lf.drop) return;
+    if (lf.drop > 0 && this.rng() < lf.drop) {
+      // A link that drops everything is a partition (the fuzz runner draws them that way).
+      tr?.datagram(this.now, from, inc, to, bytes, lf.drop >= 1 ? "partition" : "link");
+      return;
+    }
+    tr?.datagram(this.now, from, inc, to, bytes);
     const copies = lf.duplicate > 0 && this.rng() < lf.duplicate ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const delay = userDelay + lf.delayMinMs + this.rng() * (lf.delayMaxMs - lf.delayMinMs);

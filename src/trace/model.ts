@@ -1,0 +1,444 @@
+import type { NodeId } from "../core/types.js";
+import { showMsg } from "../fuzz/trace.js";
+import type { MsgRef, TraceRecord } from "./events.js";
+
+/**
+ * The space-time diagram as data: what to draw, where in time, with the details shown on
+ * hover. A pure function of the trace records; `render.ts` turns it into HTML.
+ */
+
+/** How a life's lane ends. killed: a later life exists but this one never said goodbye. */
+export type LaneEnd = "crash" | "stop" | "killed" | "open";
+
+export interface Lane {
+  key: string;
+  node: NodeId;
+  inc: number;
+  /** 1 for the node's first life in the trace, 2 after its first restart… */
+  life: number;
+  t0: number;
+  t1: number;
+  end: LaneEnd;
+}
+
+/** A message from its send to one delivery (msg), or a retransmitted datagram to its receipt (retx). */
+export interface Arrow {
+  kind: "msg" | "retx";
+  from: number;
+  to: number;
+  t: number;
+  t2: number;
+  sender: NodeId;
+  detail: number;
+  hot: boolean;
+}
+
+/** A datagram dropped before it arrived: drawn towards its target, ending in a cross. */
+export interface Drop {
+  from: number;
+  /** The target's lane at that time, or -1 when the target had none. */
+  to: number;
+  t: number;
+  sender: NodeId;
+  /** Carried no message (acks, heartbeats, control only). */
+  control: boolean;
+  detail: number;
+}
+
+/** Hold-back: from the first receipt of a message to its delivery, on the receiver's lane. */
+export interface Hold {
+  lane: number;
+  t: number;
+  t2: number;
+  sender: NodeId;
+  detail: number;
+}
+
+export type MarkKind =
+  | "start"
+  | "restart"
+  | "crash"
+  | "stop"
+  | "killed"
+  | "send"
+  | "retx"
+  | "view"
+  | "leader"
+  | "missing";
+
+export interface Mark {
+  kind: MarkKind;
+  lane: number;
+  t: number;
+  /** For sender filtering (undefined: always shown). */
+  sender?: NodeId;
+  detail: number;
+  hot: boolean;
+}
+
+export interface Diagram {
+  title: string;
+  t0: number;
+  t1: number;
+  nodes: NodeId[];
+  lanes: Lane[];
+  arrows: Arrow[];
+  drops: Drop[];
+  holds: Hold[];
+  marks: Mark[];
+  /** Detail text of every element, by index. */
+  details: string[];
+  violations: string[];
+  counts: {
+    messages: number;
+    deliveries: number;
+    drops: number;
+    retransmissions: number;
+    datagrams: number;
+  };
+}
+
+/** Tolerance for clocks of different processes, ms: a receipt may precede its send by this much. */
+const SKEW_MS = 2;
+
+interface Sent {
+  lane: number;
+  t: number;
+  from: NodeId;
+  inc: number;
+  seq: number;
+  text: string;
+  label: string;
+}
+
+interface Dg {
+  lane: number;
+  t: number;
+  to: NodeId;
+  rec: Extract<TraceRecord, { ev: "dgram" }>;
+}
+
+const lifeLabel = (node: NodeId, inc: number): string => `node ${node} (inc ${inc})`;
+
+/** Whether `label` occurs in `text` as a whole (not as the tail of a longer number). */
+function mentions(text: string, label: string): boolean {
+  let i = text.indexOf(label);
+  while (i >= 0) {
+    if (i === 0 || !/\d/.test(text[i - 1] as string)) return true;
+    i = text.indexOf(label, i + 1);
+  }
+  return false;
+}
+
+export interface DiagramOptions {
+  title?: string;
+  /** Checker failures: the messages and lives they name are highlighted. */
+  violations?: string[];
+}
+
+export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions = {}): Diagram {
+  const records = input
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => a.r.t - b.r.t || a.i - b.i)
+    .map((x) => x.r);
+  const details: string[] = [];
+  const detail = (s: string): number => details.push(s) - 1;
+  const t0 = records[0]?.t ?? 0;
+  const t1 = records.length > 0 ? (records[records.length - 1] as TraceRecord).t : 0;
+  const rel = (t: number): string => `t=${(t - t0).toFixed(3)} ms`;
+
+  // Lanes: one per life, ordered by node then start.
+  const laneOf = new Map<string, number>();
+  const lanes: Lane[] = [];
+  const byLife = new Map<string, { node: NodeId; inc: number; t0: number; t1: number; end?: LaneEnd }>();
+  for (const r of records) {
+    const k = `${r.node}@${r.inc}`;
+    const l = byLife.get(k);
+    if (!l) byLife.set(k, { node: r.node, inc: r.inc, t0: r.t, t1: r.t });
+    else l.t1 = r.t;
+    if (r.ev === "crash" || r.ev === "stop") (byLife.get(k) as { end?: LaneEnd }).end = r.ev;
+  }
+  const lives = [...byLife.entries()].sort(
+    ([, a], [, b]) => a.node - b.node || a.t0 - b.t0 || a.inc - b.inc,
+  );
+  const lifeCount = new Map<NodeId, number>();
+  const lastLife = new Map<NodeId, string>();
+  for (const [k, l] of lives) lastLife.set(l.node, k);
+  for (const [k, l] of lives) {
+    const n = (lifeCount.get(l.node) ?? 0) + 1;
+    lifeCount.set(l.node, n);
+    laneOf.set(k, lanes.length);
+    lanes.push({
+      key: k,
+      node: l.node,
+      inc: l.inc,
+      life: n,
+      t0: l.t0,
+      t1: l.t1,
+      end: l.end ?? (lastLife.get(l.node) === k ? "open" : "killed"),
+    });
+  }
+  const nodes = [...new Set(lanes.map((l) => l.node))].sort((a, b) => a - b);
+  const laneAt = (node: NodeId, t: number): number => {
+    let best = -1;
+    lanes.forEach((l, i) => {
+      if (l.node === node && l.t0 <= t + SKEW_MS) best = i;
+    });
+    return best;
+  };
+
+  const arrows: Arrow[] = [];
+  const drops: Drop[] = [];
+  const holds: Hold[] = [];
+  const marks: Mark[] = [];
+
+  // Pass 1: sends, views, datagrams, receipts.
+  const sends = new Map<string, Sent[]>();
+  const sentList: Sent[] = [];
+  const dgrams = new Map<string, Dg[]>();
+  const views = new Map<number, Array<{ t: number; s: string }>>();
+  const receipts = new Map<string, number>();
+  const findSend = (from: NodeId, seq: number, t: number, text?: string): Sent | undefined => {
+    const list = sends.get(`${from}#${seq}`) ?? [];
+    let best: Sent | undefined;
+    for (const s of list) {
+      if (text !== undefined && s.text !== text) continue;
+      if (s.t <= t + SKEW_MS) best = s;
+      else if (!best) best = s;
+    }
+    return best;
+  };
+  const msgKey = (s: Sent): string => `${s.from}@${s.inc}#${s.seq}`;
+  let datagrams = 0;
+  let retransmissions = 0;
+  const showRefs = (msgs: MsgRef[]): string =>
+    msgs.length === 0
+      ? "no message (acks, heartbeats or control)"
+      : msgs.map((m) => `${m.from}#${m.seq}${m.kind === "chat" ? "" : ` (${m.kind})`}`).join(", ");
+
+  for (const r of records) {
+    const lane = laneOf.get(`${r.node}@${r.inc}`) as number;
+    switch (r.ev) {
+      case "send": {
+        const s: Sent = {
+          lane,
+          t: r.t,
+          from: r.node,
+          inc: r.inc,
+          seq: r.seq,
+          text: r.text,
+          label: showMsg(r.node, r.seq, r.text),
+        };
+        const k = `${r.node}#${r.seq}`;
+        sends.set(k, [...(sends.get(k) ?? []), s]);
+        sentList.push(s);
+        break;
+      }
+      case "view": {
+        const s = `${r.term}.${r.version} [${r.members.join(",")}]`;
+        views.set(lane, [...(views.get(lane) ?? []), { t: r.t, s }]);
+        marks.push({
+          kind: "view",
+          lane,
+          t: r.t,
+          detail: detail(`view ${s} installed at ${lifeLabel(r.node, r.inc)}\n${rel(r.t)}`),
+          hot: false,
+        });
+        break;
+      }
+      case "leader":
+        marks.push({
+          kind: "leader",
+          lane,
+          t: r.t,
+          detail: detail(
+            `term ${r.term}: ${r.leader === null ? "no leader" : `leader node ${r.leader}`}\nas seen by ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}`,
+          ),
+          hot: false,
+        });
+        break;
+      case "dgram": {
+        datagrams++;
+        if (r.retx) retransmissions++;
+        const k = `${r.node}>${r.to}:${r.hash}`;
+        const d: Dg = { lane, t: r.t, to: r.to, rec: r };
+        if (!r.drop) dgrams.set(k, [...(dgrams.get(k) ?? []), d]);
+        const what = `datagram ${r.node} → ${r.to}, ${r.bytes} B${r.retx ? ", retransmission" : ""}\ncarries ${showRefs(r.msgs)}\n${rel(r.t)}`;
+        const sender = r.msgs[0]?.from ?? r.node;
+        if (r.drop) {
+          drops.push({
+            from: lane,
+            to: laneAt(r.to, r.t),
+            t: r.t,
+            sender,
+            control: r.msgs.length === 0,
+            detail: detail(`DROPPED (${r.drop}): ${what}`),
+          });
+        } else if (r.retx) {
+          marks.push({ kind: "retx", lane, t: r.t, sender, detail: detail(what), hot: false });
+        }
+        break;
+      }
+      case "recv": {
+        for (const m of r.msgs) {
+          const s = findSend(m.from, m.seq, r.t);
+          if (!s) continue;
+          const k = `${lane}|${msgKey(s)}`;
+          if (!receipts.has(k)) receipts.set(k, r.t);
+        }
+        const list = dgrams.get(`${r.from}>${r.node}:${r.hash}`) ?? [];
+        let d: Dg | undefined;
+        for (const x of list) if (x.t <= r.t + SKEW_MS) d = x;
+        if (d?.rec.retx) {
+          arrows.push({
+            kind: "retx",
+            from: d.lane,
+            to: lane,
+            t: d.t,
+            t2: r.t,
+            sender: d.rec.msgs[0]?.from ?? d.rec.node,
+            detail: detail(
+              `retransmission ${d.rec.node} → ${r.node}, ${r.bytes} B\ncarries ${showRefs(r.msgs)}\nsent ${rel(d.t)}, received ${rel(r.t)}`,
+            ),
+            hot: false,
+          });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Pass 2: deliveries (arrows and hold-back bars), lifecycle marks.
+  const delivered = new Map<string, Set<number>>();
+  const arrowsOf = new Map<string, Arrow[]>();
+  let deliveries = 0;
+  const viewAt = (lane: number, t: number): string => {
+    let s = "none yet";
+    for (const v of views.get(lane) ?? []) if (v.t <= t) s = v.s;
+    return s;
+  };
+  for (const r of records) {
+    const lane = laneOf.get(`${r.node}@${r.inc}`) as number;
+    if (r.ev === "deliver") {
+      deliveries++;
+      const s = findSend(r.from, r.seq, r.t, r.text);
+      const parts = [
+        `${s?.label ?? showMsg(r.from, r.seq, r.text)} from ${s ? lifeLabel(s.from, s.inc) : `node ${r.from} (send not in the trace)`}`,
+        `delivered at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}${s ? ` (${(r.t - s.t).toFixed(3)} ms after the send)` : ""}`,
+      ];
+      const rt = s ? receipts.get(`${lane}|${msgKey(s)}`) : undefined;
+      if (rt !== undefined) parts.push(`received ${rel(rt)}, held back ${(r.t - rt).toFixed(3)} ms`);
+      const meta: string[] = [];
+      if (r.order !== undefined) meta.push(`order #${r.order}`);
+      if (r.vc !== undefined) meta.push(`vc [${r.vc.join(",")}]`);
+      meta.push(`view ${viewAt(lane, r.t)}`);
+      parts.push(meta.join(" · "));
+      const di = detail(parts.join("\n"));
+      if (rt !== undefined && r.t > rt) {
+        holds.push({ lane, t: rt, t2: r.t, sender: r.from, detail: di });
+      }
+      if (!s) continue;
+      const mk = msgKey(s);
+      delivered.set(mk, (delivered.get(mk) ?? new Set()).add(lane));
+      if (s.lane === lane) continue;
+      const a: Arrow = {
+        kind: "msg",
+        from: s.lane,
+        to: lane,
+        t: s.t,
+        t2: r.t,
+        sender: s.from,
+        detail: di,
+        hot: false,
+      };
+      arrows.push(a);
+      arrowsOf.set(mk, [...(arrowsOf.get(mk) ?? []), a]);
+    }
+  }
+  const sendMark = new Map<Sent, Mark>();
+  for (const s of sentList) {
+    const got = delivered.get(msgKey(s))?.size ?? 0;
+    const m: Mark = {
+      kind: "send",
+      lane: s.lane,
+      t: s.t,
+      sender: s.from,
+      detail: detail(
+        `send ${s.label} by ${lifeLabel(s.from, s.inc)}, ${rel(s.t)}\ndelivered by ${got} life(s)`,
+      ),
+      hot: false,
+    };
+    sendMark.set(s, m);
+    marks.push(m);
+  }
+  lanes.forEach((l, i) => {
+    const who = lifeLabel(l.node, l.inc);
+    marks.push({
+      kind: l.life > 1 ? "restart" : "start",
+      lane: i,
+      t: l.t0,
+      detail: detail(`${l.life > 1 ? `restart: life ${l.life} of` : "start of"} ${who}, ${rel(l.t0)}`),
+      hot: false,
+    });
+    if (l.end !== "open") {
+      const why = {
+        crash: "crashed",
+        stop: "stopped cleanly",
+        killed: "last event (the process ended without a clean stop)",
+      }[l.end];
+      marks.push({ kind: l.end, lane: i, t: l.t1, detail: detail(`${who} ${why}, ${rel(l.t1)}`), hot: false });
+    }
+  });
+
+  // Violations: highlight what they name; a named message a named life lacks is "missing".
+  const violations = opts.violations ?? [];
+  for (const v of violations) {
+    const named = sentList.filter((s) => mentions(v, s.label));
+    const namedLanes = lanes
+      .map((l, i) => ({ l, i }))
+      .filter(({ l }) => mentions(v, lifeLabel(l.node, l.inc)))
+      .map(({ i }) => i);
+    for (const s of named) {
+      const sm = sendMark.get(s);
+      if (sm) sm.hot = true;
+      for (const a of arrowsOf.get(msgKey(s)) ?? []) {
+        if (namedLanes.length === 0 || namedLanes.includes(a.to)) a.hot = true;
+      }
+      for (const li of namedLanes) {
+        if (li === s.lane || delivered.get(msgKey(s))?.has(li)) continue;
+        const l = lanes[li] as Lane;
+        marks.push({
+          kind: "missing",
+          lane: li,
+          t: l.t1,
+          sender: s.from,
+          detail: detail(`MISSING at ${lifeLabel(l.node, l.inc)}: ${s.label}\n${v}`),
+          hot: true,
+        });
+      }
+    }
+  }
+
+  return {
+    title: opts.title ?? "rmchat run",
+    t0,
+    t1,
+    nodes,
+    lanes,
+    arrows,
+    drops,
+    holds,
+    marks,
+    details,
+    violations,
+    counts: {
+      messages: sentList.length,
+      deliveries,
+      drops: drops.length,
+      retransmissions,
+      datagrams,
+    },
+  };
+}

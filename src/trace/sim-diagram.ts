@@ -1,0 +1,26 @@
+import { checkTrace } from "../fuzz/checkers.js";
+import { type RunOptions, runPlan } from "../fuzz/runner.js";
+import type { Plan } from "../fuzz/scenario.js";
+import type { TraceRecord } from "./events.js";
+import { buildDiagram } from "./model.js";
+import { TraceRecorder } from "./recorder.js";
+import { renderDiagram } from "./render.js";
+
+/**
+ * Replay a fuzz plan in the simulator with a recorder attached and draw it. The replay is
+ * deterministic (the recorder draws no random numbers), so it is the run that failed; its
+ * checker failures are highlighted.
+ */
+export function diagramOfPlan(
+  plan: Plan,
+  opts: Omit<RunOptions, "tracer"> = {},
+  title = `fuzz counterexample: mode ${plan.mode}, ${plan.nodes} nodes, seed ${plan.seed}`,
+  only?: readonly string[],
+): { html: string; records: TraceRecord[]; failures: string[] } {
+  const records: TraceRecord[] = [];
+  const tracer = new TraceRecorder((r) => records.push(r), plan.nodes);
+  const r = runPlan(plan, { ...opts, tracer });
+  const failures = checkTrace(plan.mode, r.trace, only);
+  const html = renderDiagram(buildDiagram(records, { title, violations: failures }));
+  return { html, records, failures };
+}
