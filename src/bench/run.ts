@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { BenchArgs, BenchPlan } from "../cli/bench-command.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
 import { runWorkload } from "./coordinator.js";
+import { writePlot } from "./plot.js";
 import { formatProfile, summarizeProfiles } from "./profile.js";
 import { formatReport, jsonReport, machine, type Report } from "./report.js";
 import { type Aggregate, aggregate } from "./stats.js";
@@ -126,6 +127,14 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
       saveFailed = true;
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
       process.stderr.write(`rmchat: error: cannot write the report to ${a.save}: ${code}\n`);
+    }
+  }
+  if (a.plot !== undefined) {
+    try {
+      writePlot(a.plot, report);
+    } catch (e) {
+      saveFailed = true;
+      process.stderr.write(`rmchat: error: ${(e as Error).message}\n`);
     }
   }
   let text = a.json ? jsonReport(report) : formatReport(report);

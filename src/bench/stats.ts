@@ -126,6 +126,27 @@ export interface Aggregate {
   median: RunMetrics;
   perRun: RunMetrics[];
   problems: string[];
+  /** Latency CDF over all runs' remote deliveries: [ms, fraction ≤ ms] points (`--plot`). */
+  latencyCdf: Array<[number, number]>;
+}
+
+/** Points of the CDF of a histogram: 100 quantiles, the tail in finer steps, the maximum. */
+export function cdfPoints(h: Histogram): Array<[number, number]> {
+  if (h.count === 0) return [];
+  const qs: number[] = [];
+  for (let i = 0; i <= 100; i++) qs.push(i / 100);
+  qs.push(0.995, 0.999, 0.9999);
+  qs.sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const q of qs) {
+    const v = h.quantile(q);
+    if (v === undefined) continue;
+    const ms = Math.round(v * 1000) / 1000;
+    const last = out[out.length - 1];
+    if (last && last[0] === ms) last[1] = q;
+    else out.push([ms, q]);
+  }
+  return out;
 }
 
 export function aggregate(results: RunResult[]): Aggregate {
@@ -163,5 +184,7 @@ export function aggregate(results: RunResult[]): Aggregate {
     delivered: num((m) => m.delivered),
   };
   const problems = results.flatMap((r, i) => r.problems.map((p) => `run ${i + 1}: ${p}`));
-  return { spec, runs: results.length, median: med, perRun, problems };
+  const all = new Histogram();
+  for (const r of results) for (const n of r.nodes) all.merge(n.latency);
+  return { spec, runs: results.length, median: med, perRun, problems, latencyCdf: cdfPoints(all) };
 }

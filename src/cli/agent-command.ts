@@ -8,7 +8,7 @@ import { loadConfig, resolveConfigPath } from "../config/config.js";
 import type { NodeEvent } from "../core/node.js";
 import { Logger, type LogLevel } from "../log.js";
 import { UdpRuntime } from "../runtime/udp.js";
-import { commonOptions } from "./chat-command.js";
+import { commonOptions, traceArg } from "./chat-command.js";
 import { UsageError } from "./errors.js";
 
 export function agentBuilder(y: Argv) {
@@ -75,6 +75,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
     logger,
     membership: config.membership,
     stateDir: config.stateDir,
+    trace: traceArg(args),
   });
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);

@@ -32,6 +32,8 @@ export interface BenchArgs {
   warmupRuns: number;
   json: boolean;
   save?: string | undefined;
+  plot?: string | undefined;
+  from?: string | undefined;
   quiet: boolean;
   cpuProf?: string | undefined;
 }
@@ -130,6 +132,15 @@ function builder(y: Argv) {
     .option("save", {
       type: "string",
       describe: "also write the JSON report to this file",
+    })
+    .option("plot", {
+      type: "string",
+      describe:
+        "also write the report as charts (latency CDF, throughput per node against N, retransmissions) to this self-contained HTML file",
+    })
+    .option("from", {
+      type: "string",
+      describe: "with --plot: plot a report saved with --save instead of running the benchmark",
     })
     .option("quiet", {
       alias: "q",
@@ -241,6 +252,13 @@ export const benchCommand: CommandModule = {
   builder: builder as unknown as CommandModule["builder"],
   handler: async (argv: ArgumentsCamelCase) => {
     const a = argv as unknown as BenchArgs;
+    if (a.from !== undefined) {
+      if (a.plot === undefined)
+        throw new UsageError("--from needs --plot FILE (where to write the charts)");
+      const { plotSaved } = await import("../bench/plot.js");
+      plotSaved(a.from, a.plot);
+      return;
+    }
     const plan = parseBenchArgs(a);
     // Loaded only for `rmchat bench`: the chat starts without the benchmark's modules.
     const { runBench } = await import("../bench/run.js");

@@ -31,6 +31,11 @@ export function commonOptions<T>(y: Argv<T>) {
       choices: LOG_LEVELS as unknown as string[],
       default: "info",
       describe: "structured logs on stderr at or above this level",
+    })
+    .option("trace", {
+      type: "string",
+      describe:
+        "append one JSON event per line to this file (sends, datagrams, drops, deliveries, views, leaders) for `rmchat trace`",
     });
 }
 
@@ -61,6 +66,14 @@ export function chatBuilder(y: Argv) {
       default: false,
       describe: "line mode printing one JSON object per event on stdout",
     });
+}
+
+/** The --trace value: undefined when absent; a usage error when empty. */
+export function traceArg(args: Record<string, unknown>): string | undefined {
+  const v = args.trace;
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v.trim() === "") throw new UsageError("--trace needs a file name");
+  return v;
 }
 
 function parseNumber(name: string, raw: unknown): number {
@@ -109,6 +122,7 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     logger,
     membership: config.membership,
     stateDir: config.stateDir,
+    trace: traceArg(args),
   });
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {

@@ -7,6 +7,7 @@ import { benchCommand } from "./bench-command.js";
 import { chatBuilder, runChat } from "./chat-command.js";
 import { fail, UsageError } from "./errors.js";
 import { runStatus, statusBuilder } from "./status-command.js";
+import { traceCommand } from "./trace-command.js";
 
 function handleError(e: unknown): never {
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof StartError)
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<void> {
       },
     )
     .command(benchCommand)
+    .command(traceCommand)
     .command(
       "agent <id>",
       "cluster agent: host table NAME-0..n (NAME-0 = leader), hosts file, leader-only command",

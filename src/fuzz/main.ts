@@ -1,14 +1,18 @@
+import { writeFileSync } from "node:fs";
 import { ORDERINGS, type Ordering } from "../core/types.js";
+import { diagramOfPlan } from "../trace/sim-diagram.js";
 import { type FuzzOutcome, fuzz } from "./property.js";
 import type { CrashStyle } from "./scenario.js";
 
-const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--seed S] [--path P] [--crash clean|abrupt]
+const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--seed S] [--path P] [--crash clean|abrupt] [--diagram FILE]
   --runs N     scenarios per mode (default 1000)
   --mode M     one ordering mode (default: all three)
   --seed S     fast-check seed (default: random, printed)
   --path P     replay the counterexample at this path (needs --seed and --mode)
   --crash C    clean (default): a crash waits until the victim's messages are acknowledged;
-               abrupt: crash mid-send (agreement is then not guaranteed yet)`;
+               abrupt: crash mid-send (agreement is then not guaranteed yet)
+  --diagram F  on failure, write the space-time diagram of the shrunk counterexample to F
+               (HTML; with several failing modes, F gets the mode before its extension)`;
 
 interface Args {
   runs: number;
@@ -16,6 +20,7 @@ interface Args {
   seed: number;
   path: string | undefined;
   crash: CrashStyle;
+  diagram: string | undefined;
 }
 
 function fail(msg: string): never {
@@ -30,6 +35,7 @@ function parse(argv: string[]): Args {
     seed: Math.floor(Math.random() * 0x7fffffff),
     path: undefined,
     crash: "clean",
+    diagram: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -38,7 +44,7 @@ function parse(argv: string[]): Args {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    if (!["--runs", "--seed", "--path", "--mode", "--crash"].includes(flag ?? "")) {
+    if (!["--runs", "--seed", "--path", "--mode", "--crash", "--diagram"].includes(flag ?? "")) {
       fail(`unknown option ${flag}`);
     }
     if (v === undefined) fail(`missing value for ${flag}`);
@@ -52,6 +58,7 @@ function parse(argv: string[]): Args {
     if (flag === "--runs") a.runs = Math.max(1, int());
     else if (flag === "--seed") a.seed = int() | 0;
     else if (flag === "--path") a.path = v;
+    else if (flag === "--diagram") a.diagram = v;
     else if (flag === "--mode") {
       if (!ORDERINGS.includes(v as Ordering)) fail(`unknown mode ${v}`);
       a.modes = [v as Ordering];
@@ -91,6 +98,16 @@ function runMode(a: Args, mode: Ordering): FuzzOutcome {
     `${mode}: ${verdict}, ${out.executed} scenario(s) in ${secs} s (seed ${a.seed})\n`,
   );
   if (out.report) process.stdout.write(`${out.report}\n`);
+  if (!out.ok && out.plan && a.diagram !== undefined) {
+    const file = a.modes.length > 1 ? a.diagram.replace(/(\.[^./]*)?$/, `-${mode}$1`) : a.diagram;
+    const title = `fuzz counterexample: mode ${mode}, seed ${a.seed} (shrunk)`;
+    try {
+      writeFileSync(file, diagramOfPlan(out.plan, {}, title).html);
+      process.stdout.write(`diagram: ${file}\n`);
+    } catch (e) {
+      process.stderr.write(`fuzz: cannot write the diagram ${file}: ${(e as Error).message}\n`);
+    }
+  }
   return out;
 }
 

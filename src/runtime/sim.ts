@@ -376,13 +376,7 @@ export class Sim {
     }
   }
 
-  private transmit(
-    from: NodeId,
-    to: NodeId,
-    bytes: Uint8Array,
-    h: Host,
-    inc: number,
-  ): void {
+  private transmit(from: NodeId, to: NodeId, bytes: Uint8Array, h: Host, inc: number): void {
     this.datagrams++;
     this.sentTo[to] = (this.sentTo[to] ?? 0) + 1;
     const tr = this.tracer;

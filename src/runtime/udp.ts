@@ -12,9 +12,11 @@ import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
+import { TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
+import { TraceFile } from "./trace-file.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -29,6 +31,8 @@ export interface UdpNodeOptions {
   membership?: Partial<MembershipConfig>;
   /** Where term and vote are persisted (default: <tmpdir>/rmchat-state). */
   stateDir?: string | undefined;
+  /** `--trace FILE`: append one JSON trace record per line (see src/trace/events.ts). */
+  trace?: string | undefined;
 }
 
 /**
@@ -75,6 +79,8 @@ export class UdpRuntime {
   /** Events produced before anyone listened: handed to the first listener. */
   private early: NodeEvent[] = [];
   private readonly hard: HardStateFile;
+  private readonly traceFile: TraceFile | undefined;
+  private readonly tracer: TraceRecorder | undefined;
   sendErrors = 0;
 
   private constructor(
@@ -106,6 +112,17 @@ export class UdpRuntime {
       if (!this.byPort.has(e.port)) this.byPort.set(e.port, i);
     });
     this.logger = opts.logger;
+    if (opts.trace !== undefined) {
+      const file = new TraceFile(opts.trace);
+      this.traceFile = file;
+      this.tracer = new TraceRecorder(
+        (r) => file.write(r),
+        opts.hosts.length,
+        performance.timeOrigin,
+      );
+      this.tracer.start(performance.now(), opts.id, this.node.incarnation, opts.ordering);
+      file.flush();
+    }
   }
 
   private readonly logger: Logger;
@@ -155,7 +172,16 @@ export class UdpRuntime {
     } catch {
       // the kernel may cap buffer sizes; defaults still work
     }
-    const rt = new UdpRuntime(sock, endpoints, opts, me);
+    let rt: UdpRuntime;
+    try {
+      rt = new UdpRuntime(sock, endpoints, opts, me);
+    } catch (e) {
+      sock.destroy();
+      const code = (e as NodeJS.ErrnoException).code;
+      if (opts.trace !== undefined && code !== undefined)
+        throw new StartError(`cannot open the trace file ${opts.trace}: ${code}`);
+      throw e;
+    }
     rt.attach();
     return rt;
   }
@@ -175,7 +201,10 @@ export class UdpRuntime {
       }
       const from = this.sourceOf(rinfo.address, rinfo.port);
       if (this.partition?.has(from)) return;
-      if (!this.node.receive(performance.now(), from, msg) && this.logger.enabled("debug")) {
+      const now = performance.now();
+      if (this.tracer && from !== undefined)
+        this.tracer.receive(now, this.node.id, this.node.incarnation, from, msg);
+      if (!this.node.receive(now, from, msg) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
           from: `${rinfo.address}:${rinfo.port}`,
           bytes: msg.length,
@@ -228,7 +257,9 @@ export class UdpRuntime {
   }
 
   send(text: string): SendResult {
-    const r = this.node.send(performance.now(), text);
+    const now = performance.now();
+    const r = this.node.send(now, text);
+    if (r.ok) this.tracer?.send(now, this.node.id, this.node.incarnation, r.seq, text);
     this.scheduleFlush();
     return r;
   }
@@ -267,12 +298,22 @@ export class UdpRuntime {
         });
       }
     }
+    const tr = this.tracer;
     for (const d of out.datagrams) {
       const ep = this.endpoints[d.to] as Endpoint;
       const delay = this.faults.plan();
+      if (tr) {
+        const cut =
+          delay === undefined ? "fault" : this.partition?.has(d.to) ? "partition" : undefined;
+        tr.datagram(now, this.node.id, this.node.incarnation, d.to, d.bytes, cut);
+      }
       if (delay === undefined) continue;
       if (delay <= 0) this.transmit(d.bytes, ep);
       else setTimeout(() => this.transmit(d.bytes, ep), delay);
+    }
+    if (tr) {
+      for (const ev of out.events) tr.event(now, this.node.id, this.node.incarnation, ev);
+      this.traceFile?.flush();
     }
     if (this.listeners.length === 0) this.early.push(...out.events);
     else for (const ev of out.events) for (const l of this.listeners) l(ev);
@@ -317,6 +358,8 @@ export class UdpRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.tracer?.stop(performance.now(), this.node.id, this.node.incarnation);
+    this.traceFile?.close();
     if (this.timer) clearTimeout(this.timer);
     this.partition?.close();
     try {

@@ -94,7 +94,9 @@ const msgList = (x: unknown): x is MsgRef[] =>
   });
 
 /** Validate one parsed JSON value as a record; the problem as a short phrase otherwise. */
-export function checkRecord(x: unknown): { ok: true; rec: TraceRecord } | { ok: false; why: string } {
+export function checkRecord(
+  x: unknown,
+): { ok: true; rec: TraceRecord } | { ok: false; why: string } {
   if (typeof x !== "object" || x === null || Array.isArray(x))
     return { ok: false, why: "not a JSON object" };
   const r = x as Record<string, unknown>;

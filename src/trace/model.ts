@@ -80,6 +80,8 @@ export interface Diagram {
   title: string;
   t0: number;
   t1: number;
+  /** Where the messages are: from the first send to the last delivery, drop or retransmission. */
+  focus: [number, number];
   nodes: NodeId[];
   lanes: Lane[];
   arrows: Arrow[];
@@ -150,7 +152,10 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
   // Lanes: one per life, ordered by node then start.
   const laneOf = new Map<string, number>();
   const lanes: Lane[] = [];
-  const byLife = new Map<string, { node: NodeId; inc: number; t0: number; t1: number; end?: LaneEnd }>();
+  const byLife = new Map<
+    string,
+    { node: NodeId; inc: number; t0: number; t1: number; end?: LaneEnd }
+  >();
   for (const r of records) {
     const k = `${r.node}@${r.inc}`;
     const l = byLife.get(k);
@@ -329,7 +334,8 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         `delivered at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}${s ? ` (${(r.t - s.t).toFixed(3)} ms after the send)` : ""}`,
       ];
       const rt = s ? receipts.get(`${lane}|${msgKey(s)}`) : undefined;
-      if (rt !== undefined) parts.push(`received ${rel(rt)}, held back ${(r.t - rt).toFixed(3)} ms`);
+      if (rt !== undefined)
+        parts.push(`received ${rel(rt)}, held back ${(r.t - rt).toFixed(3)} ms`);
       const meta: string[] = [];
       if (r.order !== undefined) meta.push(`order #${r.order}`);
       if (r.vc !== undefined) meta.push(`vc [${r.vc.join(",")}]`);
@@ -379,7 +385,9 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
       kind: l.life > 1 ? "restart" : "start",
       lane: i,
       t: l.t0,
-      detail: detail(`${l.life > 1 ? `restart: life ${l.life} of` : "start of"} ${who}, ${rel(l.t0)}`),
+      detail: detail(
+        `${l.life > 1 ? `restart: life ${l.life} of` : "start of"} ${who}, ${rel(l.t0)}`,
+      ),
       hot: false,
     });
     if (l.end !== "open") {
@@ -388,7 +396,13 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         stop: "stopped cleanly",
         killed: "last event (the process ended without a clean stop)",
       }[l.end];
-      marks.push({ kind: l.end, lane: i, t: l.t1, detail: detail(`${who} ${why}, ${rel(l.t1)}`), hot: false });
+      marks.push({
+        kind: l.end,
+        lane: i,
+        t: l.t1,
+        detail: detail(`${who} ${why}, ${rel(l.t1)}`),
+        hot: false,
+      });
     }
   });
 
@@ -421,10 +435,18 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
     }
   }
 
+  const busy = [
+    ...sentList.map((s) => s.t),
+    ...arrows.map((a) => a.t2),
+    ...drops.filter((x) => !x.control).map((x) => x.t),
+  ];
+  const focus: [number, number] =
+    busy.length > 0 ? [Math.min(...busy), Math.max(...busy)] : [t0, t1];
   return {
     title: opts.title ?? "rmchat run",
     t0,
     t1,
+    focus,
     nodes,
     lanes,
     arrows,

@@ -18,7 +18,9 @@ export function datagramHash(bytes: Uint8Array): string {
 export function inspectDatagram(
   bytes: Uint8Array,
   hostCount: number,
-): { ok: false } | { ok: true; from: NodeId; to: NodeId; toInc: number; seqs: number[]; msgs: MsgRef[] } {
+):
+  | { ok: false }
+  | { ok: true; from: NodeId; to: NodeId; toInc: number; seqs: number[]; msgs: MsgRef[] } {
   const d = decodeFrame(bytes, hostCount);
   if (!d.ok) return { ok: false };
   const f = d.frame;
@@ -37,7 +39,8 @@ export function inspectDatagram(
     else if (m.kind === "relay") msgs.push({ from: m.msg.from, seq: m.msg.seq, kind: "relay" });
     else if (m.kind === "submit") msgs.push({ from: f.from, seq: m.seq, kind: "submit" });
     else if (m.kind === "append") {
-      for (const x of m.entries) if (x.from >= 0) msgs.push({ from: x.from, seq: x.seq, kind: "append" });
+      for (const x of m.entries)
+        if (x.from >= 0) msgs.push({ from: x.from, seq: x.seq, kind: "append" });
     }
   }
   return { ok: true, from: f.from, to: f.to, toInc: f.toInc, seqs, msgs };

@@ -17,7 +17,16 @@ const LANE_H = 48;
 const WIDTH = 1200;
 /** Length of a drop's arrow towards its target, px. */
 const DROP_DX = 16;
-const PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+const PALETTE = [
+  "#1f77b4",
+  "#2ca02c",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+  "#7f7f7f",
+  "#bcbd22",
+];
 
 const color = (n: number): string => PALETTE[n % PALETTE.length] as string;
 
@@ -37,14 +46,15 @@ svg#d.drag{cursor:grabbing}
 .lbl2{font-size:10px;fill:#777}
 .tick{stroke:#e4e4e4}
 .tickl{font-size:10px;fill:#666}
-.a{stroke-width:1;opacity:.7;marker-end:url(#ah)}
+.a{stroke-width:1;stroke-opacity:.7;marker-end:url(#ah)}
+#d.dense .a,#d.dense .r{marker-end:none}
 .r{stroke:#e67e22;stroke-width:1.2;stroke-dasharray:4 3;marker-end:url(#ah)}
 .x{stroke:#c0392b;stroke-width:1.2;marker-end:url(#xx)}
 .x.c{stroke:#e6a5a5}
-.h{fill:#f5b041;opacity:.5}
-.hot{stroke:#e00000!important;stroke-width:2.6!important;opacity:1!important}
+.h{fill:#fad7a0}
+.hot{stroke:#e00000!important;stroke-width:2.6!important;stroke-opacity:1!important}
 use.hot{fill:#e00000!important}
-.sel{stroke-width:3.5!important;opacity:1!important}
+.sel{stroke-width:3.5!important;stroke-opacity:1!important}
 use.sel{transform-box:fill-box;transform-origin:center;transform:scale(1.8)}
 [data-i]{cursor:pointer}
 `;
@@ -77,7 +87,8 @@ var H=+svg.getAttribute("height");
 var els=[];
 var all=svg.querySelectorAll("[data-t]");
 for(var n=0;n<all.length;n++){var e=all[n];els.push({e:e,tag:e.tagName,t:+e.getAttribute("data-t"),t2:e.hasAttribute("data-t2")?+e.getAttribute("data-t2"):NaN,dx:+(e.getAttribute("data-dx")||0)});}
-var v0=0,k=1,pending=false;
+var v0=0,k=1,pending=false,MAXHEADS=300;
+var arrows=els.filter(function(o){return o.e.classList.contains("a")||o.e.classList.contains("r");});
 function plotW(){return Math.max(200,svg.clientWidth-L-16);}
 function X(t){return L+(t-v0)*k;}
 function nice(x){var p=Math.pow(10,Math.floor(Math.log10(x)));var m=x/p;return (m<1.5?1:m<3.5?2:m<7.5?5:10)*p;}
@@ -89,9 +100,13 @@ function layout(){pending=false;for(var i=0;i<els.length;i++){var o=els[i],x=X(o
 if(o.tag==="line"){o.e.setAttribute("x1",x);o.e.setAttribute("x2",isNaN(o.t2)?x+o.dx:X(o.t2));}
 else if(o.tag==="rect"){o.e.setAttribute("x",x);o.e.setAttribute("width",Math.max(1,X(o.t2)-x));}
 else o.e.setAttribute("x",x);}
+var shown=0,w=plotW();for(var j=0;j<arrows.length;j++){var a=arrows[j];if(X(a.t2)>=L&&X(a.t)<=L+w)shown++;}
+svg.classList.toggle("dense",shown>MAXHEADS);
 drawAxis();}
 function later(){if(!pending){pending=true;requestAnimationFrame(layout);}}
-function fit(){k=plotW()/Math.max(span,0.001);v0=0;layout();}
+function show(a,b){k=plotW()/Math.max(b-a,0.001);v0=a;layout();}
+function fit(){show(0,span);}
+var focus=(svg.getAttribute("data-focus")||"").split(" ").map(Number);
 function zoom(f,px){var tm=v0+(px-L)/k;k=Math.min(Math.max(k*f,1e-6),1e6);v0=tm-(px-L)/k;later();}
 svg.addEventListener("wheel",function(ev){ev.preventDefault();var r=svg.getBoundingClientRect();zoom(Math.exp(-ev.deltaY*0.002),ev.clientX-r.left);},{passive:false});
 var drag=null;
@@ -109,7 +124,8 @@ svg.addEventListener("mouseover",function(ev){if(pinned)return;var el=ev.target.
 svg.addEventListener("mouseout",function(ev){if(pinned)return;if(ev.target.closest("[data-i]"))select(null);});
 svg.addEventListener("click",function(ev){if(drag&&drag.moved)return;var el=ev.target.closest("[data-i]");pinned=el;select(el);});
 window.addEventListener("resize",later);
-fit();
+if(focus.length===2&&focus[1]>focus[0])show(focus[0],focus[1]);else fit();
+document.getElementById("msgs").onclick=function(){if(focus.length===2&&focus[1]>focus[0])show(focus[0],focus[1]);};
 })();`;
 
 const laneY = (i: number): number => TOP + i * LANE_H + LANE_H / 2;
@@ -125,18 +141,26 @@ export function renderDiagram(d: Diagram): string {
   const rel = (t: number): number => Math.round((t - d.t0) * 1000) / 1000;
   const X = (t: number): string => px(LEFT + (t - d.t0) * k);
   const height = TOP + d.lanes.length * LANE_H + 10;
+  const [fa, fb] = d.focus;
+  const pad = (fb - fa) * 0.03 + 0.01;
+  const focus = `${rel(Math.max(d.t0, fa - pad))} ${rel(Math.min(d.t1, fb + pad))}`;
+  const dense = d.arrows.length > 300 ? ' class="dense"' : "";
   const out: string[] = [];
   const sel = (s: number | undefined): string => (s === undefined ? "" : ` s${s}`);
   const hot = (h: boolean): string => (h ? " hot" : "");
 
   out.push(
-    `<svg id="d" xmlns="http://www.w3.org/2000/svg" height="${height}" data-left="${LEFT}" data-span="${rel(d.t1)}">`,
+    `<svg id="d"${dense} xmlns="http://www.w3.org/2000/svg" height="${height}" data-left="${LEFT}" data-span="${rel(d.t1)}" data-focus="${focus}">`,
   );
   out.push(DEFS);
-  out.push(`<clipPath id="plot"><rect x="${LEFT - 8}" y="0" width="100000" height="${height}"/></clipPath>`);
+  out.push(
+    `<clipPath id="plot"><rect x="${LEFT - 8}" y="0" width="100000" height="${height}"/></clipPath>`,
+  );
   d.lanes.forEach((l, i) => {
     if (l.node % 2 === 0)
-      out.push(`<rect class="lanebg" x="0" y="${TOP + i * LANE_H}" width="100%" height="${LANE_H}"/>`);
+      out.push(
+        `<rect class="lanebg" x="0" y="${TOP + i * LANE_H}" width="100%" height="${LANE_H}"/>`,
+      );
   });
   out.push('<g id="axis"></g>');
   out.push('<g clip-path="url(#plot)">');
@@ -176,7 +200,9 @@ export function renderDiagram(d: Diagram): string {
     );
   }
   out.push("</g>");
-  out.push(`<rect x="0" y="${TOP}" width="${LEFT - 10}" height="${height - TOP}" fill="#fff" opacity=".85"/>`);
+  out.push(
+    `<rect x="0" y="${TOP}" width="${LEFT - 10}" height="${height - TOP}" fill="#fff" opacity=".85"/>`,
+  );
   d.lanes.forEach((l, i) => {
     const y = laneY(i);
     out.push(
@@ -198,7 +224,7 @@ export function renderDiagram(d: Diagram): string {
 <h1>${esc(d.title)}</h1>
 <div>${d.lanes.length} lane(s) for ${d.nodes.length} node(s) · ${c.messages} message(s) sent · ${c.deliveries} deliveries · ${c.datagrams} datagram(s), ${c.retransmissions} retransmission(s), ${c.drops} dropped · ${(span).toFixed(1)} ms</div>
 ${viol}
-<div id="bar"><button id="fit">fit</button><button id="zin">zoom in</button><button id="zout">zoom out</button>
+<div id="bar"><button id="fit">whole run</button><button id="msgs">messages</button><button id="zin">zoom in</button><button id="zout">zoom out</button>
 <span>senders: ${filter}</span>
 <span class="legend"><span>● send</span><span>→ delivery</span><span style="color:#e67e22">⇢ ◆ retransmission</span><span style="color:#c0392b">→✕ dropped</span><span style="color:#d68910">▬ held back</span><span style="color:#8e44ad">◆ view</span><span style="color:#b7950b">♛ leader</span><span style="color:#27ae60">▶ restart</span><span style="color:#c00">✕ crash</span></span>
 <span style="color:#777">wheel: zoom · drag: pan · hover/click: details</span></div>
