@@ -440,8 +440,11 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
     ...arrows.map((a) => a.t2),
     ...drops.filter((x) => !x.control).map((x) => x.t),
   ];
-  const focus: [number, number] =
-    busy.length > 0 ? [Math.min(...busy), Math.max(...busy)] : [t0, t1];
+  let focus: [number, number] = [t0, t1];
+  if (busy.length > 0) {
+    focus = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    for (const t of busy) focus = [Math.min(focus[0], t), Math.max(focus[1], t)];
+  }
   return {
     title: opts.title ?? "rmchat run",
     t0,

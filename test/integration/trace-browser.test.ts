@@ -1,0 +1,206 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { ChatMsg } from "../../src/core/app-message.js";
+import { FifoOrder } from "../../src/core/order/fifo.js";
+import { makeOrderLayer, type OrderFactory } from "../../src/core/order/index.js";
+import type { Delivery } from "../../src/core/order/layer.js";
+import { fuzz } from "../../src/fuzz/property.js";
+import { diagramOfPlan } from "../../src/trace/sim-diagram.js";
+import { type Browser, haveChromium, openBrowser } from "../helpers/browser.js";
+import { CLI, freePorts, type Proc, startProc, stopAll, tempConfig } from "../helpers/procs.js";
+
+/**
+ * The diagrams in a real browser (Debian's Chromium, headless): generated from real
+ * processes and from a simulated counterexample, loaded from file, checked in the DOM.
+ */
+if (!haveChromium && process.env.CI)
+  throw new Error("chromium is required for the browser tests (apt-get install chromium)");
+
+const dir = mkdtempSync(join(tmpdir(), "rmchat-trace-test-"));
+let procs: Proc[] = [];
+let browser: Browser | undefined;
+afterEach(async () => {
+  await stopAll(procs);
+  procs = [];
+  await browser?.close();
+  browser = undefined;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const N = 3;
+const PER = 20;
+
+const deliveries = (lines: string[]): number =>
+  lines.filter((l) => l.includes('"event":"deliver"')).length;
+
+async function load(file: string): Promise<Browser> {
+  browser = await openBrowser(dir);
+  await browser.page.goto(`file://${file}`, { waitUntil: "load" });
+  return browser;
+}
+
+describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () => {
+  it("a real run: 2 chat nodes and 1 agent with --trace, drawn by `rmchat trace`", async () => {
+    const config = tempConfig(await freePorts(N), { ordering: "causal" });
+    const traces = Array.from({ length: N }, (_, i) => join(dir, `node${i}.jsonl`));
+    const common = (i: number) => [
+      "--config",
+      config,
+      "--log-level",
+      "warn",
+      "--json",
+      "--trace",
+      traces[i] as string,
+    ];
+    procs = [
+      startProc(["0", "0.002", "0.1", ...common(0)]),
+      startProc(["1", "0.002", "0.1", ...common(1)]),
+      startProc(["agent", "2", "--name", "web", ...common(2)]),
+    ];
+    for (const [i, p] of procs.entries()) {
+      for (let k = 1; k <= PER; k++) p.child.stdin.write(`n${i} line ${k}\n`);
+    }
+    await Promise.all(
+      procs.map((p, i) =>
+        p.waitFor((l) => deliveries(l) >= N * PER, 60_000, `node ${i} to deliver ${N * PER}`),
+      ),
+    );
+    await stopAll(procs);
+    procs = [];
+
+    const out = join(dir, "run.html");
+    const r = spawnSync(process.execPath, [CLI, "trace", "--out", out, ...traces], {
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`3 lane(s), ${N * PER * (N - 1)} delivery arrow(s)`);
+
+    const b = await load(out);
+    const { page } = b;
+    expect(await page.locator("line.life").count()).toBe(N);
+    expect(await page.locator("line.a").count()).toBe(N * PER * (N - 1));
+    expect(await page.locator("use.send").count()).toBe(N * PER);
+    expect(await page.locator("use.stop").count()).toBe(N);
+    // Drop 0.1 on two of the nodes: some datagrams were dropped and some sent again.
+    expect(await page.locator("line.x").count()).toBeGreaterThan(0);
+    expect(await page.locator("use.retx").count()).toBeGreaterThan(0);
+
+    // Hover shows the details of a delivery.
+    const arrow = page.locator("line.a.s1").first();
+    await arrow.dispatchEvent("mouseover");
+    const info = await page.locator("#info").textContent();
+    expect(info).toMatch(/1#\d+ "n1 line \d+" from node 1/);
+    expect(info).toContain("vc [");
+
+    // Zoom moves the arrows; the sender filter hides one sender's arrows only.
+    const x1 = await arrow.getAttribute("x1");
+    await page.click("#zin");
+    await page.evaluate(
+      "new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok)))",
+    );
+    expect(await arrow.getAttribute("x1")).not.toBe(x1);
+    await page.uncheck('input[data-sender="1"]');
+    const shown = await page.evaluate(
+      '[...document.querySelectorAll("line.a")].filter((e) => getComputedStyle(e).display !== "none").length',
+    );
+    expect(shown).toBe(N * PER * (N - 1) - PER * (N - 1));
+
+    const png = join(dir, "real-run.png");
+    await page.click("#fit");
+    await page.screenshot({ path: png, fullPage: true });
+    expect(statSync(png).size).toBeGreaterThan(10_000);
+    expect(b.errors).toEqual([]);
+    expect(b.fetches).toEqual([]);
+  });
+
+  it("a failing seed: the shrunk counterexample of a broken order layer, violation highlighted", async () => {
+    /** Loses every remote message whose seq is 3 modulo 5. */
+    class LossyFifo extends FifoOrder {
+      override remote(msg: ChatMsg, out: Delivery[]) {
+        const r = super.remote(msg, out);
+        if (msg.seq % 5 === 3) out.pop();
+        return r;
+      }
+    }
+    const factory: OrderFactory = (m, self, n) =>
+      m === "fifo" ? new LossyFifo(n) : makeOrderLayer(m, self, n);
+    const f = fuzz({
+      mode: "fifo",
+      runs: 300,
+      seed: 4242,
+      orderFactory: factory,
+      checkers: ["validity"],
+    });
+    expect(f.ok).toBe(false);
+    const plan = f.plan;
+    if (!plan) throw new Error("no plan in a failing outcome");
+    const d = diagramOfPlan(plan, { orderFactory: factory }, "broken fifo layer", ["validity"]);
+    expect(d.failures).toEqual(f.failures);
+    const lives = new Set(d.records.map((x) => `${x.node}@${x.inc}`)).size;
+    const remote = d.records.filter((x) => x.ev === "deliver" && x.from !== x.node).length;
+    const file = join(dir, "broken.html");
+    writeFileSync(file, d.html);
+
+    const b = await load(file);
+    const { page } = b;
+    expect(await page.locator("line.life").count()).toBe(lives);
+    expect(await page.locator("line.a").count()).toBe(remote);
+    expect(await page.locator(".viol").first().textContent()).toContain("validity:");
+    // The missing message: its send and a "missing" mark on the life that lacks it.
+    expect(await page.locator("use.missing.hot").count()).toBeGreaterThan(0);
+    expect(await page.locator("use.send.hot").count()).toBeGreaterThan(0);
+    await page.locator("use.missing").first().dispatchEvent("click");
+    expect(await page.locator("#info").textContent()).toContain("MISSING at node");
+    await page.screenshot({ path: join(dir, "broken.png"), fullPage: true });
+    expect(b.errors).toEqual([]);
+
+    // Negative control: the real layer on the same plan draws nothing highlighted.
+    const ok = diagramOfPlan(plan, {}, "real fifo layer", ["validity"]);
+    expect(ok.failures).toEqual([]);
+    expect(ok.html).not.toContain(" hot");
+  });
+
+  it("benchmark charts: a real 2-node run with --plot", async () => {
+    const out = join(dir, "bench.html");
+    const saved = join(dir, "bench.json");
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "bench",
+        "--nodes",
+        "2",
+        "--count",
+        "50",
+        "--warmup-runs",
+        "0",
+        "--no-baseline",
+        "-q",
+        "--drop",
+        "0.05",
+        "--save",
+        saved,
+        "--plot",
+        out,
+      ],
+      { encoding: "utf8", timeout: 90_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const b = await load(out);
+    expect(await b.page.locator("#cdf polyline.series").count()).toBe(1);
+    expect(await b.page.locator("#scale g.series circle").count()).toBe(1);
+    expect(await b.page.locator("#retx rect.series").count()).toBe(1);
+    expect(b.errors).toEqual([]);
+    // The same charts from the saved report.
+    const again = join(dir, "bench2.html");
+    const s = spawnSync(process.execPath, [CLI, "bench", "--from", saved, "--plot", again], {
+      encoding: "utf8",
+    });
+    expect(s.status, s.stderr).toBe(0);
+    expect(readFileSync(again, "utf8")).toBe(readFileSync(out, "utf8"));
+  });
+});
