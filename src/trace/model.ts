@@ -80,7 +80,10 @@ export interface Diagram {
   title: string;
   t0: number;
   t1: number;
-  /** Where the messages are: from the first send to the last delivery, drop or retransmission. */
+  /**
+   * Where the diagram opens: what a violation names, else from the first send to the last
+   * delivery, drop or retransmission.
+   */
   focus: [number, number];
   nodes: NodeId[];
   lanes: Lane[];
@@ -130,6 +133,18 @@ function mentions(text: string, label: string): boolean {
     i = text.indexOf(label, i + 1);
   }
   return false;
+}
+
+/** [min, max] of the times, or undefined when there are none. */
+function range(ts: number[]): [number, number] | undefined {
+  if (ts.length === 0) return undefined;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const t of ts) {
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return [lo, hi];
 }
 
 export interface DiagramOptions {
@@ -406,7 +421,13 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
     }
   });
 
-  // Violations: highlight what they name; a named message a named life lacks is "missing".
+  const busy = range([
+    ...sentList.map((s) => s.t),
+    ...arrows.map((a) => a.t2),
+    ...drops.filter((x) => !x.control).map((x) => x.t),
+  ]);
+  // Violations: highlight what they name; a named message a named life lacks is "missing",
+  // marked where the messages' traffic ends (or the life's end, if sooner).
   const violations = opts.violations ?? [];
   for (const v of violations) {
     const named = sentList.filter((s) => mentions(v, s.label));
@@ -426,7 +447,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         marks.push({
           kind: "missing",
           lane: li,
-          t: l.t1,
+          t: Math.max(l.t0, Math.min(l.t1, busy ? busy[1] : l.t1)),
           sender: s.from,
           detail: detail(`MISSING at ${lifeLabel(l.node, l.inc)}: ${s.label}\n${v}`),
           hot: true,
@@ -435,15 +456,16 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
     }
   }
 
-  const busy = [
-    ...sentList.map((s) => s.t),
-    ...arrows.map((a) => a.t2),
-    ...drops.filter((x) => !x.control).map((x) => x.t),
-  ];
-  let focus: [number, number] = [t0, t1];
-  if (busy.length > 0) {
-    focus = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
-    for (const t of busy) focus = [Math.min(focus[0], t), Math.max(focus[1], t)];
+  let focus = busy ?? [t0, t1];
+  // With a violation, open on what it names.
+  const hotRange = range([
+    ...arrows.filter((a) => a.hot).flatMap((a) => [a.t, a.t2]),
+    ...marks.filter((m) => m.hot).map((m) => m.t),
+  ]);
+  if (hotRange) {
+    const min = (focus[1] - focus[0]) / 10;
+    const w = hotRange[1] - hotRange[0];
+    focus = w >= min ? hotRange : [hotRange[0] - (min - w) / 2, hotRange[1] + (min - w) / 2];
   }
   return {
     title: opts.title ?? "rmchat run",

@@ -55,14 +55,14 @@ svg#d.drag{cursor:grabbing}
 .hot{stroke:#e00000!important;stroke-width:2.6!important;stroke-opacity:1!important}
 use.hot{fill:#e00000!important}
 .sel{stroke-width:3.5!important;stroke-opacity:1!important}
-use.sel{transform-box:fill-box;transform-origin:center;transform:scale(1.8)}
+use.sel{filter:drop-shadow(0 0 2px #000)}
 [data-i]{cursor:pointer}
 `;
 
 /** Mark symbols, centred on (0, 0). */
 const DEFS = `<defs>
-<marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#333"/></marker>
-<marker id="xx" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="10" markerHeight="10" orient="auto"><path d="M1 1L9 9M9 1L1 9" stroke="#c0392b" stroke-width="2"/></marker>
+<marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#333"/></marker>
+<marker id="xx" viewBox="0 0 10 10" refX="5" refY="5" markerUnits="userSpaceOnUse" markerWidth="11" markerHeight="11" orient="auto"><path d="M1 1L9 9M9 1L1 9" stroke="#c0392b" stroke-width="2"/></marker>
 <g id="m-send"><circle r="3.2"/></g>
 <g id="m-start"><rect x="-1.5" y="-8" width="3" height="16" fill="#555"/></g>
 <g id="m-restart"><circle r="6" fill="#27ae60"/><path d="M-2.5 -3.5L3.5 0L-2.5 3.5z" fill="#fff"/></g>

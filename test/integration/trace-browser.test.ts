@@ -7,6 +7,7 @@ import type { ChatMsg } from "../../src/core/app-message.js";
 import { FifoOrder } from "../../src/core/order/fifo.js";
 import { makeOrderLayer, type OrderFactory } from "../../src/core/order/index.js";
 import type { Delivery } from "../../src/core/order/layer.js";
+import type { Ordering } from "../../src/core/types.js";
 import { fuzz } from "../../src/fuzz/property.js";
 import { diagramOfPlan } from "../../src/trace/sim-diagram.js";
 import { type Browser, haveChromium, openBrowser } from "../helpers/browser.js";
@@ -117,7 +118,54 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(b.fetches).toEqual([]);
   });
 
-  it("a failing seed: the shrunk counterexample of a broken order layer, violation highlighted", async () => {
+  /** Fuzz `mode` over a broken layer (seed 4242), replay the shrunk plan with a recorder, load it. */
+  async function counterexample(mode: Ordering, broken: OrderFactory, checker: string) {
+    const factory: OrderFactory = (m, self, n) =>
+      m === mode ? broken(m, self, n) : makeOrderLayer(m, self, n);
+    const f = fuzz({ mode, runs: 300, seed: 4242, orderFactory: factory, checkers: [checker] });
+    expect(f.ok).toBe(false);
+    const plan = f.plan;
+    if (!plan) throw new Error("no plan in a failing outcome");
+    const title = `fuzz counterexample: ${mode} mode over a broken order layer (seed 4242, shrunk)`;
+    const d = diagramOfPlan(plan, { orderFactory: factory }, title, [checker]);
+    expect(d.failures).toEqual(f.failures);
+    const file = join(dir, `${mode}-${checker}.html`);
+    writeFileSync(file, d.html);
+    const b = await load(file);
+    const { page } = b;
+    const lives = new Set(d.records.map((x) => `${x.node}@${x.inc}`)).size;
+    const remote = d.records.filter((x) => x.ev === "deliver" && x.from !== x.node).length;
+    expect(await page.locator("line.life").count()).toBe(lives);
+    expect(await page.locator("line.a").count()).toBe(remote);
+    expect(await page.locator(".viol").first().textContent()).toContain(`${checker}:`);
+    // Negative control: the real layer on the same plan passes and highlights nothing.
+    const ok = diagramOfPlan(plan, {}, "real layer", [checker]);
+    expect(ok.failures).toEqual([]);
+    expect(ok.html).not.toContain(" hot");
+    return { page, errors: b.errors, png: `${mode}-${checker}.png` };
+  }
+
+  /** Screenshots go to the test's temp dir; RMCHAT_SCREENSHOTS=DIR keeps them (the README's picture). */
+  const shot = (name: string): string => join(process.env.RMCHAT_SCREENSHOTS ?? dir, name);
+
+  it("a failing seed (causal over a FIFO-only layer): the two deliveries that disagree", async () => {
+    const { page, errors, png } = await counterexample(
+      "causal",
+      (_m, _s, n) => new FifoOrder(n),
+      "causal",
+    );
+    // The checker names two messages at one life: both arrows into that life are red.
+    const hot = page.locator("line.a.hot");
+    expect(await hot.count()).toBe(2);
+    const tos = await hot.evaluateAll((els) => els.map((e) => e.getAttribute("y2")));
+    expect(new Set(tos).size).toBe(1);
+    await hot.first().dispatchEvent("click");
+    expect(await page.locator("#info").textContent()).toMatch(/delivered at node \d/);
+    await page.screenshot({ path: shot(png) });
+    expect(errors).toEqual([]);
+  });
+
+  it("a failing seed (a layer that loses messages): the message that went missing", async () => {
     /** Loses every remote message whose seq is 3 modulo 5. */
     class LossyFifo extends FifoOrder {
       override remote(msg: ChatMsg, out: Delivery[]) {
@@ -126,42 +174,18 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
         return r;
       }
     }
-    const factory: OrderFactory = (m, self, n) =>
-      m === "fifo" ? new LossyFifo(n) : makeOrderLayer(m, self, n);
-    const f = fuzz({
-      mode: "fifo",
-      runs: 300,
-      seed: 4242,
-      orderFactory: factory,
-      checkers: ["validity"],
-    });
-    expect(f.ok).toBe(false);
-    const plan = f.plan;
-    if (!plan) throw new Error("no plan in a failing outcome");
-    const d = diagramOfPlan(plan, { orderFactory: factory }, "broken fifo layer", ["validity"]);
-    expect(d.failures).toEqual(f.failures);
-    const lives = new Set(d.records.map((x) => `${x.node}@${x.inc}`)).size;
-    const remote = d.records.filter((x) => x.ev === "deliver" && x.from !== x.node).length;
-    const file = join(dir, "broken.html");
-    writeFileSync(file, d.html);
-
-    const b = await load(file);
-    const { page } = b;
-    expect(await page.locator("line.life").count()).toBe(lives);
-    expect(await page.locator("line.a").count()).toBe(remote);
-    expect(await page.locator(".viol").first().textContent()).toContain("validity:");
-    // The missing message: its send and a "missing" mark on the life that lacks it.
+    const { page, errors, png } = await counterexample(
+      "fifo",
+      (_m, _s, n) => new LossyFifo(n),
+      "validity",
+    );
+    // Its send and a "missing" mark on the life that lacks it.
     expect(await page.locator("use.missing.hot").count()).toBeGreaterThan(0);
     expect(await page.locator("use.send.hot").count()).toBeGreaterThan(0);
     await page.locator("use.missing").first().dispatchEvent("click");
     expect(await page.locator("#info").textContent()).toContain("MISSING at node");
-    await page.screenshot({ path: join(dir, "broken.png"), fullPage: true });
-    expect(b.errors).toEqual([]);
-
-    // Negative control: the real layer on the same plan draws nothing highlighted.
-    const ok = diagramOfPlan(plan, {}, "real fifo layer", ["validity"]);
-    expect(ok.failures).toEqual([]);
-    expect(ok.html).not.toContain(" hot");
+    await page.screenshot({ path: shot(png) });
+    expect(errors).toEqual([]);
   });
 
   it("benchmark charts: a real 2-node run with --plot", async () => {
