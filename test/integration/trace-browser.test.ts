@@ -161,6 +161,7 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(new Set(tos).size).toBe(1);
     await hot.first().dispatchEvent("click");
     expect(await page.locator("#info").textContent()).toMatch(/delivered at node \d/);
+    await page.setViewportSize({ width: 1400, height: 450 });
     await page.screenshot({ path: shot(png) });
     expect(errors).toEqual([]);
   });
@@ -184,6 +185,7 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(await page.locator("use.send.hot").count()).toBeGreaterThan(0);
     await page.locator("use.missing").first().dispatchEvent("click");
     expect(await page.locator("#info").textContent()).toContain("MISSING at node");
+    await page.setViewportSize({ width: 1400, height: 450 });
     await page.screenshot({ path: shot(png) });
     expect(errors).toEqual([]);
   });
