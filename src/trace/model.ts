@@ -135,6 +135,12 @@ function mentions(text: string, label: string): boolean {
   return false;
 }
 
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
 /** [min, max] of the times, or undefined when there are none. */
 function range(ts: number[]): [number, number] | undefined {
   if (ts.length === 0) return undefined;
@@ -250,13 +256,13 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
           label: showMsg(r.node, r.seq, r.text),
         };
         const k = `${r.node}#${r.seq}`;
-        sends.set(k, [...(sends.get(k) ?? []), s]);
+        push(sends, k, s);
         sentList.push(s);
         break;
       }
       case "view": {
         const s = `${r.term}.${r.version} [${r.members.join(",")}]`;
-        views.set(lane, [...(views.get(lane) ?? []), { t: r.t, s }]);
+        push(views, lane, { t: r.t, s });
         marks.push({
           kind: "view",
           lane,
@@ -282,7 +288,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         if (r.retx) retransmissions++;
         const k = `${r.node}>${r.to}:${r.hash}`;
         const d: Dg = { lane, t: r.t, to: r.to, rec: r };
-        if (!r.drop) dgrams.set(k, [...(dgrams.get(k) ?? []), d]);
+        if (!r.drop) push(dgrams, k, d);
         const what = `datagram ${r.node} → ${r.to}, ${r.bytes} B${r.retx ? ", retransmission" : ""}\ncarries ${showRefs(r.msgs)}\n${rel(r.t)}`;
         const sender = r.msgs[0]?.from ?? r.node;
         if (r.drop) {
@@ -306,9 +312,13 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
           const k = `${lane}|${msgKey(s)}`;
           if (!receipts.has(k)) receipts.set(k, r.t);
         }
+        // Equal bytes sent again (heartbeats, acks): the latest copy sent before the receipt.
         const list = dgrams.get(`${r.from}>${r.node}:${r.hash}`) ?? [];
         let d: Dg | undefined;
-        for (const x of list) if (x.t <= r.t + SKEW_MS) d = x;
+        for (let j = list.length - 1; j >= 0 && !d; j--) {
+          const x = list[j] as Dg;
+          if (x.t <= r.t + SKEW_MS) d = x;
+        }
         if (d?.rec.retx) {
           arrows.push({
             kind: "retx",
@@ -335,9 +345,12 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
   const arrowsOf = new Map<string, Arrow[]>();
   let deliveries = 0;
   const viewAt = (lane: number, t: number): string => {
-    let s = "none yet";
-    for (const v of views.get(lane) ?? []) if (v.t <= t) s = v.s;
-    return s;
+    const list = views.get(lane) ?? [];
+    for (let j = list.length - 1; j >= 0; j--) {
+      const v = list[j] as { t: number; s: string };
+      if (v.t <= t) return v.s;
+    }
+    return "none yet";
   };
   for (const r of records) {
     const lane = laneOf.get(`${r.node}@${r.inc}`) as number;
@@ -375,7 +388,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         hot: false,
       };
       arrows.push(a);
-      arrowsOf.set(mk, [...(arrowsOf.get(mk) ?? []), a]);
+      push(arrowsOf, mk, a);
     }
   }
   const sendMark = new Map<Sent, Mark>();
