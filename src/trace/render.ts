@@ -72,7 +72,7 @@ const DEFS = `<defs>
 <g id="m-retx"><path d="M0 -6L5 0L0 6L-5 0z" fill="#e67e22"/></g>
 <g id="m-view"><path d="M0 -10L4 0L0 10L-4 0z" fill="#8e44ad"/></g>
 <g id="m-leader"><path d="M-6 5L-6 -3L-3 1L0 -6L3 1L6 -3L6 5z" fill="#d4ac0d" stroke="#7d6608" stroke-width=".8"/></g>
-<g id="m-missing"><circle r="7" fill="#e00000"/><text y="4" text-anchor="middle" font-size="11" font-weight="bold" fill="#fff">?</text></g>
+<g id="m-missing"><circle r="7" fill="#e00000" stroke="none"/><text y="4" text-anchor="middle" font-size="11" font-weight="bold" fill="#fff" stroke="none">?</text></g>
 </defs>`;
 
 /** The client: zoom (wheel, buttons), pan (drag), fit, sender filter, details on hover/click. */
