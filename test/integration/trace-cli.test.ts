@@ -53,6 +53,18 @@ describe("rmchat trace and --trace: bad input gets one clear line", () => {
     oneLine(run(["0", "--plain", "--config", cfg, "--trace", ""]), 2, "--trace needs a file name");
   });
 
+  it("bench --from: a missing file, not JSON, not a report, no --plot", () => {
+    const out = join(dir, "plot.html");
+    oneLine(run(["bench", "--from", join(dir, "none.json"), "--plot", out]), 2, "cannot read");
+    const junk = join(dir, "junk.json");
+    writeFileSync(junk, "{");
+    oneLine(run(["bench", "--from", junk, "--plot", out]), 2, `${junk}: not JSON`);
+    writeFileSync(junk, '{"rows":3}');
+    oneLine(run(["bench", "--from", junk, "--plot", out]), 2, "not a bench report");
+    oneLine(run(["bench", "--from", junk]), 2, "--from needs --plot");
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("fuzz --diagram writes nothing when every scenario passes", () => {
     const out = join(dir, "fuzz.html");
     const r = run(
