@@ -76,6 +76,14 @@ export interface Mark {
   hot: boolean;
 }
 
+/** A new view or a new term's leader, first seen anywhere: drawn across all lanes. */
+export interface Epoch {
+  kind: "view" | "leader";
+  t: number;
+  label: string;
+  detail: number;
+}
+
 export interface Diagram {
   title: string;
   t0: number;
@@ -91,6 +99,7 @@ export interface Diagram {
   drops: Drop[];
   holds: Hold[];
   marks: Mark[];
+  epochs: Epoch[];
   /** Detail text of every element, by index. */
   details: string[];
   violations: string[];
@@ -224,6 +233,8 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
   const dgrams = new Map<string, Dg[]>();
   const views = new Map<number, Array<{ t: number; s: string }>>();
   const receipts = new Map<string, number>();
+  const epochs: Epoch[] = [];
+  const seenEpochs = new Set<string>();
   const findSend = (from: NodeId, seq: number, t: number, text?: string): Sent | undefined => {
     const list = sends.get(`${from}#${seq}`) ?? [];
     let best: Sent | undefined;
@@ -263,6 +274,15 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
       case "view": {
         const s = `${r.term}.${r.version} [${r.members.join(",")}]`;
         push(views, lane, { t: r.t, s });
+        if (!seenEpochs.has(`v${s}`)) {
+          seenEpochs.add(`v${s}`);
+          epochs.push({
+            kind: "view",
+            t: r.t,
+            label: `view ${r.term}.${r.version}`,
+            detail: detail(`view ${s}: first installed at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}`),
+          });
+        }
         marks.push({
           kind: "view",
           lane,
@@ -273,6 +293,17 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         break;
       }
       case "leader":
+        if (r.leader !== null && !seenEpochs.has(`t${r.term}`)) {
+          seenEpochs.add(`t${r.term}`);
+          epochs.push({
+            kind: "leader",
+            t: r.t,
+            label: `term ${r.term}: node ${r.leader}`,
+            detail: detail(
+              `term ${r.term}: node ${r.leader} elected leader (first seen at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)})`,
+            ),
+          });
+        }
         marks.push({
           kind: "leader",
           lane,
@@ -491,6 +522,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
     drops,
     holds,
     marks,
+    epochs,
     details,
     violations,
     counts: {

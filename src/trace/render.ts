@@ -52,6 +52,10 @@ svg#d.drag{cursor:grabbing}
 .x{stroke:#c0392b;stroke-width:1.2;marker-end:url(#xx)}
 .x.c{stroke:#e6a5a5}
 .h{fill:#fad7a0}
+.ep{stroke-width:1.5;stroke-dasharray:2 3}
+.ep.view{stroke:#c39bd3}.ep.leader{stroke:#d4ac0d}
+.epl{font-size:10px;transform:translate(3px,0)}
+.epl.view{fill:#8e44ad;text-anchor:end;transform:translate(-3px,0)}.epl.leader{fill:#9a7d0a}
 .hot{stroke:#e00000!important;stroke-width:2.6!important;stroke-opacity:1!important}
 use.hot{fill:#e00000!important}
 .sel{stroke-width:3.5!important;stroke-opacity:1!important}
@@ -164,6 +168,11 @@ export function renderDiagram(d: Diagram): string {
   });
   out.push('<g id="axis"></g>');
   out.push('<g clip-path="url(#plot)">');
+  for (const e of d.epochs) {
+    out.push(
+      `<line class="ep ${e.kind}" data-t="${rel(e.t)}" x1="${X(e.t)}" x2="${X(e.t)}" y1="${TOP - 6}" y2="${height - 4}" data-i="${e.detail}"/><text class="epl ${e.kind}" data-t="${rel(e.t)}" x="${X(e.t)}" y="${TOP - 8}" data-i="${e.detail}">${esc(e.label)}</text>`,
+    );
+  }
   d.lanes.forEach((l, i) => {
     const y = laneY(i);
     out.push(

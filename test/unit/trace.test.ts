@@ -158,6 +158,11 @@ describe("buildDiagram", () => {
     expect(detail).toContain("held back 3.000 ms");
     expect(detail).toContain("view none yet");
     expect(d.counts).toMatchObject({ messages: 2, deliveries: 4, drops: 1, retransmissions: 1 });
+    // The first view and the first leader of a term are drawn across all lanes.
+    expect(d.epochs.map((e) => [e.kind, e.t, e.label])).toEqual([
+      ["view", 1, "view 1.1"],
+      ["leader", 1, "term 1: node 0"],
+    ]);
   });
 
   it("highlights what a violation names: the deliveries that disagree, the message missing", () => {
