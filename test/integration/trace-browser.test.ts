@@ -43,8 +43,11 @@ async function load(file: string): Promise<Browser> {
   return browser;
 }
 
+/** Screenshots go to the test's temp dir; RMCHAT_SCREENSHOTS=DIR keeps them (the README's picture). */
+const shot = (name: string): string => join(process.env.RMCHAT_SCREENSHOTS ?? dir, name);
+
 describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () => {
-  it("a real run: 2 chat nodes and 1 agent with --trace, drawn by `rmchat trace`", async () => {
+  it("a real run: 2 chat nodes and 1 agent with --trace, the agent killed and restarted, drawn by `rmchat trace`", async () => {
     const config = tempConfig(await freePorts(N), { ordering: "causal" });
     const traces = Array.from({ length: N }, (_, i) => join(dir, `node${i}.jsonl`));
     const common = (i: number) => [
@@ -69,7 +72,34 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
         p.waitFor((l) => deliveries(l) >= N * PER, 60_000, `node ${i} to deliver ${N * PER}`),
       ),
     );
+    // Kill the agent and start it again on the same trace file: a second life of node 2.
+    const first = procs[2] as Proc;
+    first.child.kill("SIGKILL");
+    await first.exit;
+    const again = startProc(["agent", "2", "--name", "web", ...common(2)]);
+    procs[2] = again;
+    const fullTable = (l: string[]) =>
+      l.some(
+        (x) => x.includes('"event":"table"') && (JSON.parse(x).table as unknown[]).length === N,
+      );
+    await again.waitFor(fullTable, 60_000, "the restarted agent in a table of all nodes");
+    const EXTRA = 5;
+    for (let k = 1; k <= EXTRA; k++) procs[0]?.child.stdin.write(`n0 again ${k}\n`);
+    const agains = (l: string[]) => l.filter((x) => x.includes("n0 again")).length;
+    await Promise.all(
+      procs.map((p, i) =>
+        p.waitFor((l) => agains(l) >= EXTRA, 60_000, `node ${i} to deliver ${EXTRA} more`),
+      ),
+    );
     await stopAll(procs);
+    // Remote deliveries the processes printed, all lives together: one arrow each.
+    const remote = [...procs.entries(), [2, first] as const].reduce(
+      (n, [id, p]) =>
+        n +
+        p.lines.filter((l) => l.includes('"event":"deliver"') && JSON.parse(l).from !== id).length,
+      0,
+    );
+    expect(remote).toBeGreaterThanOrEqual(N * PER * (N - 1) + EXTRA * (N - 1));
     procs = [];
 
     const out = join(dir, "run.html");
@@ -78,13 +108,16 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`3 lane(s), ${N * PER * (N - 1)} delivery arrow(s)`);
+    expect(r.stdout).toContain(`4 lane(s), ${remote} delivery arrow(s)`);
 
     const b = await load(out);
     const { page } = b;
-    expect(await page.locator("line.life").count()).toBe(N);
-    expect(await page.locator("line.a").count()).toBe(N * PER * (N - 1));
-    expect(await page.locator("use.send").count()).toBe(N * PER);
+    expect(await page.locator("line.life").count()).toBe(N + 1);
+    expect(await page.locator("line.a").count()).toBe(remote);
+    expect(await page.locator("use.send").count()).toBe(N * PER + EXTRA);
+    // Node 2's first life ended without a word (SIGKILL), its second is marked as a restart.
+    expect(await page.locator("use.killed").count()).toBe(1);
+    expect(await page.locator("use.restart").count()).toBe(1);
     expect(await page.locator("use.stop").count()).toBe(N);
     // Drop 0.1 on two of the nodes: some datagrams were dropped and some sent again.
     expect(await page.locator("line.x").count()).toBeGreaterThan(0);
@@ -108,9 +141,11 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     const shown = await page.evaluate(
       '[...document.querySelectorAll("line.a")].filter((e) => getComputedStyle(e).display !== "none").length',
     );
-    expect(shown).toBe(N * PER * (N - 1) - PER * (N - 1));
+    const fromOne = await page.locator("line.a.s1").count();
+    expect(fromOne).toBeGreaterThanOrEqual(PER * (N - 1));
+    expect(shown).toBe(remote - fromOne);
 
-    const png = join(dir, "real-run.png");
+    const png = shot("real-run.png");
     await page.click("#fit");
     await page.screenshot({ path: png, fullPage: true });
     expect(statSync(png).size).toBeGreaterThan(10_000);
@@ -144,9 +179,6 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(ok.html).not.toContain(" hot");
     return { page, errors: b.errors, png: `${mode}-${checker}.png` };
   }
-
-  /** Screenshots go to the test's temp dir; RMCHAT_SCREENSHOTS=DIR keeps them (the README's picture). */
-  const shot = (name: string): string => join(process.env.RMCHAT_SCREENSHOTS ?? dir, name);
 
   it("a failing seed (causal over a FIFO-only layer): the two deliveries that disagree", async () => {
     const { page, errors, png } = await counterexample(
