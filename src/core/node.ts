@@ -18,6 +18,7 @@ import type {
   OutDatagram,
   PeerStats,
   SendResult,
+  UnsafeKnobs,
 } from "./node-types.js";
 import {
   type Delivery,
@@ -60,6 +61,10 @@ export interface NodeOptions {
   hard?: HardState;
   /** Randomness for election timeouts (seeded in the simulator). */
   random: () => number;
+  /** Deliberately broken variants (negative controls for the fuzz suite). */
+  unsafe?: UnsafeKnobs;
+  /** State transfer: how many recent messages a new member receives (0: none). */
+  historyMessages?: number;
   /** Builds the fifo/causal order layer; tests inject broken layers here. */
   makeOrder?: OrderFactory;
   /** The time at creation (timers start from it). */
@@ -587,7 +592,15 @@ export class RmNode {
         this.unicast(to, { kind: "relay", inc: r.inc, msg: r.msg });
       }
     }
-    this.events.push({ type: "view", term: v.term, version: v.version, members: [...v.members] });
+    this.events.push({
+      type: "view",
+      term: v.term,
+      version: v.version,
+      members: [...v.members],
+      incs: v.members.map((m) =>
+        m === this.id ? this.incarnation : (this.peers[m]?.knownInc ?? 0),
+      ),
+    });
   }
 
   /** A member that left the view long enough ago: release what we held for it. */
