@@ -172,7 +172,7 @@ export class RmNode {
       deliver: (d, history) => this.deliver(d, history),
       emit: (ev) => this.events.push(ev),
       installed: (v) => this.installed(v),
-      abandon: (p) => this.abandon(p),
+      abandon: (p, inc) => this.abandon(p, inc),
       rejoin: (reason) => {
         this.rejoinWanted ??= reason;
       },
@@ -264,10 +264,10 @@ export class RmNode {
     });
   }
 
-  /** `p` left the view: its channel is emptied (it learns from `base` that it must rejoin). */
-  private abandon(k: NodeId): void {
+  /** Life `inc` of `k` left the view: its channel is emptied (it learns from `base` that it must rejoin). */
+  private abandon(k: NodeId, inc: number): void {
     const p = this.peers[k];
-    if (!p) return;
+    if (!p || p.knownInc !== inc) return;
     const n = p.send.abandon();
     if (n > 0)
       this.events.push({

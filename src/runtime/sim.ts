@@ -58,15 +58,29 @@ export type HistoryEvent =
       node: NodeId;
       inc: number;
       from: NodeId;
+      /** The sender's incarnation, as the protocol reports it. */
+      fromInc?: number;
       seq: MsgSeq;
       text: string;
       order?: number;
       vc?: number[];
+      /** State transfer (a new member's recent past). */
+      history?: true;
     }
+  /** The node started over as a new member (new incarnation) without crashing. */
+  | { kind: "rejoin"; t: number; node: NodeId; inc: number }
   | { kind: "crash"; t: number; node: NodeId }
   | { kind: "start"; t: number; node: NodeId; inc: number }
   | { kind: "leader"; t: number; node: NodeId; term: number; leader: NodeId | null }
-  | { kind: "view"; t: number; node: NodeId; term: number; version: number; members: NodeId[] };
+  | {
+      kind: "view";
+      t: number;
+      node: NodeId;
+      term: number;
+      version: number;
+      members: NodeId[];
+      incs: number[];
+    };
 
 type SimEvent =
   | { type: "arrive"; to: NodeId; from: NodeId; bytes: Uint8Array; toInc: number }
@@ -206,16 +220,9 @@ export class Sim {
     const n = h.node;
     if (!n) return false;
     const r = n.send(this.now, text);
-    if (r.ok)
-      this.history.push({
-        kind: "send",
-        t: this.now,
-        node: i,
-        inc: n.incarnation,
-        seq: r.seq,
-        text,
-      });
-    else this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
+    // A send is recorded when the message leaves (the node's "sent" event), which may be
+    // later: a node holds its messages while it is outside a view or inside a view change.
+    if (!r.ok) this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
     this.settle(i);
     return r.ok;
   }
@@ -336,7 +343,20 @@ export class Sim {
         };
         if (ev.order !== undefined) rec.order = ev.order;
         if (ev.vc !== undefined) rec.vc = ev.vc;
+        if (ev.inc !== undefined) rec.fromInc = ev.inc;
+        if (ev.history) rec.history = true;
         this.history.push(rec);
+      } else if (ev.type === "sent") {
+        this.history.push({
+          kind: "send",
+          t: this.now,
+          node: i,
+          inc: n.incarnation,
+          seq: ev.seq,
+          text: ev.text,
+        });
+      } else if (ev.type === "rejoin") {
+        this.history.push({ kind: "rejoin", t: this.now, node: i, inc: ev.incarnation });
       } else if (ev.type === "leader") {
         this.history.push({
           kind: "leader",
@@ -353,6 +373,7 @@ export class Sim {
           term: ev.term,
           version: ev.version,
           members: ev.members,
+          incs: ev.incs,
         });
       }
       this.onEvent?.(i, ev);

@@ -40,8 +40,8 @@ export interface ModeContext {
   emit(ev: NodeEvent): void;
   /** A view was installed. */
   installed(v: View): void;
-  /** `p` left the view: stop sending to it and hold nothing for it. */
-  abandon(p: NodeId): void;
+  /** Life `inc` of `p` left the view: stop sending to it and hold nothing for it. */
+  abandon(p: NodeId, inc: number): void;
   /** Start over as a new member (new incarnation). */
   rejoin(reason: string): void;
   /** Count a dropped message. */

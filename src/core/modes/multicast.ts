@@ -315,7 +315,7 @@ export class MulticastMode implements OrderingMode {
       if (k === this.ctx.self || hasMember(next, k, old.incs[i] as number)) continue;
       this.intake.close(k);
       this.stability.forget(k);
-      this.ctx.abandon(k);
+      this.ctx.abandon(k, old.incs[i] as number);
     }
     this.view = next;
     this.frozen = undefined;
