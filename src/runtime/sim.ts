@@ -93,6 +93,8 @@ interface Host {
   wakeToken: number;
   wakeAt: number | undefined;
   incCounter: number;
+  /** The incarnation the history attributes events to (changes at a rejoin, in event order). */
+  life: number;
   /** What the node persisted (term and vote): survives crashes, like a disk. */
   hard: HardState | undefined;
   /** When the process is frozen (SIGSTOP) until; events wait for it. */
@@ -147,6 +149,7 @@ export class Sim {
         wakeToken: 0,
         wakeAt: undefined,
         incCounter: 0,
+        life: 0,
         hard: undefined,
         frozenUntil: 0,
         lastWake: -1,
@@ -188,6 +191,7 @@ export class Sim {
     if (h.hard) opts.hard = h.hard;
     if (this.orderFactory) opts.makeOrder = this.orderFactory;
     h.node = new RmNode(opts);
+    h.life = inc;
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);
   }
@@ -336,7 +340,7 @@ export class Sim {
           kind: "deliver",
           t: this.now,
           node: i,
-          inc: n.incarnation,
+          inc: h.life,
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
@@ -351,11 +355,12 @@ export class Sim {
           kind: "send",
           t: this.now,
           node: i,
-          inc: n.incarnation,
+          inc: h.life,
           seq: ev.seq,
           text: ev.text,
         });
       } else if (ev.type === "rejoin") {
+        h.life = ev.incarnation;
         this.history.push({ kind: "rejoin", t: this.now, node: i, inc: ev.incarnation });
       } else if (ev.type === "leader") {
         this.history.push({

@@ -31,6 +31,8 @@ export interface ModeContext {
   unicast(to: NodeId, msg: AppMsg): void;
   /** Room for a message of `bytes` on every target's channel; an error line when there is none. */
   noRoom(targets: readonly NodeId[], bytes: number): string | undefined;
+  /** A message of about `bytes` can never fit a channel's backlog: the error line. */
+  neverFits(bytes: number): string | undefined;
   /** The same encoded bytes on every target's channel; `tag` is reported back in `acked` events. */
   multicast(targets: readonly NodeId[], bytes: Uint8Array, tag: MsgSeq): void;
   /** An unreliable control message (rides on the next frame to the peer). */

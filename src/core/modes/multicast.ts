@@ -99,6 +99,9 @@ export class MulticastMode implements OrderingMode {
   }
 
   send(text: string): SendResult {
+    // Encoded: the text, its seq and (causal) a clock entry per host.
+    const never = this.ctx.neverFits(Buffer.byteLength(text, "utf8") + 16 + 9 * this.ctx.hostCount);
+    if (never) return { ok: false, error: never };
     if (this.blocked.length === 0 && this.canSend()) {
       const err = this.multicastNow(text);
       if (err) return { ok: false, error: err };
