@@ -69,7 +69,7 @@ export const traceCommand: CommandModule = {
       );
     }
     process.stdout.write(
-      `${out}: ${d.lanes.length} lane(s), ${d.arrows.filter((a) => a.kind === "msg").length} delivery arrow(s), ${d.counts.drops} drop(s), ${d.counts.retransmissions} retransmission(s), ${(html.length / 1024).toFixed(0)} KiB\n`,
+      `${out}: ${d.lanes.length} lane(s), ${d.arrows.filter((a) => a.kind !== "retx").length} delivery arrow(s), ${d.counts.drops} drop(s), ${d.counts.retransmissions} retransmission(s), ${(html.length / 1024).toFixed(0)} KiB\n`,
     );
   },
 };

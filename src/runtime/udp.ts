@@ -81,6 +81,8 @@ export class UdpRuntime {
   private readonly hard: HardStateFile;
   private readonly traceFile: TraceFile | undefined;
   private readonly tracer: TraceRecorder | undefined;
+  /** The life trace records are attributed to (changes at a rejoin, in event order). */
+  private traceLife = 0;
   sendErrors = 0;
 
   private constructor(
@@ -120,7 +122,8 @@ export class UdpRuntime {
         opts.hosts.length,
         performance.timeOrigin,
       );
-      this.tracer.start(performance.now(), opts.id, this.node.incarnation, opts.ordering);
+      this.traceLife = this.node.incarnation;
+      this.tracer.start(performance.now(), opts.id, this.traceLife, opts.ordering);
       file.flush();
     }
   }
@@ -203,7 +206,7 @@ export class UdpRuntime {
       if (this.partition?.has(from)) return;
       const now = performance.now();
       if (this.tracer && from !== undefined)
-        this.tracer.receive(now, this.node.id, this.node.incarnation, from, msg);
+        this.tracer.receive(now, this.node.id, this.traceLife, from, msg);
       if (!this.node.receive(now, from, msg) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
           from: `${rinfo.address}:${rinfo.port}`,
@@ -257,9 +260,7 @@ export class UdpRuntime {
   }
 
   send(text: string): SendResult {
-    const now = performance.now();
-    const r = this.node.send(now, text);
-    if (r.ok) this.tracer?.send(now, this.node.id, this.node.incarnation, r.seq, text);
+    const r = this.node.send(performance.now(), text);
     this.scheduleFlush();
     return r;
   }
@@ -312,7 +313,11 @@ export class UdpRuntime {
       else setTimeout(() => this.transmit(d.bytes, ep), delay);
     }
     if (tr) {
-      for (const ev of out.events) tr.event(now, this.node.id, this.node.incarnation, ev);
+      // Events before a rejoin in this batch belong to the old life, those after to the new.
+      for (const ev of out.events) {
+        tr.event(now, this.node.id, this.traceLife, ev);
+        if (ev.type === "rejoin") this.traceLife = ev.incarnation;
+      }
       this.traceFile?.flush();
     }
     if (this.listeners.length === 0) this.early.push(...out.events);
@@ -358,7 +363,7 @@ export class UdpRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.tracer?.stop(performance.now(), this.node.id, this.node.incarnation);
+    this.tracer?.stop(performance.now(), this.node.id, this.traceLife);
     this.traceFile?.close();
     if (this.timer) clearTimeout(this.timer);
     this.partition?.close();

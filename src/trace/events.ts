@@ -29,13 +29,16 @@ interface Base {
 }
 
 export type TraceRecord =
-  /** A life begins (process start, or restart with a new incarnation). */
-  | (Base & { ev: "start"; hosts: number; ordering: string })
+  /**
+   * A life begins: a process start, or (with `rejoin`, the reason) the same process starting
+   * over as a new member with a new incarnation.
+   */
+  | (Base & { ev: "start"; hosts: number; ordering: string; rejoin?: string })
   /** A life ends cleanly (SIGINT/SIGTERM); a life that just stops writing was killed. */
   | (Base & { ev: "stop" })
   /** The simulator crashed this life. */
   | (Base & { ev: "crash" })
-  /** The user multicast a message. */
+  /** An own message left the node (multicast, or handed to the sequencer in total order). */
   | (Base & { ev: "send"; seq: MsgSeq; text: string })
   /**
    * A datagram left (or was dropped before leaving). `hash` (FNV-1a of the bytes) joins it to
@@ -60,6 +63,10 @@ export type TraceRecord =
       text: string;
       order?: number;
       vc?: number[];
+      /** The sender's incarnation, as the protocol reports it. */
+      fromInc?: number;
+      /** State transfer: the group's recent past, handed to a new member. */
+      history?: true;
     })
   /** A view was installed. */
   | (Base & { ev: "view"; term: number; version: number; members: NodeId[] })
@@ -109,6 +116,7 @@ export function checkRecord(
     case "start":
       if (!nat(r.hosts)) return bad("hosts");
       if (!str(r.ordering)) return bad("ordering");
+      if (r.rejoin !== undefined && !str(r.rejoin)) return bad("rejoin");
       break;
     case "send":
       if (!nat(r.seq)) return bad("seq");
@@ -132,6 +140,8 @@ export function checkRecord(
       if (!str(r.text)) return bad("text");
       if (r.order !== undefined && !nat(r.order)) return bad("order");
       if (r.vc !== undefined && !natList(r.vc)) return bad("vc");
+      if (r.fromInc !== undefined && !nat(r.fromInc)) return bad("fromInc");
+      if (r.history !== undefined && r.history !== true) return bad("history");
       break;
     case "view":
       if (!nat(r.term) || !nat(r.version)) return bad("term or version");

@@ -7,8 +7,11 @@ import type { MsgRef, TraceRecord } from "./events.js";
  * hover. A pure function of the trace records; `render.ts` turns it into HTML.
  */
 
-/** How a life's lane ends. killed: a later life exists but this one never said goodbye. */
-export type LaneEnd = "crash" | "stop" | "killed" | "open";
+/**
+ * How a life's lane ends. killed: a later life exists but this one never said goodbye;
+ * rejoined: the same process went on as a new member (new incarnation).
+ */
+export type LaneEnd = "crash" | "stop" | "killed" | "rejoined" | "open";
 
 export interface Lane {
   key: string;
@@ -19,11 +22,16 @@ export interface Lane {
   t0: number;
   t1: number;
   end: LaneEnd;
+  /** Why this life began as a rejoin of a running process (undefined: a process start). */
+  rejoin?: string;
 }
 
-/** A message from its send to one delivery (msg), or a retransmitted datagram to its receipt (retx). */
+/**
+ * A message from its send to one delivery (msg; history: delivered by state transfer), or a
+ * retransmitted datagram to its receipt (retx).
+ */
 export interface Arrow {
-  kind: "msg" | "retx";
+  kind: "msg" | "history" | "retx";
   from: number;
   to: number;
   t: number;
@@ -60,6 +68,7 @@ export type MarkKind =
   | "crash"
   | "stop"
   | "killed"
+  | "rejoined"
   | "send"
   | "retx"
   | "view"
@@ -184,14 +193,17 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
   const lanes: Lane[] = [];
   const byLife = new Map<
     string,
-    { node: NodeId; inc: number; t0: number; t1: number; end?: LaneEnd }
+    { node: NodeId; inc: number; t0: number; t1: number; end?: LaneEnd; rejoin?: string }
   >();
   for (const r of records) {
     const k = `${r.node}@${r.inc}`;
-    const l = byLife.get(k);
-    if (!l) byLife.set(k, { node: r.node, inc: r.inc, t0: r.t, t1: r.t });
-    else l.t1 = r.t;
-    if (r.ev === "crash" || r.ev === "stop") (byLife.get(k) as { end?: LaneEnd }).end = r.ev;
+    let l = byLife.get(k);
+    if (!l) {
+      l = { node: r.node, inc: r.inc, t0: r.t, t1: r.t };
+      byLife.set(k, l);
+    } else l.t1 = r.t;
+    if (r.ev === "crash" || r.ev === "stop") l.end = r.ev;
+    if (r.ev === "start" && r.rejoin !== undefined) l.rejoin = r.rejoin;
   }
   const lives = [...byLife.entries()].sort(
     ([, a], [, b]) => a.node - b.node || a.t0 - b.t0 || a.inc - b.inc,
@@ -202,8 +214,11 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
   for (const [k, l] of lives) {
     const n = (lifeCount.get(l.node) ?? 0) + 1;
     lifeCount.set(l.node, n);
+    const prev = lanes[lanes.length - 1];
+    if (l.rejoin !== undefined && prev?.node === l.node && prev.end === "killed")
+      prev.end = "rejoined";
     laneOf.set(k, lanes.length);
-    lanes.push({
+    const lane: Lane = {
       key: k,
       node: l.node,
       inc: l.inc,
@@ -211,7 +226,9 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
       t0: l.t0,
       t1: l.t1,
       end: l.end ?? (lastLife.get(l.node) === k ? "open" : "killed"),
-    });
+    };
+    if (l.rejoin !== undefined) lane.rejoin = l.rejoin;
+    lanes.push(lane);
   }
   const nodes = [...new Set(lanes.map((l) => l.node))].sort((a, b) => a - b);
   const laneAt = (node: NodeId, t: number): number => {
@@ -235,11 +252,18 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
   const receipts = new Map<string, number>();
   const epochs: Epoch[] = [];
   const seenEpochs = new Set<string>();
-  const findSend = (from: NodeId, seq: number, t: number, text?: string): Sent | undefined => {
+  const findSend = (
+    from: NodeId,
+    seq: number,
+    t: number,
+    text?: string,
+    inc?: number,
+  ): Sent | undefined => {
     const list = sends.get(`${from}#${seq}`) ?? [];
     let best: Sent | undefined;
     for (const s of list) {
       if (text !== undefined && s.text !== text) continue;
+      if (inc !== undefined && s.inc !== inc) continue;
       if (s.t <= t + SKEW_MS) best = s;
       else if (!best) best = s;
     }
@@ -280,7 +304,9 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
             kind: "view",
             t: r.t,
             label: `view ${r.term}.${r.version}`,
-            detail: detail(`view ${s}: first installed at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}`),
+            detail: detail(
+              `view ${s}: first installed at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}`,
+            ),
           });
         }
         marks.push({
@@ -387,7 +413,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
     const lane = laneOf.get(`${r.node}@${r.inc}`) as number;
     if (r.ev === "deliver") {
       deliveries++;
-      const s = findSend(r.from, r.seq, r.t, r.text);
+      const s = findSend(r.from, r.seq, r.t, r.text, r.fromInc);
       const parts = [
         `${s?.label ?? showMsg(r.from, r.seq, r.text)} from ${s ? lifeLabel(s.from, s.inc) : `node ${r.from} (send not in the trace)`}`,
         `delivered at ${lifeLabel(r.node, r.inc)}, ${rel(r.t)}${s ? ` (${(r.t - s.t).toFixed(3)} ms after the send)` : ""}`,
@@ -400,6 +426,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
       if (r.vc !== undefined) meta.push(`vc [${r.vc.join(",")}]`);
       meta.push(`view ${viewAt(lane, r.t)}`);
       parts.push(meta.join(" · "));
+      if (r.history) parts.push("by state transfer (the group's recent past, for a new member)");
       const di = detail(parts.join("\n"));
       if (rt !== undefined && r.t > rt) {
         holds.push({ lane, t: rt, t2: r.t, sender: r.from, detail: di });
@@ -409,7 +436,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
       delivered.set(mk, (delivered.get(mk) ?? new Set()).add(lane));
       if (s.lane === lane) continue;
       const a: Arrow = {
-        kind: "msg",
+        kind: r.history ? "history" : "msg",
         from: s.lane,
         to: lane,
         t: s.t,
@@ -445,7 +472,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
       lane: i,
       t: l.t0,
       detail: detail(
-        `${l.life > 1 ? `restart: life ${l.life} of` : "start of"} ${who}, ${rel(l.t0)}`,
+        `${l.life > 1 ? `restart: life ${l.life} of` : "start of"} ${who}, ${rel(l.t0)}${l.rejoin !== undefined ? `\nthe same process rejoined as a new member: ${l.rejoin}` : ""}`,
       ),
       hot: false,
     });
@@ -454,6 +481,7 @@ export function buildDiagram(input: readonly TraceRecord[], opts: DiagramOptions
         crash: "crashed",
         stop: "stopped cleanly",
         killed: "last event (the process ended without a clean stop)",
+        rejoined: "ended: the process went on as a new member (rejoin)",
       }[l.end];
       marks.push({
         kind: l.end,

@@ -1,6 +1,6 @@
 import { decodeApp } from "../core/app-message.js";
 import type { NodeEvent } from "../core/node-types.js";
-import type { Incarnation, MsgSeq, NodeId } from "../core/types.js";
+import type { Incarnation, NodeId } from "../core/types.js";
 import { decodeFrame, FLAG_MORE } from "../core/wire.js";
 import type { DropCause, MsgRef, TraceRecord } from "./events.js";
 
@@ -70,8 +70,11 @@ export class TraceRecorder {
   }
 
   start(t: number, node: NodeId, inc: Incarnation, ordering: string): void {
+    this.ordering = ordering;
     this.sink({ ev: "start", t: this.at(t), node, inc, hosts: this.hostCount, ordering });
   }
+
+  private ordering = "";
 
   stop(t: number, node: NodeId, inc: Incarnation): void {
     this.sink({ ev: "stop", t: this.at(t), node, inc });
@@ -79,10 +82,6 @@ export class TraceRecorder {
 
   crash(t: number, node: NodeId, inc: Incarnation): void {
     this.sink({ ev: "crash", t: this.at(t), node, inc });
-  }
-
-  send(t: number, node: NodeId, inc: Incarnation, seq: MsgSeq, text: string): void {
-    this.sink({ ev: "send", t: this.at(t), node, inc, seq, text });
   }
 
   /** A datagram this life hands to the network (`drop`: it never leaves). */
@@ -136,10 +135,25 @@ export class TraceRecorder {
     });
   }
 
-  /** The node events that belong in a trace (deliveries, views, leaders); others are ignored. */
+  /**
+   * The node events that belong in a trace (own messages leaving, deliveries, rejoins, views,
+   * leaders); others are ignored. `inc` is the life the event belongs to.
+   */
   event(t: number, node: NodeId, inc: Incarnation, ev: NodeEvent): void {
     const at = this.at(t);
-    if (ev.type === "deliver") {
+    if (ev.type === "sent") {
+      this.sink({ ev: "send", t: at, node, inc, seq: ev.seq, text: ev.text });
+    } else if (ev.type === "rejoin") {
+      this.sink({
+        ev: "start",
+        t: at,
+        node,
+        inc: ev.incarnation,
+        hosts: this.hostCount,
+        ordering: this.ordering,
+        rejoin: ev.reason,
+      });
+    } else if (ev.type === "deliver") {
       const rec: TraceRecord = {
         ev: "deliver",
         t: at,
@@ -151,6 +165,8 @@ export class TraceRecorder {
       };
       if (ev.order !== undefined) rec.order = ev.order;
       if (ev.vc !== undefined) rec.vc = ev.vc;
+      if (ev.inc !== undefined) rec.fromInc = ev.inc;
+      if (ev.history) rec.history = true;
       this.sink(rec);
     } else if (ev.type === "view") {
       this.sink({

@@ -12,7 +12,7 @@ import type { Diagram, Lane } from "./model.js";
  */
 
 const LEFT = 200;
-const TOP = 44;
+const TOP = 62;
 const LANE_H = 48;
 const WIDTH = 1200;
 /** Length of a drop's arrow towards its target, px. */
@@ -52,10 +52,11 @@ svg#d.drag{cursor:grabbing}
 .x{stroke:#c0392b;stroke-width:1.2;marker-end:url(#xx)}
 .x.c{stroke:#e6a5a5}
 .h{fill:#fad7a0}
+.st{stroke-dasharray:1 3}
 .ep{stroke-width:1.5;stroke-dasharray:2 3}
 .ep.view{stroke:#c39bd3}.ep.leader{stroke:#d4ac0d}
 .epl{font-size:10px;transform:translate(3px,0)}
-.epl.view{fill:#8e44ad;text-anchor:end;transform:translate(-3px,0)}.epl.leader{fill:#9a7d0a}
+.epl.view{fill:#8e44ad}.epl.leader{fill:#9a7d0a}
 .hot{stroke:#e00000!important;stroke-width:2.6!important;stroke-opacity:1!important}
 use.hot{fill:#e00000!important}
 .sel{stroke-width:3.5!important;stroke-opacity:1!important}
@@ -72,6 +73,7 @@ const DEFS = `<defs>
 <g id="m-restart"><circle r="6" fill="#27ae60"/><path d="M-2.5 -3.5L3.5 0L-2.5 3.5z" fill="#fff"/></g>
 <g id="m-crash"><path d="M-6 -6L6 6M6 -6L-6 6" stroke="#c00" stroke-width="3"/></g>
 <g id="m-killed"><rect x="-2" y="-9" width="4" height="18" fill="#c00"/></g>
+<g id="m-rejoined"><path d="M-5 -8L0 0L-5 8" fill="none" stroke="#27ae60" stroke-width="2.5"/></g>
 <g id="m-stop"><rect x="-5" y="-5" width="10" height="10" fill="#333"/></g>
 <g id="m-retx"><path d="M0 -6L5 0L0 6L-5 0z" fill="#e67e22"/></g>
 <g id="m-view"><path d="M0 -10L4 0L0 10L-4 0z" fill="#8e44ad"/></g>
@@ -135,8 +137,15 @@ document.getElementById("msgs").onclick=function(){if(focus.length===2&&focus[1]
 const laneY = (i: number): number => TOP + i * LANE_H + LANE_H / 2;
 
 function laneLabel(l: Lane): string {
-  const ends = { crash: " · crashed", stop: " · stopped", killed: " · ended", open: "" };
-  return `node ${l.node} · life ${l.life}${l.life > 1 ? " (restart)" : ""}${ends[l.end]}`;
+  const ends = {
+    crash: " · crashed",
+    stop: " · stopped",
+    killed: " · ended",
+    rejoined: " · rejoined",
+    open: "",
+  };
+  const again = l.rejoin !== undefined ? " (rejoin)" : l.life > 1 ? " (restart)" : "";
+  return `node ${l.node} · life ${l.life}${again}${ends[l.end]}`;
 }
 
 export function renderDiagram(d: Diagram): string {
@@ -170,7 +179,7 @@ export function renderDiagram(d: Diagram): string {
   out.push('<g clip-path="url(#plot)">');
   for (const e of d.epochs) {
     out.push(
-      `<line class="ep ${e.kind}" data-t="${rel(e.t)}" x1="${X(e.t)}" x2="${X(e.t)}" y1="${TOP - 6}" y2="${height - 4}" data-i="${e.detail}"/><text class="epl ${e.kind}" data-t="${rel(e.t)}" x="${X(e.t)}" y="${TOP - 8}" data-i="${e.detail}">${esc(e.label)}</text>`,
+      `<line class="ep ${e.kind}" data-t="${rel(e.t)}" x1="${X(e.t)}" x2="${X(e.t)}" y1="${e.kind === "view" ? TOP - 28 : TOP - 15}" y2="${height - 4}" data-i="${e.detail}"/><text class="epl ${e.kind}" data-t="${rel(e.t)}" x="${X(e.t)}" y="${e.kind === "view" ? TOP - 19 : TOP - 6}" data-i="${e.detail}">${esc(e.label)}</text>`,
     );
   }
   d.lanes.forEach((l, i) => {
@@ -188,8 +197,12 @@ export function renderDiagram(d: Diagram): string {
   for (const a of d.arrows) {
     const y1 = laneY(a.from);
     const y2 = laneY(a.to);
-    const cls = a.kind === "msg" ? `a${sel(a.sender)}` : `r${sel(a.sender)}`;
-    const style = a.kind === "msg" ? ` stroke="${color(a.sender)}"` : "";
+    const cls = {
+      msg: `a${sel(a.sender)}`,
+      history: `a st${sel(a.sender)}`,
+      retx: `r${sel(a.sender)}`,
+    }[a.kind];
+    const style = a.kind === "retx" ? "" : ` stroke="${color(a.sender)}"`;
     out.push(
       `<line class="${cls}${hot(a.hot)}"${style} data-t="${rel(a.t)}" data-t2="${rel(a.t2)}" x1="${X(a.t)}" x2="${X(a.t2)}" y1="${y1}" y2="${y2}" data-i="${a.detail}"/>`,
     );

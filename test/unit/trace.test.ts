@@ -165,6 +165,69 @@ describe("buildDiagram", () => {
     ]);
   });
 
+  it("a rejoin (same process, new incarnation) ends the old lane as rejoined; state transfer is marked", () => {
+    const tr = handTrace().map((r) =>
+      r.ev === "start" && r.inc === 21 ? { ...r, rejoin: "left out of the view" } : r,
+    );
+    tr.push({
+      ev: "deliver",
+      t: 23,
+      node: 1,
+      inc: 21,
+      from: 0,
+      seq: 1,
+      text: "hello",
+      history: true,
+    });
+    const d = buildDiagram(tr);
+    expect(d.lanes.map((l) => l.end)).toEqual(["stop", "rejoined", "open"]);
+    expect(d.lanes[2]?.rejoin).toBe("left out of the view");
+    const h = d.arrows.filter((a) => a.kind === "history");
+    expect(h.map((a) => [a.from, a.to, a.t2])).toEqual([[0, 2, 23]]);
+    expect(d.details[(h[0] as { detail: number }).detail]).toContain("state transfer");
+    expect(renderDiagram(d)).toContain("node 1 · life 2 (rejoin)");
+  });
+
+  it("the recorder turns sent, rejoin, deliver, view and leader events into records", () => {
+    const out: TraceRecord[] = [];
+    const rec = new TraceRecorder((r) => out.push(r), 2, 1000);
+    rec.start(0, 1, 5, "total");
+    rec.event(1, 1, 5, { type: "sent", seq: 1, text: "a" });
+    rec.event(2, 1, 5, { type: "rejoin", incarnation: 6, reason: "why" });
+    rec.event(3, 1, 6, {
+      type: "deliver",
+      from: 0,
+      seq: 2,
+      text: "b",
+      order: 7,
+      inc: 4,
+      history: true,
+    });
+    rec.event(4, 1, 6, { type: "view", term: 1, version: 2, members: [0, 1], incs: [4, 6] });
+    rec.event(5, 1, 6, { type: "leader", term: 1, leader: 0 });
+    rec.event(6, 1, 6, { type: "health", peer: 0, from: "alive", to: "suspect" });
+    expect(out).toEqual([
+      { ev: "start", t: 1000, node: 1, inc: 5, hosts: 2, ordering: "total" },
+      { ev: "send", t: 1001, node: 1, inc: 5, seq: 1, text: "a" },
+      { ev: "start", t: 1002, node: 1, inc: 6, hosts: 2, ordering: "total", rejoin: "why" },
+      {
+        ev: "deliver",
+        t: 1003,
+        node: 1,
+        inc: 6,
+        from: 0,
+        seq: 2,
+        text: "b",
+        order: 7,
+        fromInc: 4,
+        history: true,
+      },
+      { ev: "view", t: 1004, node: 1, inc: 6, term: 1, version: 2, members: [0, 1] },
+      { ev: "leader", t: 1005, node: 1, inc: 6, term: 1, leader: 0 },
+    ]);
+    for (const r of out) expect(checkRecord(r).ok).toBe(true);
+  });
+
   it("highlights what a violation names: the deliveries that disagree, the message missing", () => {
     const tr = handTrace();
     const none = buildDiagram(tr);
