@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { ORDERINGS, type Ordering } from "../core/types.js";
-import { diagramOfPlan } from "../trace/sim-diagram.js";
+import { diagramFile, diagramOfPlan } from "../trace/sim-diagram.js";
 import { type FuzzOutcome, fuzz } from "./property.js";
 import type { CrashStyle } from "./scenario.js";
 
@@ -99,13 +99,13 @@ function runMode(a: Args, mode: Ordering): FuzzOutcome {
   );
   if (out.report) process.stdout.write(`${out.report}\n`);
   if (!out.ok && out.plan && a.diagram !== undefined) {
-    const file = a.modes.length > 1 ? a.diagram.replace(/(\.[^./]*)?$/, `-${mode}$1`) : a.diagram;
+    const file = diagramFile(a.diagram, mode, a.modes.length > 1);
     const title = `fuzz counterexample: mode ${mode}, seed ${a.seed} (shrunk)`;
     try {
       writeFileSync(file, diagramOfPlan(out.plan, {}, title).html);
       process.stdout.write(`diagram: ${file}\n`);
     } catch (e) {
-      process.stderr.write(`fuzz: cannot write the diagram ${file}: ${(e as Error).message}\n`);
+      process.stderr.write(`fuzz: no diagram written to ${file}: ${(e as Error).message}\n`);
     }
   }
   return out;

@@ -24,3 +24,8 @@ export function diagramOfPlan(
   const html = renderDiagram(buildDiagram(records, { title, violations: failures }));
   return { html, records, failures };
 }
+
+/** Where `--diagram FILE` puts a mode's diagram: FILE itself, or with several modes FILE-mode.ext. */
+export function diagramFile(base: string, mode: string, severalModes: boolean): string {
+  return severalModes ? base.replace(/(\.[^./]*)?$/, `-${mode}$1`) : base;
+}

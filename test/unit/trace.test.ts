@@ -5,6 +5,7 @@ import { checkRecord, parseTrace, type TraceRecord } from "../../src/trace/event
 import { buildDiagram } from "../../src/trace/model.js";
 import { datagramHash, TraceRecorder } from "../../src/trace/recorder.js";
 import { renderDiagram } from "../../src/trace/render.js";
+import { diagramFile } from "../../src/trace/sim-diagram.js";
 
 /** A simulated run with a recorder attached: 3 nodes, each sends `count`. */
 function simRun(ordering: Ordering, drop: number, count = 5, seed = 7, traced = true) {
@@ -271,5 +272,13 @@ describe("renderDiagram", () => {
   it("the hash joins equal bytes only", () => {
     expect(datagramHash(Uint8Array.of(1, 2, 3))).toBe(datagramHash(Uint8Array.of(1, 2, 3)));
     expect(datagramHash(Uint8Array.of(1, 2, 3))).not.toBe(datagramHash(Uint8Array.of(1, 2, 4)));
+  });
+});
+
+describe("fuzz --diagram file names", () => {
+  it("one mode: the file as given; several: the mode before the extension", () => {
+    expect(diagramFile("out.html", "fifo", false)).toBe("out.html");
+    expect(diagramFile("out.html", "fifo", true)).toBe("out-fifo.html");
+    expect(diagramFile("d.x/out", "total", true)).toBe("d.x/out-total");
   });
 });
