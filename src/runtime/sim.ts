@@ -101,6 +101,11 @@ export class Sim {
   private readonly queue = new EventQueue<EventRef>();
   /** Events handled so far (datagram arrivals, timer wakes and scheduled actions). */
   events = 0;
+  /**
+   * Steps that may have changed some node's state (a node handled an input, started or
+   * crashed). Observers that only read nodes may cache what they read until it moves.
+   */
+  changes = 0;
   private readonly rng: Rng;
   private readonly limits: ProtocolLimits;
   private readonly membership: MembershipConfig;
@@ -185,6 +190,7 @@ export class Sim {
     const h = this.hosts[i] as Host;
     if (!h.node) return;
     h.node = undefined;
+    this.changes++;
     h.wakeToken++;
     h.wakeAt = undefined;
     this.history.push({ kind: "crash", t: this.now, node: i });
@@ -316,6 +322,7 @@ export class Sim {
     const h = this.hosts[i] as Host;
     const n = h.node;
     if (!n) return;
+    this.changes++;
     const out = n.drain(this.now);
     if (out.persist) h.hard = out.persist;
     for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h);
