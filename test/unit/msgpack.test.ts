@@ -111,6 +111,75 @@ describe("direct MessagePack writer", () => {
     );
   });
 
+  it("writes frames with control messages byte for byte as msgpackr does", () => {
+    const nat = fc.oneof(fc.nat(300), fc.nat(), fc.maxSafeNat());
+    // What encodeCtrl makes: [tag, numbers…] and the stable report [9, numbers[], numbers[]].
+    const ctrl = fc.array(
+      fc.oneof(
+        fc.tuple(fc.nat(9), nat, nat),
+        fc.tuple(fc.constant(9), fc.array(nat, { maxLength: 20 }), fc.array(nat)),
+      ),
+      { minLength: 1, maxLength: 5 },
+    );
+    const frame = fc.record({
+      from: fc.nat(1023),
+      inc: nat,
+      to: fc.nat(1023),
+      toInc: nat,
+      ack: fc.option(
+        fc.record({
+          cum: fc.nat(),
+          sacks: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 16 }),
+        }),
+      ),
+      data: fc.array(
+        fc.record({
+          seq: fc.nat(),
+          flags: fc.nat(1),
+          payload: fc.uint8Array({ maxLength: 70_000 }),
+        }),
+        { maxLength: 3 },
+      ),
+      base: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+      ctrl,
+    });
+    fc.assert(
+      fc.property(frame, (f) => {
+        const mine = encodeFrame(f as Frame);
+        const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
+        const ack = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
+        const theirs = reference.pack([
+          0x726d01,
+          f.from,
+          f.inc,
+          f.to,
+          f.toInc,
+          ack,
+          flat,
+          f.base,
+          f.ctrl,
+        ]);
+        expect(Buffer.from(mine).equals(Buffer.from(theirs))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    // Control values of other kinds still go through msgpackr and decode as sent.
+    const odd: Frame = {
+      from: 1,
+      inc: 2,
+      to: 0,
+      toInc: 0,
+      ack: null,
+      data: [],
+      base: 1,
+      ctrl: [
+        [1, "x"],
+        [2, null],
+      ],
+    };
+    expect(unpack(encodeFrame(odd))).toEqual([0x726d01, 1, 2, 0, 0, null, [], 1, odd.ctrl]);
+  });
+
   it("writes chat and append messages that decode to the same message", () => {
     fc.assert(
       fc.property(
