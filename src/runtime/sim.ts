@@ -364,8 +364,7 @@ export class Sim {
     if (w !== h.wakeAt) {
       h.wakeAt = w;
       h.wakeToken++;
-      if (w !== undefined)
-        this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
+      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
     }
   }
 
