@@ -15,6 +15,9 @@ const CRASH_POLL_MS = 5;
 /** How often the lease-overlap sampler looks, ms of virtual time. */
 const LEASE_SAMPLE_MS = 5;
 
+/** What this process simulated so far: runs, virtual time (ms) and simulator events. */
+export const simulated = { runs: 0, virtualMs: 0, events: 0 };
+
 export interface RunOptions {
   orderFactory?: OrderFactory;
 }
@@ -261,6 +264,9 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     sim.run(sim.now + STEP_MS);
   }
   sim.run(sim.now + QUIET_MS);
+  simulated.runs++;
+  simulated.virtualMs += sim.now;
+  simulated.events += sim.events;
 
   const events: TraceEvent[] = [];
   let j = 0;
