@@ -97,22 +97,23 @@ export class RecvChannel {
     return { cum: this.cum, sacks: this.sacks };
   }
 
+  /**
+   * The first MAX_SACK_RANGES maximal runs of held sequence numbers, ascending. Every held
+   * number lies in (cum, cum + window], so walking up from cum costs at most a window.
+   */
   private sackRanges(): Array<[Seq, Seq]> {
     const sacks: Array<[Seq, Seq]> = [];
-    if (this.ooo.size > 0) {
-      const keys = [...this.ooo.keys()].sort((a, b) => a - b);
-      let start = keys[0] as Seq;
-      let end = start;
-      for (let i = 1; i < keys.length && sacks.length < MAX_SACK_RANGES; i++) {
-        const k = keys[i] as Seq;
-        if (k === end + 1) end = k;
-        else {
-          sacks.push([start, end]);
-          start = k;
-          end = k;
-        }
+    const ooo = this.ooo;
+    let left = ooo.size;
+    let k = this.cum + 1;
+    while (left > 0 && sacks.length < MAX_SACK_RANGES) {
+      while (!ooo.has(k)) k++;
+      const start = k;
+      while (ooo.has(k)) {
+        k++;
+        left--;
       }
-      if (sacks.length < MAX_SACK_RANGES) sacks.push([start, end]);
+      sacks.push([start, k - 1]);
     }
     return sacks;
   }
