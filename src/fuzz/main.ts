@@ -4,6 +4,9 @@ import { fuzz } from "./property.js";
 import { simulated } from "./runner.js";
 import type { CrashStyle } from "./scenario.js";
 
+/** Below this many runs in all, workers cost more to start than they save: default to one. */
+const SMALL = 60;
+
 const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--seed S] [--path P] [--crash clean|abrupt] [--jobs J]
   --runs N     scenarios per mode (default 1000)
   --mode M     one ordering mode (default: all three)
@@ -11,8 +14,9 @@ const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--s
   --path P     replay the counterexample at this path (needs --seed and --mode)
   --crash C    clean (default): a crash waits until the victim's messages are acknowledged;
                abrupt: crash mid-send (agreement is then not guaranteed yet)
-  --jobs J     worker threads running chunks of runs in parallel (default: one per core;
-               1: everything in this process). The verdicts do not depend on it.`;
+  --jobs J     worker threads running chunks of runs in parallel (default: one per core,
+               or 1 below ${SMALL} runs in all; 1: everything in this process). The verdicts
+               do not depend on it.`;
 
 interface Args {
   runs: number;
@@ -20,7 +24,7 @@ interface Args {
   seed: number;
   path: string | undefined;
   crash: CrashStyle;
-  jobs: number;
+  jobs: number | undefined;
 }
 
 function fail(msg: string): never {
@@ -35,7 +39,7 @@ function parse(argv: string[]): Args {
     seed: Math.floor(Math.random() * 0x7fffffff),
     path: undefined,
     crash: "clean",
-    jobs: defaultJobs(),
+    jobs: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -100,7 +104,8 @@ function replay(a: Args, mode: Ordering, path: string): ModeResult {
 }
 
 async function main(a: Args): Promise<number> {
-  const jobs = a.path === undefined ? a.jobs : 1;
+  const jobs =
+    a.path !== undefined ? 1 : (a.jobs ?? (a.runs * a.modes.length < SMALL ? 1 : defaultJobs()));
   process.stdout.write(
     `fuzz: seed ${a.seed}, ${a.runs} run(s) per mode, crash style ${a.crash}, ${jobs} worker(s)\n`,
   );
