@@ -204,9 +204,11 @@ export async function campaign(cfg: CampaignConfig): Promise<CampaignResult> {
       }
       return undefined;
     };
+    const started: Worker[] = [];
     const worker = (): Promise<void> =>
       new Promise((resolve, reject) => {
         const w = new Worker(script);
+        started.push(w);
         let cur: { st: ModeState; task: ChunkTask } | undefined;
         const feed = (): void => {
           cur = take();
@@ -229,7 +231,13 @@ export async function campaign(cfg: CampaignConfig): Promise<CampaignResult> {
         });
         feed();
       });
-    await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+    } catch (e) {
+      // One worker failed: stop the others, or they would keep the process alive.
+      await Promise.all(started.map((w) => w.terminate()));
+      throw e;
+    }
   }
   return { modes: states.map(result), wallMs: performance.now() - t0, jobs };
 }
