@@ -64,7 +64,12 @@ function sizeOfPlain(v: unknown, depth: number): number {
   if (!Array.isArray(v) || depth >= MAX_PLAIN_DEPTH) return -1;
   let size = sizeOfArrayHeader(v.length);
   for (let i = 0; i < v.length; i++) {
-    const k = sizeOfPlain(v[i], depth + 1);
+    const x: unknown = v[i];
+    if (typeof x === "number") {
+      size += sizeOfNumber(x);
+      continue;
+    }
+    const k = sizeOfPlain(x, depth + 1);
     if (k < 0) return -1;
     size += k;
   }
@@ -78,7 +83,11 @@ function writePlain(w: Writer, v: unknown): void {
   }
   const a = v as unknown[];
   w.arrayHeader(a.length);
-  for (let i = 0; i < a.length; i++) writePlain(w, a[i]);
+  for (let i = 0; i < a.length; i++) {
+    const x: unknown = a[i];
+    if (typeof x === "number") w.number(x);
+    else writePlain(w, x);
+  }
 }
 
 export function encodeFrame(f: Frame): Uint8Array {
