@@ -75,6 +75,8 @@ export class TotalLog {
   /** The view in effect at `base`, and the view entries after it. */
   private baseView: View = NO_VIEW;
   private views: Array<{ index: number; view: View }> = [];
+  /** We asked to start over as a new member: this log takes no further part. */
+  private halted = false;
   /** Whether a view with us in it was applied (from then on, deliveries are live). */
   private joined = false;
   /** Messages ordered before we joined: handed on as history when we join (bounded). */
@@ -171,6 +173,7 @@ export class TotalLog {
 
   /** Called after any event: react to leader changes. */
   sync(out: Delivery[]): void {
+    if (this.halted) return;
     const l = this.ctx.leader();
     if (l !== undefined && this.ctx.isLeader() && this.leaderTerm !== this.ctx.term())
       this.becomeLeader();
@@ -340,6 +343,7 @@ export class TotalLog {
   }
 
   onAppend(from: NodeId, m: AppendMsg, out: Delivery[]): void {
+    if (this.halted) return;
     const reply = (ok: boolean, index: number): void =>
       this.ctx.send(from, {
         kind: "append-resp",
@@ -360,7 +364,7 @@ export class TotalLog {
       }
       if (this.joined) {
         // We delivered in a view and cannot catch up by the log: we are a new member now.
-        this.ctx.rejoin("fell behind the leader's compacted log");
+        this.halt("fell behind the leader's compacted log");
         return;
       }
       // State transfer: join from the leader's position, with the recent past as history.
@@ -452,7 +456,7 @@ export class TotalLog {
   }
 
   private apply(out: Delivery[]): void {
-    while (this.applied < this.commit) {
+    while (this.applied < this.commit && !this.halted) {
       this.applied++;
       const e = this.entries[this.applied - this.base - 1] as LogEntry;
       if (e.from === -2) {
@@ -482,7 +486,7 @@ export class TotalLog {
    */
   private applyView(view: View): void {
     if (!hasMember(view, this.ctx.self, this.ctx.incarnation)) {
-      if (this.joined) this.ctx.rejoin("the group ordered a view without us");
+      if (this.joined) this.halt("the group ordered a view without us");
       return;
     }
     if (!this.joined) {
@@ -491,6 +495,11 @@ export class TotalLog {
       this.preJoin.clear();
     }
     this.ctx.installView(view);
+  }
+
+  private halt(reason: string): void {
+    this.halted = true;
+    this.ctx.rejoin(reason);
   }
 
   /** Own message `seq` is ordered and delivered: it no longer waits. */
