@@ -1,4 +1,5 @@
 import { Packr } from "msgpackr";
+import type { View } from "./membership/view.js";
 import {
   FALLBACK,
   fastUnpack,
@@ -7,11 +8,10 @@ import {
   sizeOfStrHeader,
   Writer,
 } from "./msgpack.js";
-import type { View } from "./membership/view.js";
-import type { HistoryEntry } from "./state/history.js";
-import type { FlushReport, ViewId } from "./views/flush.js";
 import type { AppendMsg, AppendRespMsg, LogEntry, SubmitMsg } from "./order/log-messages.js";
+import type { HistoryEntry } from "./state/history.js";
 import type { MsgSeq, NodeId } from "./types.js";
+import type { FlushReport, ViewId } from "./views/flush.js";
 
 /** A user message as multicast by its sender (fifo and causal modes). */
 export interface ChatMsg {

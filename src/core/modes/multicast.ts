@@ -13,6 +13,7 @@ import type { Delivery, HeldMessage, OrderFactory, OrderLayer } from "../order/i
 import { SenderIntake } from "../order/intake.js";
 import { Stability } from "../order/stability.js";
 import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.js";
+import type { NodeId, Ordering } from "../types.js";
 import {
   cutOf,
   type FlushReport,
@@ -22,7 +23,6 @@ import {
   sameViewId,
   type ViewId,
 } from "../views/flush.js";
-import type { NodeId, Ordering } from "../types.js";
 import type { ModeContext, OrderingMode, Position } from "./mode.js";
 
 /** The leader's view change in progress: who was asked, who answered. */
@@ -359,15 +359,15 @@ export class MulticastMode implements OrderingMode {
     const chunks = chunkHistory(this.ring.entries(), this.ctx.limits.maxMessageBytes / 2);
     if (chunks.length === 0) chunks.push([]);
     for (const p of to) {
-      chunks.forEach((entries, i) =>
+      chunks.forEach((entries, i) => {
         this.ctx.unicast(p, {
           kind: "history",
           term: id.term,
           version: id.version,
           done: i === chunks.length - 1,
           entries,
-        }),
-      );
+        });
+      });
     }
   }
 

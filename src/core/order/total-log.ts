@@ -280,15 +280,15 @@ export class TotalLog {
     f.probe = at;
     // The history goes ahead in chunks (a message has a size limit); the snapshot follows.
     const chunks = chunkHistory(this.ctx.historyUpTo(at), this.ctx.batchBytes);
-    chunks.forEach((entries, i) =>
+    chunks.forEach((entries, i) => {
       this.ctx.send(p, {
         kind: "history",
         term: this.leaderTerm,
         version: at,
         done: i === chunks.length - 1,
         entries,
-      }),
-    );
+      });
+    });
     this.ctx.send(p, {
       kind: "append",
       term: this.leaderTerm,
@@ -404,8 +404,7 @@ export class TotalLog {
       }
       this.preJoin.clear();
       const h = this.snapHistory;
-      const history =
-        h && h.term === m.term && h.at === m.prevIndex ? h.entries : m.snap.history;
+      const history = h && h.term === m.term && h.at === m.prevIndex ? h.entries : m.snap.history;
       this.snapHistory = undefined;
       for (const e of history) {
         this.ownDone(e.from, e.inc, e.seq);
