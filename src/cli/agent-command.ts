@@ -3,7 +3,7 @@ import type { Argv } from "yargs";
 import { writeHostsFile } from "../agent/hosts-file.js";
 import { type CommandEvent, LeaderCommand } from "../agent/leader-command.js";
 import { type Epoch, hostTable, type TableEntry, validName } from "../agent/table.js";
-import { safeJson, sanitize } from "../chat/sanitize.js";
+import { jsonEvent, sanitize } from "../chat/sanitize.js";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
 import type { NodeEvent } from "../core/node.js";
 import { Logger, type LogLevel } from "../log.js";
@@ -88,7 +88,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
         onLeader,
         id,
         (e: CommandEvent) => {
-          if (json) out(safeJson({ event: "command", ...e }));
+          if (json) out(jsonEvent("command", { ...e }));
           else if (e.state === "started") out(`command started (pid ${e.pid}, term ${e.term})`);
           else if (e.state === "stopped") out(`command stopped (${e.reason})`);
           else
@@ -115,7 +115,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
             logger.error("cannot write the hosts file", { path: hostsFile, error: String(e) });
           }
         }
-        if (json) out(safeJson({ event: "table", epoch, table }));
+        if (json) out(jsonEvent("table", { epoch, table }));
         else {
           const list = table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ");
           out(`table ${epoch.term}.${epoch.version}: ${list}`);
@@ -123,7 +123,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
         return;
       }
       case "leader":
-        if (json) out(safeJson({ event: "leader", term: ev.term, leader: ev.leader }));
+        if (json) out(jsonEvent("leader", { term: ev.term, leader: ev.leader }));
         else out(ev.leader === null ? "no leader" : `leader: node ${ev.leader} (term ${ev.term})`);
         return;
       case "lease":
@@ -131,7 +131,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
         else cmd?.stop("lost leadership or lease");
         return;
       case "deliver":
-        if (json) out(safeJson({ event: "deliver", from: ev.from, seq: ev.seq, text: ev.text }));
+        if (json) out(jsonEvent("deliver", { from: ev.from, seq: ev.seq, text: ev.text }));
         else out(`${ev.from} says: ${sanitize(ev.text)}`);
         return;
       case "notice":
