@@ -89,7 +89,7 @@ function build(argv: string[]) {
         if (err) handleError(err);
         const text = /^Not enough non-option arguments/.test(msg ?? "")
           ? "missing the node id"
-          : (msg ?? "invalid command line");
+          : (msg ?? "invalid command line").replace(/\s*\n\s*/g, " ");
         fail(`${text} (rmchat --help shows usage)`);
       })
   );
