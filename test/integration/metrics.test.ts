@@ -39,9 +39,9 @@ async function scrape(url: string): Promise<Map<string, Family>> {
 }
 
 const value = (f: Map<string, Family>, name: string): number => {
-  const fam = f.get(name);
-  if (!fam || fam.samples.length !== 1) throw new Error(`${name}: not one sample`);
-  return (fam.samples[0] as { value: number }).value;
+  const samples = f.get(name)?.samples ?? [];
+  if (samples.length !== 1) throw new Error(`${name}: not one sample`);
+  return (samples[0] as { value: number }).value;
 };
 
 async function until(what: string, pred: () => Promise<boolean>, ms = 30_000): Promise<void> {
