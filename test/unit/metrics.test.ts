@@ -45,7 +45,7 @@ const status = (leader: number | undefined, members: number[]): NodeStatus => ({
   role: leader === 0 ? "leader" : "follower",
   leader,
   leaseUntil: 0,
-  view: { term: 4, version: 2, members },
+  view: { term: 4, version: 2, members, incs: members.map(() => 1) },
 });
 
 describe("metrics", () => {
