@@ -68,7 +68,10 @@ export async function startNode(opts: {
     const source = {
       id,
       ordering: config.ordering,
-      incarnation: rt.node.incarnation,
+      // Read at scrape time: a node that rejoins as a new member takes a new incarnation.
+      get incarnation() {
+        return rt.node.incarnation;
+      },
       stats: () => rt.stats(),
       status: () => rt.node.status(),
       get sendErrors() {
