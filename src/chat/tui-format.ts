@@ -295,7 +295,7 @@ export function logLine(line: string): { level: "info" | "warn" | "error"; text:
   }
   const level = rec.level === "warn" || rec.level === "error" ? rec.level : "info";
   const fields = Object.entries(rec)
-    .filter(([k]) => !["t", "level", "msg", "node"].includes(k))
+    .filter(([k]) => !["time", "level", "msg", "node"].includes(k))
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
   const msg = typeof rec.msg === "string" ? rec.msg : JSON.stringify(rec.msg);
   return { level, text: fields.length > 0 ? `${msg} (${fields.join(", ")})` : msg };
