@@ -66,6 +66,13 @@ export class MulticastMode implements OrderingMode {
   /** History chunks received for an install. */
   private historyIn: { id: ViewId; entries: HistoryEntry[]; done: boolean } | undefined;
   private proposal: Proposal | undefined;
+  /** Everyone installed the view: own messages may go (a barrier, so nobody receives a
+   * message of a view before it installed that view). */
+  private started = false;
+  /** Who sent us the install we are in (told when we installed). */
+  private installer: NodeId | undefined;
+  /** Leader: members that have not yet reported the view installed. */
+  private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
   /** Leader: the member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
   private readonly out: Delivery[] = [];
@@ -92,6 +99,7 @@ export class MulticastMode implements OrderingMode {
 
   private canSend(): boolean {
     return (
+      this.started &&
       this.frozen === undefined &&
       this.installing === undefined &&
       hasMember(this.view, this.ctx.self, this.ctx.inc())
@@ -190,7 +198,15 @@ export class MulticastMode implements OrderingMode {
         this.onFlushOk(from, fromInc, m);
         break;
       case "install":
+        this.installer = from;
         this.onInstall(m);
+        break;
+      case "installed":
+        this.onInstalled(from, m.term, m.version);
+        break;
+      case "start":
+        if (m.term === this.view.term && m.version === this.view.version && !this.frozen)
+          this.started = true;
         break;
       case "history":
         this.onHistory(m);
@@ -224,6 +240,7 @@ export class MulticastMode implements OrderingMode {
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     // An install we could not finish is abandoned: we are still in our old view.
     this.installing = undefined;
+    this.started = false;
     this.historyIn = undefined;
     this.frozen = id;
     const recv = new Array<number>(this.ctx.hostCount).fill(0);
@@ -352,7 +369,23 @@ export class MulticastMode implements OrderingMode {
       const fresh = m.reports.filter((r) => r.old === null).map((r) => r.member);
       if (fresh.length > 0) this.sendHistory(fresh, id);
     }
-    this.unblock();
+    const ready = { kind: "installed" as const, term: m.term, version: m.version };
+    if (this.installer === undefined || this.installer === this.ctx.self)
+      this.onInstalled(this.ctx.self, m.term, m.version);
+    else this.ctx.unicast(this.installer, ready);
+  }
+
+  /** Leader: a member installed the view; once all did, everyone may send in it. */
+  private onInstalled(from: NodeId, term: number, version: number): void {
+    const a = this.awaiting;
+    if (!a || a.id.term !== term || a.id.version !== version) return;
+    a.left.delete(from);
+    if (a.left.size > 0) return;
+    this.awaiting = undefined;
+    for (const k of a.members)
+      if (k !== this.ctx.self) this.ctx.unicast(k, { kind: "start", term, version });
+    if (this.view.term === term && this.view.version === version && !this.frozen)
+      this.started = true;
   }
 
   private sendHistory(to: NodeId[], id: ViewId): void {
@@ -394,6 +427,11 @@ export class MulticastMode implements OrderingMode {
       reports: keep,
     };
     this.proposal = undefined;
+    this.awaiting = {
+      id: p.id,
+      members: install.members,
+      left: new Set(install.members),
+    };
     this.authored = {
       term: p.id.term,
       version: p.id.version,
@@ -401,6 +439,7 @@ export class MulticastMode implements OrderingMode {
       incs: install.incs,
     };
     for (const k of install.members) if (k !== this.ctx.self) this.ctx.unicast(k, install);
+    this.installer = this.ctx.self;
     this.onInstall(install);
   }
 
@@ -408,6 +447,7 @@ export class MulticastMode implements OrderingMode {
   private lead(): void {
     if (!this.ctx.isLeader()) {
       this.proposal = undefined;
+      this.awaiting = undefined;
       this.authored = NO_VIEW;
       return;
     }
@@ -498,6 +538,9 @@ export class MulticastMode implements OrderingMode {
     this.installing = undefined;
     this.historyIn = undefined;
     this.proposal = undefined;
+    this.awaiting = undefined;
+    this.started = false;
+    this.installer = undefined;
     this.authored = NO_VIEW;
     this.out.length = 0;
   }
@@ -537,7 +580,9 @@ export class MulticastMode implements OrderingMode {
   waitingReason(): string | undefined {
     if (this.blocked.length === 0) return undefined;
     if (this.view.members.length === 0) return "waiting for a view";
-    return this.frozen || this.installing ? "waiting for the view change" : undefined;
+    return this.frozen || this.installing || !this.started
+      ? "waiting for the view change"
+      : undefined;
   }
 
   historyEntries(): HistoryEntry[] {
