@@ -15,6 +15,7 @@ export function formatEvent(ev: NodeEvent, json: boolean, now = new Date()): str
         };
         if (ev.order !== undefined) o.order = ev.order;
         if (ev.vc !== undefined) o.vc = ev.vc;
+        if (ev.history) o.history = true;
         return jsonEvent("deliver", o, now);
       }
       case "peer":
@@ -26,13 +27,20 @@ export function formatEvent(ev: NodeEvent, json: boolean, now = new Date()): str
       case "notice":
         return jsonEvent("notice", { level: ev.level, msg: ev.msg }, now);
       case "view":
-        return jsonEvent("view", { term: ev.term, version: ev.version, members: ev.members }, now);
+        return jsonEvent(
+          "view",
+          { term: ev.term, version: ev.version, members: ev.members, incarnations: ev.incs },
+          now,
+        );
+      case "rejoin":
+        return jsonEvent("rejoin", { incarnation: ev.incarnation, reason: ev.reason }, now);
       case "leader":
         return jsonEvent("leader", { term: ev.term, leader: ev.leader }, now);
       case "health":
         return jsonEvent("health", { peer: ev.peer, state: ev.to }, now);
       case "acked":
       case "lease":
+      case "sent":
         return undefined;
     }
   }

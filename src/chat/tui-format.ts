@@ -40,6 +40,7 @@ export function formatEntry(e: Entry, s: Style, o: EntryOptions): string {
     if (e.vc !== undefined) d.push(`vc [${e.vc.join(",")}]`);
     line += ` ${s.dim(`[${d.join(" ")}]`)}`;
   }
+  if (e.history) return s.dim(line);
   if (e.own) {
     const parts = [e.delivered ? "delivered" : "sent"];
     if (o.peers > 0) parts.push(`acked ${Math.min(e.acks, o.peers)}/${o.peers}`);
