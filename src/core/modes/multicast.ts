@@ -198,8 +198,7 @@ export class MulticastMode implements OrderingMode {
         this.onFlushOk(from, fromInc, m);
         break;
       case "install":
-        this.installer = from;
-        this.onInstall(m);
+        this.onInstall(from, m);
         break;
       case "installed":
         this.onInstalled(from, m.term, m.version);
@@ -263,12 +262,13 @@ export class MulticastMode implements OrderingMode {
     else this.ctx.unicast(from, ok);
   }
 
-  private onInstall(m: InstallMsg): void {
+  private onInstall(from: NodeId, m: InstallMsg): void {
     const id: ViewId = { term: m.term, version: m.version };
     if (!this.frozen || !sameViewId(id, this.frozen)) return;
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     const mine = m.reports.find((r) => r.member === this.ctx.self);
     if (!mine || mine.inc !== this.ctx.inc()) return;
+    this.installer = from;
     const cut = new Map<NodeId, number>();
     let provider: NodeId | undefined;
     if (m.primary) {
@@ -439,8 +439,7 @@ export class MulticastMode implements OrderingMode {
       incs: install.incs,
     };
     for (const k of install.members) if (k !== this.ctx.self) this.ctx.unicast(k, install);
-    this.installer = this.ctx.self;
-    this.onInstall(install);
+    this.onInstall(this.ctx.self, install);
   }
 
   /** Leader: propose a view when the live members differ from the last one authored. */
