@@ -201,7 +201,7 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     await page.setViewportSize({ width: 1400, height: 450 });
     await page.screenshot({ path: shot(png) });
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it("a failing seed (a layer that loses messages): the message that went missing", async () => {
     /** Loses every remote message whose seq is 3 modulo 5. */
@@ -225,7 +225,7 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     await page.setViewportSize({ width: 1400, height: 450 });
     await page.screenshot({ path: shot(png) });
     expect(errors).toEqual([]);
-  });
+  }, 300_000);
 
   it("benchmark charts: a real 2-node run with --plot", async () => {
     const out = join(dir, "bench.html");
