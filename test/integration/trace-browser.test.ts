@@ -37,6 +37,12 @@ const PER = 20;
 const deliveries = (lines: string[]): number =>
   lines.filter((l) => l.includes('"event":"deliver"')).length;
 
+/** Viewport as tall as the diagram plus room for the details panel below it. */
+async function fitScreenshot(page: Browser["page"]): Promise<void> {
+  const bottom = await page.locator("#d").evaluate((e) => e.getBoundingClientRect().bottom);
+  await page.setViewportSize({ width: 1400, height: Math.ceil(bottom) + 90 });
+}
+
 async function load(file: string): Promise<Browser> {
   browser = await openBrowser(dir);
   await browser.page.goto(`file://${file}`, { waitUntil: "load" });
@@ -198,7 +204,7 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(new Set(tos).size).toBe(1);
     await hot.first().dispatchEvent("click");
     expect(await page.locator("#info").textContent()).toMatch(/delivered at node \d/);
-    await page.setViewportSize({ width: 1400, height: 450 });
+    await fitScreenshot(page);
     await page.screenshot({ path: shot(png) });
     expect(errors).toEqual([]);
   }, 300_000);
@@ -222,7 +228,7 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(await page.locator("use.send.hot").count()).toBeGreaterThan(0);
     await page.locator("use.missing").first().dispatchEvent("click");
     expect(await page.locator("#info").textContent()).toContain("MISSING at node");
-    await page.setViewportSize({ width: 1400, height: 450 });
+    await fitScreenshot(page);
     await page.screenshot({ path: shot(png) });
     expect(errors).toEqual([]);
   }, 300_000);
