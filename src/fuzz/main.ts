@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { ORDERINGS, type Ordering } from "../core/types.js";
-import { diagramFile, diagramOfPlan } from "../trace/sim-diagram.js";
 import { type CampaignResult, campaign, defaultJobs, type ModeResult } from "./campaign.js";
+import { diagramFile, diagramOfPlan } from "./diagram.js";
 import { fuzz } from "./property.js";
 import { simulated } from "./runner.js";
 import type { CrashStyle, Plan } from "./scenario.js";

@@ -1,5 +1,4 @@
 import type { NodeId } from "../core/types.js";
-import { showMsg } from "../fuzz/trace.js";
 import type { MsgRef, TraceRecord } from "./events.js";
 
 /**
@@ -141,7 +140,17 @@ interface Dg {
   rec: Extract<TraceRecord, { ev: "dgram" }>;
 }
 
-const lifeLabel = (node: NodeId, inc: number): string => `node ${node} (inc ${inc})`;
+/**
+ * How the fuzz checkers name a life and a message (src/fuzz/trace.ts: showLife, showMsg; a
+ * test keeps them equal). Written out here: the package ships the trace command, not the fuzz
+ * suite.
+ */
+export const lifeLabel = (node: NodeId, inc: number): string => `node ${node} (inc ${inc})`;
+
+export function showMsg(from: NodeId, seq: number, text: string): string {
+  const t = text.length > 12 ? `${text.slice(0, 12)}…(${text.length})` : text;
+  return `${from}#${seq} "${t}"`;
+}
 
 /** Whether `label` occurs in `text` as a whole (not as the tail of a longer number). */
 function mentions(text: string, label: string): boolean {

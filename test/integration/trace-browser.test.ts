@@ -8,8 +8,8 @@ import { FifoOrder } from "../../src/core/order/fifo.js";
 import { makeOrderLayer, type OrderFactory } from "../../src/core/order/index.js";
 import type { Delivery } from "../../src/core/order/layer.js";
 import type { Ordering } from "../../src/core/types.js";
+import { diagramOfPlan } from "../../src/fuzz/diagram.js";
 import { fuzz } from "../../src/fuzz/property.js";
-import { diagramOfPlan } from "../../src/trace/sim-diagram.js";
 import { type Browser, haveChromium, openBrowser } from "../helpers/browser.js";
 import { CLI, freePorts, type Proc, startProc, stopAll, tempConfig } from "../helpers/procs.js";
 

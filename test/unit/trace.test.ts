@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Ordering } from "../../src/core/types.js";
+import { diagramFile } from "../../src/fuzz/diagram.js";
+import { showMsg as checkerMsg, showLife } from "../../src/fuzz/trace.js";
 import { Sim } from "../../src/runtime/sim.js";
 import { checkRecord, parseTrace, type TraceRecord } from "../../src/trace/events.js";
-import { buildDiagram } from "../../src/trace/model.js";
+import { buildDiagram, lifeLabel, showMsg } from "../../src/trace/model.js";
 import { datagramHash, TraceRecorder } from "../../src/trace/recorder.js";
 import { renderDiagram } from "../../src/trace/render.js";
-import { diagramFile } from "../../src/trace/sim-diagram.js";
 
 /** A simulated run with a recorder attached: 3 nodes, each sends `count`. */
 function simRun(ordering: Ordering, drop: number, count = 5, seed = 7, traced = true) {
@@ -280,5 +281,14 @@ describe("fuzz --diagram file names", () => {
     expect(diagramFile("out.html", "fifo", false)).toBe("out.html");
     expect(diagramFile("out.html", "fifo", true)).toBe("out-fifo.html");
     expect(diagramFile("d.x/out", "total", true)).toBe("d.x/out-total");
+  });
+});
+
+describe("labels", () => {
+  it("the diagram names messages and lives exactly as the checkers do (violations are matched by name)", () => {
+    for (const text of ["", "hi", "n0.1|abcdefghijklmnop", "😀".repeat(20)])
+      expect(showMsg(3, 17, text)).toBe(checkerMsg(3, 17, text));
+    const life = { key: "2@1003", node: 2, inc: 1003, idx: 0, first: true, live: true };
+    expect(lifeLabel(2, 1003)).toBe(showLife(life));
   });
 });

@@ -1,10 +1,10 @@
-import { checkTrace } from "../fuzz/checkers.js";
-import { type RunOptions, runPlan } from "../fuzz/runner.js";
-import type { Plan } from "../fuzz/scenario.js";
-import type { TraceRecord } from "./events.js";
-import { buildDiagram } from "./model.js";
-import { TraceRecorder } from "./recorder.js";
-import { renderDiagram } from "./render.js";
+import type { TraceRecord } from "../trace/events.js";
+import { buildDiagram } from "../trace/model.js";
+import { TraceRecorder } from "../trace/recorder.js";
+import { renderDiagram } from "../trace/render.js";
+import { checkTrace } from "./checkers.js";
+import { type RunOptions, runPlan } from "./runner.js";
+import type { Plan } from "./scenario.js";
 
 /**
  * Replay a fuzz plan in the simulator with a recorder attached and draw it. The replay is
