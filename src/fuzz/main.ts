@@ -1,5 +1,5 @@
 import { ORDERINGS, type Ordering } from "../core/types.js";
-import { type FuzzOutcome, fuzz } from "./property.js";
+import { type FuzzOutcome, faultLine, fuzz } from "./property.js";
 import type { CrashStyle } from "./scenario.js";
 
 const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--seed S] [--path P] [--crash clean|abrupt]
@@ -7,8 +7,10 @@ const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--s
   --mode M     one ordering mode (default: all three)
   --seed S     fast-check seed (default: random, printed)
   --path P     replay the counterexample at this path (needs --seed and --mode)
-  --crash C    clean (default): a crash waits until the victim's messages are acknowledged;
-               abrupt: crash mid-send (agreement is then not guaranteed yet)`;
+  --crash C    abrupt (default): a crash at any instant, mid-send included (SIGKILL);
+               clean: a crash waits until the victim's messages are acknowledged
+At the end, per mode: "faults <mode>: runs R, abrupt crashes C, restarts S, late starts L,
+partitions P" (runs with at least one of each), then the overall runs/s.`;
 
 interface Args {
   runs: number;
@@ -29,7 +31,7 @@ function parse(argv: string[]): Args {
     modes: [...ORDERINGS],
     seed: Math.floor(Math.random() * 0x7fffffff),
     path: undefined,
-    crash: "clean",
+    crash: "abrupt",
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -84,11 +86,12 @@ function runMode(a: Args, mode: Ordering): FuzzOutcome {
     crash: a.crash,
     onProgress: progress,
   });
-  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  const secs = (Date.now() - t0) / 1000;
   if (tty) process.stderr.write("\r\x1b[K");
   const verdict = out.ok ? "ok" : "FAILED";
+  const rate = (out.executed / Math.max(0.001, secs)).toFixed(1);
   process.stdout.write(
-    `${mode}: ${verdict}, ${out.executed} scenario(s) in ${secs} s (seed ${a.seed})\n`,
+    `${mode}: ${verdict}, ${out.executed} scenario(s) in ${secs.toFixed(1)} s, ${rate} runs/s (seed ${a.seed})\n`,
   );
   if (out.report) process.stdout.write(`${out.report}\n`);
   return out;
@@ -99,5 +102,18 @@ process.stdout.write(
   `fuzz: seed ${args.seed}, ${args.runs} run(s) per mode, crash style ${args.crash}\n`,
 );
 let failed = 0;
-for (const m of args.modes) if (!runMode(args, m).ok) failed++;
+let executed = 0;
+const t0 = Date.now();
+const outcomes: FuzzOutcome[] = [];
+for (const m of args.modes) {
+  const out = runMode(args, m);
+  outcomes.push(out);
+  executed += out.executed;
+  if (!out.ok) failed++;
+}
+for (const out of outcomes) process.stdout.write(`${faultLine(out.mode, out.faults)}\n`);
+const secs = Math.max(0.001, (Date.now() - t0) / 1000);
+process.stdout.write(
+  `runs/s: ${(executed / secs).toFixed(1)} (${executed} runs in ${secs.toFixed(1)} s)\n`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

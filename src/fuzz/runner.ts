@@ -1,9 +1,10 @@
+import type { UnsafeKnobs } from "../core/node-types.js";
 import type { OrderFactory } from "../core/order/index.js";
 import type { NodeId } from "../core/types.js";
 import { seededRng } from "../runtime/rng.js";
 import { type LinkFaults, PERFECT_LINK, Sim } from "../runtime/sim.js";
 import type { LinkSpec, Plan } from "./scenario.js";
-import type { LearnEvent, NodeFinal, Trace, TraceEvent } from "./trace.js";
+import type { NodeFinal, Trace } from "./trace.js";
 
 /** Virtual time the network must stay quiet before the final state is taken, ms. */
 const QUIET_MS = 3000;
@@ -15,8 +16,18 @@ const CRASH_POLL_MS = 5;
 /** How often the lease-overlap sampler looks, ms of virtual time. */
 const LEASE_SAMPLE_MS = 5;
 
+/**
+ * State transfer in fuzz runs: above any run's message count (a plan sends at most a few
+ * hundred), so every new life is owed the group's complete history.
+ */
+export const FUZZ_HISTORY_MESSAGES = 1000;
+
 export interface RunOptions {
   orderFactory?: OrderFactory;
+  /** Deliberately broken protocol variants (negative controls). */
+  unsafe?: UnsafeKnobs;
+  /** Default FUZZ_HISTORY_MESSAGES. */
+  historyMessages?: number;
 }
 
 export interface RunResult {
@@ -29,11 +40,12 @@ export interface RunResult {
 const FILL = [..."abcdefghijklmnopqrstuvwxyz0123456789 éß€😀"];
 
 /**
- * A unique text of `size` code points (at least its tag). Empty only on a node's first
- * life, where (sender, seq) still tells it apart from every other message.
+ * A unique text of `size` code points (at least its tag). Empty only when `mayBeEmpty`: the
+ * runner allows it once per node, in a node that never crashes and has not rejoined, so
+ * (sender, seq, text) still tells every message apart.
  */
-export function makeText(node: NodeId, k: number, size: number, firstLife: boolean): string {
-  if (size === 0 && firstLife) return "";
+export function makeText(node: NodeId, k: number, size: number, mayBeEmpty: boolean): string {
+  if (size === 0 && mayBeEmpty) return "";
   const parts = [`n${node}.${k}|`];
   for (let i = parts[0]?.length ?? 0; i < size; i++) parts.push(FILL[(k + i) % FILL.length] ?? "");
   return parts.join("");
@@ -59,8 +71,9 @@ function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults 
   };
 }
 
-/** Run a plan in the simulator; returns the history (with learn events) and final buffers. */
+/** Run a plan in the simulator; returns the history and the final buffers. */
 export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
+  const historyMessages = opts.historyMessages ?? FUZZ_HISTORY_MESSAGES;
   const sim = new Sim({
     seed: p.seed,
     hosts: p.nodes,
@@ -70,26 +83,17 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     link: linkFn(p),
     lateStart: p.lateStarts.map((l) => l.node),
     orderFactory: opts.orderFactory,
+    historyMessages,
+    ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });
-  const learns: Array<{ at: number; ev: LearnEvent }> = [];
-  sim.onEvent = (node, ev) => {
-    const n = sim.node(node);
-    if (ev.type !== "peer" || !n) return;
-    const le: LearnEvent = {
-      kind: "learn",
-      t: sim.now,
-      node,
-      inc: n.incarnation,
-      peer: ev.peer,
-      peerInc: ev.incarnation,
-    };
-    learns.push({ at: sim.history.length, ev: le });
-  };
+  // Empty texts: once per node, only in a node that never crashes, in its first life.
+  const firstInc = new Array<number>(p.nodes).fill(0);
+  const emptyUsed = new Set<NodeId>();
+  const crashing = new Set(p.crashes.map((c) => c.node));
   const down = new Set<NodeId>();
   const stopped = new Set<NodeId>();
   let pending =
     p.lateStarts.length + p.crashes.reduce((k, c) => k + (c.restartAt === null ? 1 : 2), 0);
-  const crashed = new Set<NodeId>();
   let k = 0;
 
   for (const l of p.lateStarts) {
@@ -100,8 +104,14 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   }
   for (const s of p.sends) {
     sim.at(s.at, () => {
-      if (stopped.has(s.node) || !sim.node(s.node)) return;
-      sim.send(s.node, makeText(s.node, k++, s.size, !crashed.has(s.node)));
+      const n = sim.node(s.node);
+      if (stopped.has(s.node) || !n) return;
+      firstInc[s.node] ||= n.incarnation;
+      const empty =
+        !crashing.has(s.node) && !emptyUsed.has(s.node) && n.incarnation === firstInc[s.node];
+      const text = makeText(s.node, k++, s.size, empty);
+      if (text === "") emptyUsed.add(s.node);
+      sim.send(s.node, text);
     });
   }
   const clean = (v: NodeId): boolean => {
@@ -128,10 +138,9 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
         sim.crash(v);
         down.add(v);
         stopped.delete(v);
-        crashed.add(v);
         pending--;
         if (c.restartAt === null) return;
-        sim.at(Math.max(c.restartAt, sim.now + 1), () => {
+        sim.at(Math.max(c.restartAt, sim.now), () => {
           sim.start(v);
           down.delete(v);
           pending--;
@@ -210,13 +219,14 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   }
   sim.run(sim.now + QUIET_MS);
 
-  const events: TraceEvent[] = [];
-  let j = 0;
-  sim.history.forEach((e, i) => {
-    while (j < learns.length && (learns[j]?.at ?? 0) <= i)
-      events.push((learns[j++] as { ev: LearnEvent }).ev);
-    events.push(e);
-  });
-  while (j < learns.length) events.push((learns[j++] as { ev: LearnEvent }).ev);
-  return { trace: { nodes: p.nodes, events, final: finalOf(), leaseOverlaps }, settledAt };
+  return {
+    trace: {
+      nodes: p.nodes,
+      events: sim.history,
+      final: finalOf(),
+      leaseOverlaps,
+      historyMessages,
+    },
+    settledAt,
+  };
 }
