@@ -74,6 +74,14 @@ export const integrity: Checker = (tr) => {
   return null;
 };
 
+/** More lives than any plan can make without a rejoin storm: the pairwise checkers give up. */
+export const MAX_LIVES = 300;
+
+function tooManyLives(a: Analysis, name: string): string | null {
+  if (a.lifeList.length <= MAX_LIVES) return null;
+  return `${name}: not judged: the run had ${a.lifeList.length} lives (more than ${MAX_LIVES}; rejoins without end?)`;
+}
+
 /** The checkers rely on complete state transfer: a run sends at most historyMessages messages. */
 function historyTooShort(a: Analysis, tr: Trace, name: string): string | null {
   const h = tr.historyMessages;
@@ -210,13 +218,14 @@ export const fifo: Checker = (tr) => {
  */
 export const causal: Checker = (tr) => {
   const a = analyse(tr);
-  const short = historyTooShort(a, tr, "causal");
+  const short = historyTooShort(a, tr, "causal") ?? tooManyLives(a, "causal");
   if (short) return short;
-  const n = a.lifeList.length;
-  const clock = a.lifeList.map(() => new Array<number>(n).fill(0));
-  const vcOf = new Map<string, number[]>();
-  const done = a.lifeList.map(() => a.lifeList.map(() => new Set<number>()));
-  const prefix = a.lifeList.map(() => new Array<number>(n).fill(0));
+  // Sparse vector clocks over lives: a run may have many lives, each knowing few.
+  const clock = a.lifeList.map(() => new Map<number, number>());
+  const vcOf = new Map<string, Map<number, number>>();
+  /** Per receiving life: per sending life, the positions delivered and the gap-free prefix. */
+  const done = a.lifeList.map(() => new Map<number, Set<number>>());
+  const prefix = a.lifeList.map(() => new Map<number, number>());
   const lifeAt = new Map<number, Life>();
   for (const l of a.lifeList) {
     for (const m of a.sendsByLife.get(l.key) ?? []) lifeAt.set(m.index, l);
@@ -226,28 +235,33 @@ export const causal: Checker = (tr) => {
     const e = tr.events[i];
     const life = lifeAt.get(i);
     if (!e || !life || (e.kind !== "send" && e.kind !== "deliver")) continue;
-    const c = clock[life.idx] as number[];
+    const c = clock[life.idx] as Map<number, number>;
     if (e.kind === "send") {
-      c[life.idx] = (c[life.idx] as number) + 1;
-      vcOf.set(msgId(e.node, e.seq, e.text), c.slice());
+      c.set(life.idx, (c.get(life.idx) ?? 0) + 1);
+      vcOf.set(msgId(e.node, e.seq, e.text), new Map(c));
       continue;
     }
     const m = a.msgs.get(deliveryId(e));
     const vc = m ? vcOf.get(m.id) : undefined;
     if (!m || !vc) continue;
-    const have = prefix[life.idx] as number[];
-    for (let p = 0; p < n; p++) {
-      const need = (vc[p] as number) - (p === m.life.idx ? 1 : 0);
-      if ((have[p] as number) >= need) continue;
+    const have = prefix[life.idx] as Map<number, number>;
+    for (const [p, v] of vc) {
+      const need = v - (p === m.life.idx ? 1 : 0);
+      const got = have.get(p) ?? 0;
+      if (got >= need) continue;
       const src = a.lifeList[p] as Life;
-      const before = (a.sendsByLife.get(src.key) ?? [])[have[p] as number];
+      const before = (a.sendsByLife.get(src.key) ?? [])[got];
       const b = before ? showM(before) : "?";
       return `causal: ${showLife(life)} delivered ${showM(m)}${kindOf(e)} before ${b}, although the send of ${b} happened-before the send of ${showM(m)}`;
     }
-    const set = (done[life.idx] as Array<Set<number>>)[m.life.idx] as Set<number>;
+    const mine = done[life.idx] as Map<number, Set<number>>;
+    const set = mine.get(m.life.idx) ?? new Set<number>();
+    mine.set(m.life.idx, set);
     set.add(m.pos);
-    while (set.has(have[m.life.idx] as number)) have[m.life.idx] = (have[m.life.idx] as number) + 1;
-    for (let p = 0; p < n; p++) c[p] = Math.max(c[p] as number, vc[p] as number);
+    let k = have.get(m.life.idx) ?? 0;
+    while (set.has(k)) k++;
+    have.set(m.life.idx, k);
+    for (const [p, v] of vc) if ((c.get(p) ?? 0) < v) c.set(p, v);
   }
   return null;
 };
@@ -260,6 +274,8 @@ export const causal: Checker = (tr) => {
  */
 export const total: Checker = (tr) => {
   const a = analyse(tr);
+  const many = tooManyLives(a, "total");
+  if (many) return many;
   const seqs = a.lifeList.map((l) => {
     const ids = (a.deliveries.get(l.key) ?? []).map(({ d }) => deliveryId(d));
     return { l, ids, set: new Set(ids) };

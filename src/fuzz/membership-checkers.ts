@@ -38,6 +38,9 @@ export const views: Checker = (tr: Trace) => {
   return null;
 };
 
+/** A node restarts at most 3 times in a plan; a few rejoins each are fine, hundreds are not. */
+const MAX_LIVES_PER_NODE = 40;
+
 /**
  * Convergence: after the faults stop, every live node follows one leader in one view of
  * exactly the live nodes; and the last view each live life installed lists exactly the live
@@ -60,6 +63,13 @@ export const convergence: Checker = (tr: Trace) => {
     }
   }
   const a = analyse(tr);
+  const count = new Map<number, number>();
+  for (const l of a.lifeList) count.set(l.node, (count.get(l.node) ?? 0) + 1);
+  for (const [node, n] of count) {
+    if (n > MAX_LIVES_PER_NODE) {
+      return `convergence: node ${node} went through ${n} lives (rejoins without end; a plan restarts a node at most 3 times)`;
+    }
+  }
   const lives = a.lifeList.filter((l) => l.live).sort((x, y) => x.node - y.node);
   const want = showView(
     lives.map((l) => l.node),

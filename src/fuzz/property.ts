@@ -28,6 +28,8 @@ export interface FuzzConfig {
   unsafe?: UnsafeKnobs;
   /** Scenarios to draw from instead of the full model (targeted negative controls). */
   scenarios?: fc.Arbitrary<Scenario>;
+  /** Shrink a counterexample (default true); false stops at the first failing run. */
+  shrink?: boolean;
   /** Check only these properties (default: every one that applies to the mode). */
   checkers?: readonly string[];
   /** Called after every run; `shrinking` once a counterexample was found. */
@@ -141,14 +143,13 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     }
   });
   const params: fc.Parameters<[Scenario]> = { seed: cfg.seed, numRuns: cfg.runs };
-  if (cfg.path !== undefined) {
-    params.path = cfg.path;
-    params.endOnFailure = true;
-  }
+  if (cfg.path !== undefined) params.path = cfg.path;
+  if (cfg.path !== undefined || cfg.shrink === false) params.endOnFailure = true;
   const d = fc.check(prop, params);
   if (!d.failed) return { mode: cfg.mode, ok: true, executed, failures: [], faults, report: null };
   const [scenario] = d.counterexample ?? [];
   const head = `FUZZ FAILURE: mode ${cfg.mode}, seed ${d.seed}, path ${d.counterexamplePath}, found after ${d.numRuns} run(s), shrunk ${d.numShrinks} time(s)`;
+  const shrunk = cfg.shrink === false ? "not shrunk" : "shrunk";
   if (!scenario) {
     const why = `no counterexample: ${String(d.errorInstance ?? "interrupted")}`;
     const report = `${head}\n${why}`;
@@ -166,7 +167,7 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     head,
     "failed:",
     ...failures.map((f) => `  ${f}`),
-    "schedule (shrunk):",
+    `schedule (${shrunk}):`,
     ...describePlan(plan)
       .split("\n")
       .map((l) => `  ${l}`),

@@ -187,6 +187,7 @@ describe("negative controls: the checkers catch deliberately broken protocol var
         unsafe: c.unsafe,
         checkers: [c.checker],
         scenarios: c.scenarios,
+        shrink: false,
       });
       expect(out.ok, `no counterexample in ${BUDGET} runs`).toBe(false);
       expect(

@@ -426,6 +426,19 @@ describe("total", () => {
   });
 });
 
+describe("causal and total with a rejoin storm", () => {
+  it("give up with a failure instead of pairing hundreds of lives", () => {
+    const h = new H(2).bcast(0, "a");
+    for (let i = 0; i < 299; i++) h.rejoin(1);
+    expect(causal(h.trace())).toMatch(/^causal: not judged: the run had 301 lives/);
+    expect(total(h.trace())).toMatch(/^total: not judged: the run had 301 lives/);
+    const g = new H(2).bcast(0, "a");
+    for (let i = 0; i < 298; i++) g.rejoin(1);
+    expect(causal(g.trace())).toBeNull();
+    expect(total(g.trace())).toBeNull();
+  });
+});
+
 describe("boundedness", () => {
   it("accepts empty buffers on every live node, whatever a crashed node held", () => {
     const h = new H(2).crash(1);

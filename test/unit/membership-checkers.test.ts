@@ -76,6 +76,18 @@ describe("membership checkers", () => {
     );
     expect(convergence(trace(restarted, fins))).toMatch(/live node 1 \(inc 2002\) never installed/);
   });
+  it("convergence: a node that rejoins without end", () => {
+    const storm: TraceEvent[] = [start(0), start(1)];
+    for (let i = 1; i <= 40; i++) {
+      storm.push({ kind: "rejoin", t: i, node: 1, inc: 1002 + i, reason: "excluded" });
+    }
+    const views = [view(0, 2, 1, [0, 1], [1001, 1042]), view(1, 2, 1, [0, 1], [1001, 1042])];
+    const fins = [fin(0, 0, [0, 1]), fin(1, 0, [0, 1])];
+    expect(convergence(trace([...storm, ...views], fins))).toMatch(
+      /^convergence: node 1 went through 41 lives/,
+    );
+    expect(convergence(trace([...storm.slice(0, -1), ...views], fins))).toMatch(/ends in view/);
+  });
   it("convergence: one leader and one view of exactly the live nodes", () => {
     expect(convergence(trace([], [fin(0, 1, [1, 0]), fin(1, 1, [1, 0])]))).toBeNull();
     expect(convergence(trace([], [fin(0, 1, [1, 0]), fin(1, undefined, [1, 0])]))).toMatch(
