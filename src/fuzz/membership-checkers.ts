@@ -39,7 +39,7 @@ export const views: Checker = (tr: Trace) => {
 };
 
 /** A node restarts at most 3 times in a plan; a few rejoins each are fine, hundreds are not. */
-const MAX_LIVES_PER_NODE = 40;
+export const MAX_LIVES_PER_NODE = 40;
 
 /**
  * Convergence: after the faults stop, every live node follows one leader in one view of
@@ -47,6 +47,14 @@ const MAX_LIVES_PER_NODE = 40;
  * lives (the running incarnations, taken from the history).
  */
 export const convergence: Checker = (tr: Trace) => {
+  const a = analyse(tr);
+  const count = new Map<number, number>();
+  for (const l of a.lifeList) count.set(l.node, (count.get(l.node) ?? 0) + 1);
+  for (const [node, n] of count) {
+    if (n > MAX_LIVES_PER_NODE) {
+      return `convergence: node ${node} went through ${n} lives (rejoins without end; a plan restarts a node at most 3 times)`;
+    }
+  }
   const live = tr.final.map((f) => f.node).sort((a, b) => a - b);
   if (live.length === 0) return null;
   const first = tr.final[0];
@@ -60,14 +68,6 @@ export const convergence: Checker = (tr: Trace) => {
     const members = [...f.view.members].sort((a, b) => a - b).join(",");
     if (members !== live.join(",")) {
       return `convergence: node ${f.node} ends in view ${f.view.term}.${f.view.version} [${members}], but the live nodes are [${live.join(",")}]`;
-    }
-  }
-  const a = analyse(tr);
-  const count = new Map<number, number>();
-  for (const l of a.lifeList) count.set(l.node, (count.get(l.node) ?? 0) + 1);
-  for (const [node, n] of count) {
-    if (n > MAX_LIVES_PER_NODE) {
-      return `convergence: node ${node} went through ${n} lives (rejoins without end; a plan restarts a node at most 3 times)`;
     }
   }
   const lives = a.lifeList.filter((l) => l.live).sort((x, y) => x.node - y.node);

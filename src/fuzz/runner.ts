@@ -3,6 +3,7 @@ import type { OrderFactory } from "../core/order/index.js";
 import type { NodeId } from "../core/types.js";
 import { seededRng } from "../runtime/rng.js";
 import { type LinkFaults, PERFECT_LINK, Sim } from "../runtime/sim.js";
+import { MAX_LIVES_PER_NODE } from "./membership-checkers.js";
 import type { LinkSpec, Plan } from "./scenario.js";
 import type { NodeFinal, Trace } from "./trace.js";
 
@@ -207,17 +208,34 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     sim.at(sim.now + LEASE_SAMPLE_MS, sampleLeases);
   };
   sim.at(0, sampleLeases);
-  sim.run(p.faultEndMs);
-  const limit = p.faultEndMs + SETTLE_LIMIT_MS;
+  // A node that rejoins without end would make the run (and the checkers) crawl: stop it
+  // once one node has more lives than a plan can explain; convergence reports it.
+  const lives = new Array<number>(p.nodes).fill(0);
+  const storm = new Error("rejoin storm");
+  const seen = new Array<number>(p.nodes).fill(0);
+  sim.onEvent = (node) => {
+    const n = sim.node(node);
+    if (!n || n.incarnation === seen[node]) return;
+    seen[node] = n.incarnation;
+    lives[node] = (lives[node] ?? 0) + 1;
+    if ((lives[node] ?? 0) > MAX_LIVES_PER_NODE) throw storm;
+  };
   let settledAt: number | undefined;
-  while (sim.now < limit) {
-    if (settled()) {
-      settledAt = sim.now;
-      break;
+  try {
+    sim.run(p.faultEndMs);
+    const limit = p.faultEndMs + SETTLE_LIMIT_MS;
+    while (sim.now < limit) {
+      if (settled()) {
+        settledAt = sim.now;
+        break;
+      }
+      sim.run(sim.now + STEP_MS);
     }
-    sim.run(sim.now + STEP_MS);
+    sim.run(sim.now + QUIET_MS);
+  } catch (e) {
+    if (e !== storm) throw e;
+    settledAt = undefined;
   }
-  sim.run(sim.now + QUIET_MS);
 
   return {
     trace: {
