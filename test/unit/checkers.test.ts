@@ -7,6 +7,7 @@ import {
   checkTrace,
   fifo,
   integrity,
+  makeIntegrity,
   total,
   validity,
 } from "../../src/fuzz/checkers.js";
@@ -189,9 +190,25 @@ describe("integrity", () => {
     const h = new H(2).send(1, "a").rejoin(1).view();
     rejects(integrity, h.deliver(1, 1, 1, "a"), /node 1 \(inc 1003\) .*stale/);
   });
-  it("accepts other senders' earlier messages delivered live by a new life (a flush)", () => {
+  it("accepts other senders' earlier messages delivered live by a new life (total order)", () => {
     const h = new H(3).send(0, "a").deliver(0, 0, 1, "a").crash(2).start(2).view();
     accepts(integrity, h.deliver(2, 0, 1, "a"));
+  });
+  it("fifo and causal: rejects a live delivery of a message sent before the life began", () => {
+    const strict = makeIntegrity(true);
+    const h = new H(3).send(0, "a").deliver(0, 0, 1, "a").crash(2).start(2);
+    accepts(strict, new H(3).bcast(0, "a").crash(2).start(2).hist(2, 0, 1, "a").view());
+    rejects(
+      strict,
+      h.view().deliver(2, 0, 1, "a"),
+      /^integrity: node 2 \(inc 2003\) delivered 0#1 "a" live at t=\d+, sent at t=\d+ before this life began .*stale/,
+    );
+    const g = new H(2, [1]).bcast(0, "a").start(1).view().deliver(1, 0, 1, "a");
+    rejects(strict, g, /node 1 \(inc 1002\) delivered 0#1 "a" live .*before this life began/);
+    expect(checkTrace("fifo", h.trace(), ["integrity"])).toEqual([
+      expect.stringMatching(/before this life began/),
+    ]);
+    expect(checkTrace("total", h.trace(), ["integrity"])).toEqual([]);
   });
   it("rejects state transfer after a live delivery", () => {
     const h = new H(2).bcast(0, "a").crash(1).start(1).view().bcast(0, "b");
