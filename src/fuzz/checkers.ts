@@ -289,9 +289,10 @@ export const total: Checker = (tr) => {
   const a = analyse(tr);
   const many = tooManyLives(a, "total");
   if (many) return many;
+  // Each life's sequence of distinct messages (a repeat is integrity's business).
   const seqs = a.lifeList.map((l) => {
-    const ids = (a.deliveries.get(l.key) ?? []).map(({ d }) => deliveryId(d));
-    return { l, ids, set: new Set(ids) };
+    const set = new Set((a.deliveries.get(l.key) ?? []).map(({ d }) => deliveryId(d)));
+    return { l, ids: [...set], set };
   });
   for (let i = 0; i < seqs.length; i++) {
     for (let j = i + 1; j < seqs.length; j++) {

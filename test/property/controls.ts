@@ -130,7 +130,7 @@ export const CONTROLS: Control[] = [
       nodes: [3, 5],
       drop: [0, 30],
       spikes: true,
-      crashes: [1, 3],
+      crashes: [2, 3],
       restartAfterMs: fc.option(fc.integer({ min: 0, max: 1500 }), { freq: 4 }),
       partitions: false,
       lateStarts: false,
@@ -159,10 +159,10 @@ export const CONTROLS: Control[] = [
     checker: "integrity",
     // a sender dies mid-burst and restarts at once, its old frames still in flight
     scenarios: aimed({
-      nodes: [2, 4],
+      nodes: [3, 5],
       drop: [0, 30],
       spikes: true,
-      crashes: [1, 2],
+      crashes: [2, 3],
       restartAfterMs: fc.integer({ min: 0, max: 300 }),
       partitions: false,
       lateStarts: false,

@@ -437,6 +437,13 @@ describe("total", () => {
       /^total: node 0 \(inc 1001\) delivered 1#1 "b" between 0#1 "a" and 0#2 "c", which node 1 \(inc 1002\) delivered with nothing in between/,
     );
   });
+  it("judges a life that delivered a message twice by its first delivery", () => {
+    const h = new H(2).bcast(0, "a").bcast(1, "b").deliver(1, 0, 1, "a");
+    accepts(total, h);
+    const g = new H(2).send(0, "a").send(1, "b").deliver(0, 0, 1, "a").deliver(0, 1, 1, "b");
+    g.deliver(1, 1, 1, "b").deliver(1, 0, 1, "a").deliver(1, 1, 1, "b");
+    rejects(total, g, /^total: node 0 .*delivered 0#1 "a" before 1#1 "b" but node 1 .*other way/);
+  });
   it("rejects a history in another order than the live sequence", () => {
     const h = new H(2).bcast(0, "a").bcast(1, "b").crash(1).start(1);
     rejects(total, h.hist(1, 1, 1, "b").hist(1, 0, 1, "a"), /other way round/);
