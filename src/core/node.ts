@@ -168,11 +168,17 @@ export class RmNode {
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
       multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),
+      neverFits: (bytes) => {
+        const n = this.frags(bytes);
+        return n > this.limits.maxBacklog
+          ? `send backlog full: the message needs ${n} fragments (limit ${this.limits.maxBacklog})`
+          : undefined;
+      },
       ctrl: (to, c) => this.ctrlTo(to, c),
       deliver: (d, history) => this.deliver(d, history),
       emit: (ev) => this.events.push(ev),
       installed: (v) => this.installed(v),
-      abandon: (p) => this.abandon(p),
+      abandon: (p, inc) => this.abandon(p, inc),
       rejoin: (reason) => {
         this.rejoinWanted ??= reason;
       },
@@ -255,6 +261,12 @@ export class RmNode {
   }
 
   private installed(v: View): void {
+    // A member's life we have not heard from yet: talk to that life from now on.
+    v.members.forEach((k, i) => {
+      const p = this.peers[k];
+      const inc = v.incs[i] as number;
+      if (p && inc > p.knownInc) this.learnLife(p, inc, this.lastStep);
+    });
     this.events.push({
       type: "view",
       term: v.term,
@@ -264,10 +276,10 @@ export class RmNode {
     });
   }
 
-  /** `p` left the view: its channel is emptied (it learns from `base` that it must rejoin). */
-  private abandon(k: NodeId): void {
+  /** Life `inc` of `k` left the view: its channel is emptied (it learns from `base` that it must rejoin). */
+  private abandon(k: NodeId, inc: number): void {
     const p = this.peers[k];
-    if (!p) return;
+    if (!p || p.knownInc !== inc) return;
     const n = p.send.abandon();
     if (n > 0)
       this.events.push({
@@ -329,19 +341,7 @@ export class RmNode {
     const p = this.peers[f.from];
     if (!p) return this.drop("wrong-source");
     if (f.inc < p.knownInc && !this.unsafe.acceptOldLife) return this.drop("stale-incarnation");
-    if (f.inc > p.knownInc) {
-      if (p.knownInc !== 0) {
-        // A new life of the peer: its old process is gone, and so is what we owed it.
-        p.resetChannels();
-        this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: f.inc });
-      } else {
-        p.send.kick(now);
-        this.events.push({ type: "peer", peer: p.id, state: "up", incarnation: f.inc });
-      }
-      p.knownInc = f.inc;
-      p.recv.ackPending = true;
-      this.mode.onPeerLife(p.id);
-    }
+    if (f.inc > p.knownInc) this.learnLife(p, f.inc, now);
     this.healthChanges((out) => this.detector.heard(p.id, now, out));
     const forMe = f.toInc === this.incarnation || this.unsafe.acceptOldLife === true;
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
@@ -361,6 +361,21 @@ export class RmNode {
       else this.drop("bad-ctrl");
     }
     return true;
+  }
+
+  /** Life `inc` of peer `p` exists (a frame from it, or a view that has it). */
+  private learnLife(p: Peer, inc: Incarnation, now: number): void {
+    if (p.knownInc !== 0) {
+      // A new life of the peer: its old process is gone, and so is what we owed it.
+      p.resetChannels();
+      this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: inc });
+    } else {
+      p.send.kick(now);
+      this.events.push({ type: "peer", peer: p.id, state: "up", incarnation: inc });
+    }
+    p.knownInc = inc;
+    p.recv.ackPending = true;
+    this.mode.onPeerLife(p.id);
   }
 
   private onAck(p: Peer, ack: { cum: number; sacks: Array<[number, number]> }, now: number): void {

@@ -70,6 +70,8 @@ export type HistoryEvent =
       node: NodeId;
       inc: number;
       from: NodeId;
+      /** The sender's incarnation as the protocol reports it (the checkers do not rely on it). */
+      fromInc?: number;
       seq: MsgSeq;
       text: string;
       order?: number;
@@ -362,6 +364,7 @@ export class Sim {
         };
         if (ev.order !== undefined) rec.order = ev.order;
         if (ev.vc !== undefined) rec.vc = ev.vc;
+        if (ev.inc !== undefined) rec.fromInc = ev.inc;
         if (ev.history) rec.history = true;
         this.history.push(rec);
       } else if (ev.type === "sent") {

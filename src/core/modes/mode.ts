@@ -31,6 +31,8 @@ export interface ModeContext {
   unicast(to: NodeId, msg: AppMsg): void;
   /** Room for a message of `bytes` on every target's channel; an error line when there is none. */
   noRoom(targets: readonly NodeId[], bytes: number): string | undefined;
+  /** A message of about `bytes` can never fit a channel's backlog: the error line. */
+  neverFits(bytes: number): string | undefined;
   /** The same encoded bytes on every target's channel; `tag` is reported back in `acked` events. */
   multicast(targets: readonly NodeId[], bytes: Uint8Array, tag: MsgSeq): void;
   /** An unreliable control message (rides on the next frame to the peer). */
@@ -40,8 +42,8 @@ export interface ModeContext {
   emit(ev: NodeEvent): void;
   /** A view was installed. */
   installed(v: View): void;
-  /** `p` left the view: stop sending to it and hold nothing for it. */
-  abandon(p: NodeId): void;
+  /** Life `inc` of `p` left the view: stop sending to it and hold nothing for it. */
+  abandon(p: NodeId, inc: number): void;
   /** Start over as a new member (new incarnation). */
   rejoin(reason: string): void;
   /** Count a dropped message. */

@@ -1,5 +1,5 @@
 import type { AppMsg } from "../app-message.js";
-import { NO_VIEW, nextView, type View } from "../membership/view.js";
+import { hasMember, NO_VIEW, nextView, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage } from "../order/index.js";
 import { TotalLog } from "../order/total-log.js";
@@ -43,8 +43,14 @@ export class TotalMode implements OrderingMode {
       historyUpTo: (upTo) => this.ring.entries((e) => (e.order ?? 0) <= upTo),
       installView: (v) => {
         this.flushOut();
+        const old = this.view;
         this.view = v;
         ctx.installed(v);
+        // Nothing is held for a life that left the view: it comes back as a new member.
+        old.members.forEach((k, i) => {
+          const inc = old.incs[i] as number;
+          if (k !== ctx.self && !hasMember(v, k, inc)) ctx.abandon(k, inc);
+        });
       },
       deliverHistory: (entries) => {
         for (const e of entries) {
