@@ -307,7 +307,7 @@ export class RmNode {
   private afterEvent(): void {
     this.flushElection();
     this.noteLeader();
-    this.mode.advance();
+    if (this.rejoinWanted === undefined) this.mode.advance();
     if (this.rejoinWanted !== undefined) {
       const why = this.rejoinWanted;
       this.rejoinWanted = undefined;
@@ -397,6 +397,8 @@ export class RmNode {
 
   /** Start over as a new incarnation (a new member: state transfer brings us up to date). */
   private rejoin(reason: string): void {
+    this.election.abdicate(this.lastStep);
+    this.noteLeader();
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();
     this.ackCount.clear();
@@ -413,6 +415,7 @@ export class RmNode {
   private onMessages(p: Peer): void {
     const complete = this.complete;
     for (const bytes of complete) {
+      if (this.rejoinWanted !== undefined) break; // we start over: the rest is for the old life
       const m = decodeApp(p.id, bytes, this.hostCount);
       if (!m) {
         this.drop("bad-message");

@@ -20,6 +20,8 @@ export interface FuzzConfig {
   seed: number;
   /** Replay: the counterexample path printed by a failure (with the same seed). */
   path?: string;
+  /** Begin at this run (the ones before are generated, not run): one chunk of a campaign. */
+  start?: number;
   /** Default abrupt. */
   crash?: CrashStyle;
   /** Run against another order layer (tests of the test suite). */
@@ -48,6 +50,8 @@ export interface FuzzOutcome {
   failures: string[];
   /** How many of the executed plans had at least one fault of each kind. */
   faults: FaultCounts;
+  /** Index of the first failing run, counted from run 0 of the seed (undefined when ok). */
+  failedAt?: number;
   /** Seed, path, readable schedule, failures and the replay command (null when ok). */
   report: string | null;
 }
@@ -147,17 +151,27 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     }
   });
   const params: fc.Parameters<[Scenario]> = { seed: cfg.seed, numRuns: cfg.runs };
+  const start = cfg.start ?? 0;
   if (cfg.path !== undefined) params.path = cfg.path;
+  else if (start > 0) params.path = String(start);
   if (cfg.path !== undefined || cfg.shrink === false) params.endOnFailure = true;
   const d = fc.check(prop, params);
   if (!d.failed) return { mode: cfg.mode, ok: true, executed, failures: [], faults, report: null };
   const [scenario] = d.counterexample ?? [];
-  const head = `FUZZ FAILURE: mode ${cfg.mode}, seed ${d.seed}, path ${d.counterexamplePath}, found after ${d.numRuns} run(s), shrunk ${d.numShrinks} time(s)`;
+  const failedAt = Number((d.counterexamplePath ?? "").split(":")[0]);
+  const head = `FUZZ FAILURE: mode ${cfg.mode}, seed ${d.seed}, path ${d.counterexamplePath}, found after ${start + d.numRuns} run(s), shrunk ${d.numShrinks} time(s)`;
   const shrunk = cfg.shrink === false ? "not shrunk" : "shrunk";
   if (!scenario) {
     const why = `no counterexample: ${String(d.errorInstance ?? "interrupted")}`;
-    const report = `${head}\n${why}`;
-    return { mode: cfg.mode, ok: false, executed, failures: [why], faults, report };
+    return {
+      mode: cfg.mode,
+      ok: false,
+      executed,
+      failures: [why],
+      faults,
+      failedAt,
+      report: `${head}\n${why}`,
+    };
   }
   const plan = normalize(cfg.mode, scenario, { crash });
   let failures: string[];
@@ -186,5 +200,5 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     `scenario (for a regression test): ${JSON.stringify(scenario)}`,
     `replay: ${replayCommand(cfg.mode, d.seed, d.counterexamplePath ?? "", crash)}`,
   ].join("\n");
-  return { mode: cfg.mode, ok: false, executed, failures, faults, report };
+  return { mode: cfg.mode, ok: false, executed, failures, faults, failedAt, report };
 }
