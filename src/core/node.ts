@@ -347,7 +347,9 @@ export class RmNode {
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
       if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
-      for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      // Flow control: while the mode holds too much of this peer's, its data waits (unacked).
+      if (this.mode.accepting?.(p.id) !== false)
+        for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
       this.onMessages(p);
     } else if (f.data.length > 0) {
       // Meant for an earlier life of ours, or sent before the peer knew which life it talks

@@ -221,6 +221,12 @@ export class MulticastMode implements OrderingMode {
     this.tryComplete();
   }
 
+  /** Flow control: while a sender's messages wait (held at a flush cut), take no more of its
+   * channel; it retransmits once they moved on. */
+  accepting(k: NodeId): boolean {
+    return !this.intake.full(k);
+  }
+
   onStable(from: NodeId, received: number[], incs: number[]): void {
     this.stability.report(from, received, incs);
   }
@@ -243,11 +249,16 @@ export class MulticastMode implements OrderingMode {
     this.historyIn = undefined;
     this.frozen = id;
     const recv = new Array<number>(this.ctx.hostCount).fill(0);
-    for (const k of this.view.members) {
-      if (k === this.ctx.self) continue;
+    this.view.members.forEach((k, i) => {
+      if (k === this.ctx.self) return;
       recv[k] = this.intake.received(k);
-      this.intake.setLimit(k, recv[k] as number, this.pass);
-    }
+      // A sender that leaves: deliver nothing more of it until the cut is known (what we
+      // refuse now, relays bring if the cut has it). A sender that stays stops in this view
+      // when it reports, and sends in the next only once all installed it: everything we
+      // get from it until then is within its own report, the cut.
+      const stays = hasMember(m, k, this.view.incs[i] as number);
+      this.intake.setLimit(k, stays ? Number.POSITIVE_INFINITY : (recv[k] as number), this.pass);
+    });
     recv[this.ctx.self] = this.mcastSeq;
     const ok: FlushOkMsg = {
       kind: "flush-ok",
