@@ -306,7 +306,11 @@ export const total: Checker = (tr) => {
         if (u === v) continue;
         return `total: ${showLife(x.l)} delivered ${label(a, u)} before ${label(a, v)} but ${showLife(y.l)} delivered them the other way round`;
       }
-      if (cx.length < 2) continue;
+      // No gaps: between two lives that stay up to the end (both hold the group's whole
+      // sequence, history included). A life that ended may have delivered positions the
+      // group later lost (the README's "Total order and lost memory" limit): it only must
+      // agree on the order of what it shares with the others.
+      if (cx.length < 2 || !x.l.live || !y.l.live) continue;
       for (const [p, q] of [
         [x, y],
         [y, x],
@@ -320,6 +324,20 @@ export const total: Checker = (tr) => {
           const after = p.ids.slice(k + 1, to + 1).find((id) => q.set.has(id)) as string;
           return `total: ${showLife(p.l)} delivered ${label(a, z)} between ${label(a, before)} and ${label(a, after)}, which ${showLife(q.l)} delivered with nothing in between`;
         }
+      }
+    }
+  }
+  // Durability: a position is lost only if a process that stored it lost its memory (a
+  // restart: the log is kept in memory). In a run where no process restarted, whatever any
+  // life delivered, every life that is up at the end has delivered too (live or as history).
+  const restarted = a.lifeList.some((l) => l.via === "start" && !l.first);
+  if (!restarted) {
+    const live = seqs.filter((x) => x.l.live);
+    for (const x of seqs) {
+      for (const id of x.ids) {
+        const missing = live.find((y) => !y.set.has(id));
+        if (missing)
+          return `total: ${showLife(x.l)} delivered ${label(a, id)}, which live ${showLife(missing.l)} never delivered, in a run where no process restarted (no log was lost)`;
       }
     }
   }

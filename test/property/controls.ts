@@ -125,13 +125,15 @@ export const CONTROLS: Control[] = [
     mode: "total",
     unsafe: { commitWithoutQuorum: true },
     checker: "total",
-    // every node sends while nodes (the leader among them) crash and come back
+    // every node sends while nodes (the leader among them) crash for good: no log is lost to
+    // a restart, so a lost position can only come from the knob (README: "Total order and
+    // lost memory" is the limit a restart brings)
     scenarios: aimed({
       nodes: [3, 5],
       drop: [0, 30],
       spikes: true,
-      crashes: [2, 3],
-      restartAfterMs: fc.option(fc.integer({ min: 0, max: 1500 }), { freq: 4 }),
+      crashes: [1, 2],
+      restartAfterMs: fc.constant(null),
       partitions: false,
       lateStarts: false,
     }),
