@@ -86,9 +86,7 @@ export class ChatLog {
       this.inHistory = history;
       this.system(
         "info",
-        history
-          ? "── history: what the group said before we joined ──"
-          : "── end of history ──",
+        history ? "── history: what the group said before we joined ──" : "── end of history ──",
         at,
       );
     }

@@ -16,7 +16,15 @@ let setup = { self: 0, hosts: 3, rng: 0 };
 function create(term: number, votedFor: number, now: number): Election {
   const cfg = defaultMembership(setup.hosts);
   const rng = setup.rng;
-  return new Election(setup.self, setup.hosts, cfg, () => rng, { term, votedFor }, now, () => pos);
+  return new Election(
+    setup.self,
+    setup.hosts,
+    cfg,
+    () => rng,
+    { term, votedFor },
+    now,
+    () => pos,
+  );
 }
 
 function msgText(m: ElectionCtrl): string {

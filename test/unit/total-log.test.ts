@@ -63,7 +63,9 @@ class FakeNode {
       },
       deliverHistory: (entries) => {
         for (const e of entries) this.ring.push(e);
-        this.events.push(`history ${entries.length === 0 ? "none" : entries.map(histStr).join(" ")}`);
+        this.events.push(
+          `history ${entries.length === 0 ? "none" : entries.map(histStr).join(" ")}`,
+        );
       },
       rejoin: (reason) => {
         this.halted = true;
@@ -86,7 +88,8 @@ class FakeNode {
         }
       },
       observeLeader: (from, t) => {
-        if (this.leader !== from || this.term !== t) this.events.push(`follow ${from} in term ${t}`);
+        if (this.leader !== from || this.term !== t)
+          this.events.push(`follow ${from} in term ${t}`);
         this.term = t;
         this.leader = from;
         this.lead = false;
@@ -277,7 +280,12 @@ function handle(c: Cmd): string {
       env.sent = [];
       env.nodes = [];
       for (let i = 0; i < env.n; i++) env.nodes.push(new FakeNode(i, 1));
-      env.live = new Set(c.nums("live", env.nodes.map((n) => n.id)));
+      env.live = new Set(
+        c.nums(
+          "live",
+          env.nodes.map((n) => n.id),
+        ),
+      );
       return status();
     }
     case "live":
