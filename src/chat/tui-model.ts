@@ -86,7 +86,9 @@ export class ChatLog {
       this.inHistory = history;
       this.system(
         "info",
-        history ? "── history: what the group said before we joined ──" : "── end of history ──",
+        history
+          ? "── history: what the group said before we joined ──"
+          : "── end of history ──",
         at,
       );
     }
