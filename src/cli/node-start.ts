@@ -58,6 +58,7 @@ export async function startNode(opts: {
       logger,
       membership: config.membership,
       stateDir: config.stateDir,
+      historyMessages: config.historyMessages,
     });
   } catch (e) {
     if (e instanceof HostsError) throw new ConfigError(`config ${config.path}: ${e.message}`);

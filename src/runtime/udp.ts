@@ -29,6 +29,8 @@ export interface UdpNodeOptions {
   membership?: Partial<MembershipConfig>;
   /** Where term and vote are persisted (default: defaultStateDir()). */
   stateDir?: string | undefined;
+  /** State transfer: recent messages a new member receives (default 1000; 0: none). */
+  historyMessages?: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export class UdpRuntime {
       membership,
       random: Math.random,
       now: performance.now(),
+      ...(opts.historyMessages !== undefined ? { historyMessages: opts.historyMessages } : {}),
       ...(hard ? { hard } : {}),
     });
     this.faults = new FaultInjector(opts.faults, Math.random);

@@ -436,6 +436,13 @@ export class TotalLog {
       i++;
       const t = this.termAt(i);
       if (t === e.term) continue;
+      if (t !== undefined && i <= this.applied) {
+        // The leader's log lost entries we delivered (only possible when the processes
+        // that stored them lost their memory or are cut off): we cannot take part in
+        // this history; start over as a new member.
+        this.halt("the leader's log does not hold what we delivered");
+        return;
+      }
       if (t !== undefined) this.truncateFrom(i);
       this.append(e);
     }
