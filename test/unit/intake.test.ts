@@ -37,6 +37,7 @@ function handle(c: Cmd): string {
         const r = intake.take(msg(c.num("from"), seq), c.num("inc"), pass);
         if (r !== "ok") res.push(`seq ${seq}: ${r}`);
       }
+      if (intake.full(c.num("from"))) res.push(`sender ${c.num("from")} full`);
       return out(res);
     }
     case "admit":
