@@ -193,9 +193,6 @@ export class MulticastMode implements OrderingMode {
       case "history":
         this.onHistory(m);
         break;
-      case "rejoin":
-        if (m.term >= this.ctx.term()) this.ctx.rejoin("the leader's view continues without us");
-        return;
       default:
         this.ctx.protocolError();
         return;
