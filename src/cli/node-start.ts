@@ -61,6 +61,7 @@ export async function startNode(opts: {
       membership: config.membership,
       stateDir: config.stateDir,
       trace: opts.trace,
+      historyMessages: config.historyMessages,
     });
   } catch (e) {
     if (e instanceof HostsError) throw new ConfigError(`config ${config.path}: ${e.message}`);

@@ -17,6 +17,8 @@ export interface Config {
   membership: Partial<MembershipConfig>;
   /** Where term and vote are persisted (one small file per node); default: defaultStateDir(). */
   stateDir: string | undefined;
+  /** State transfer: recent messages a new member receives (0: none). */
+  historyMessages: number;
   /** Where the config was read from (for messages). */
   path: string;
 }
@@ -32,8 +34,11 @@ export const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]>
   electionTimeoutMs: [10, 600_000],
   leaseMs: [5, 600_000],
   quorum: [1, 1024],
-  releaseAfterMs: [0, 86_400_000],
 };
+
+/** State transfer: bounds of `historyMessages`. */
+export const HISTORY_BOUNDS: [number, number] = [0, 1_000_000];
+export const DEFAULT_HISTORY_MESSAGES = 1000;
 
 /** A user-facing configuration error: printed as one line, exit code 2. */
 export class ConfigError extends Error {}
@@ -56,6 +61,7 @@ export const TOP_KEYS: readonly string[] = [
   "ordering",
   "membership",
   "stateDir",
+  "historyMessages",
   ...Object.keys(LIMIT_BOUNDS),
 ];
 const HOST_KEYS: readonly string[] = ["host", "port"];
@@ -180,12 +186,18 @@ export function parseConfig(raw: unknown, path = "<config>"): Config {
   if (stateDir !== undefined && (typeof stateDir !== "string" || stateDir.length === 0)) {
     bad("stateDir: must be a non-empty string (a directory path)");
   }
+  const hm = own(raw, "historyMessages");
+  const historyMessages =
+    hm === undefined
+      ? DEFAULT_HISTORY_MESSAGES
+      : checkInteger(bad, "historyMessages", hm, HISTORY_BOUNDS);
   return {
     hosts,
     ordering: ordering as Ordering,
     limits,
     membership,
     stateDir: stateDir as string | undefined,
+    historyMessages,
     path,
   };
 }

@@ -1,4 +1,5 @@
 import { type AppMsg, decodeApp, encodeApp } from "./app-message.js";
+import { bundle } from "./bundler.js";
 import { type Ctrl, decodeCtrl, encodeCtrl } from "./ctrl.js";
 import { defaultMembership, type MembershipConfig } from "./membership/config.js";
 import {
@@ -8,7 +9,7 @@ import {
   type ProbeCtrl,
 } from "./membership/detector.js";
 import { Election, type ElectionOut, type HardState } from "./membership/election.js";
-import type { View } from "./membership/view.js";
+import { hasMember, NO_VIEW, type View } from "./membership/view.js";
 import type { ModeContext, OrderingMode } from "./modes/mode.js";
 import { MulticastMode } from "./modes/multicast.js";
 import { TotalMode } from "./modes/total.js";
@@ -31,14 +32,7 @@ import {
 } from "./order/index.js";
 import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
-import {
-  type DataEntry,
-  decodeFrame,
-  ENTRY_OVERHEAD,
-  encodeFrame,
-  FLAG_MORE,
-  FRAME_OVERHEAD,
-} from "./wire.js";
+import { decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.js";
 
 export * from "./node-types.js";
 
@@ -163,7 +157,15 @@ export class RmNode {
       term: () => this.election.term,
       isLeader: () => this.election.isLeader,
       leader: () => this.election.leader,
-      live: (p) => this.detector.live(p) && (this.peers[p]?.knownInc ?? 0) !== 0,
+      live: (p) => {
+        const q = this.peers[p];
+        return (
+          q !== undefined &&
+          this.detector.live(p) &&
+          q.knownInc !== 0 &&
+          q.knownInc !== q.departedInc
+        );
+      },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
@@ -260,7 +262,17 @@ export class RmNode {
     this.events.push(ev);
   }
 
+  /** The view installed before the current one (for departure records). */
+  private lastView: View = NO_VIEW;
+
   private installed(v: View): void {
+    // Lives the view leaves out: recorded once, so no view of ours takes them back.
+    this.lastView.members.forEach((k, i) => {
+      const p = this.peers[k];
+      const inc = this.lastView.incs[i] as number;
+      if (p && !hasMember(v, k, inc)) p.departedInc = Math.max(p.departedInc, inc);
+    });
+    this.lastView = v;
     // A member's life we have not heard from yet: talk to that life from now on.
     v.members.forEach((k, i) => {
       const p = this.peers[k];
@@ -307,7 +319,10 @@ export class RmNode {
   private afterEvent(): void {
     this.flushElection();
     this.noteLeader();
-    if (this.rejoinWanted === undefined) this.mode.advance();
+    if (this.rejoinWanted === undefined) {
+      this.mode.advance();
+      this.tellDeparted();
+    }
     if (this.rejoinWanted !== undefined) {
       const why = this.rejoinWanted;
       this.rejoinWanted = undefined;
@@ -347,7 +362,9 @@ export class RmNode {
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
       if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
-      for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      // Flow control: while the mode holds too much of this peer's, its data waits (unacked).
+      if (this.mode.accepting?.(p.id) !== false)
+        for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
       this.onMessages(p);
     } else if (f.data.length > 0) {
       // Meant for an earlier life of ours, or sent before the peer knew which life it talks
@@ -390,6 +407,18 @@ export class RmNode {
     released.length = 0;
   }
 
+  /** Leader: a life the view left out that still talks to us is told to start over. */
+  private tellDeparted(): void {
+    if (!this.election.isLeader) return;
+    for (const p of this.peers) {
+      if (!p || p.knownInc === 0 || p.knownInc !== p.departedInc || p.toldRejoin === p.knownInc)
+        continue;
+      if (!this.detector.live(p.id)) continue;
+      p.toldRejoin = p.knownInc;
+      this.unicast(p.id, { kind: "rejoin", term: this.election.term });
+    }
+  }
+
   /** The peer abandoned messages for us: we were left out of its view. */
   private onGap(p: Peer): void {
     this.rejoinWanted ??= `node ${p.id} dropped messages for us (we were left out of the view)`;
@@ -404,6 +433,7 @@ export class RmNode {
     this.ackCount.clear();
     this.complete.length = 0;
     this.mode.reset();
+    this.lastView = NO_VIEW;
     this.events.push({
       type: "notice",
       level: "warn",
@@ -419,6 +449,12 @@ export class RmNode {
       const m = decodeApp(p.id, bytes, this.hostCount);
       if (!m) {
         this.drop("bad-message");
+        continue;
+      }
+      if (m.kind === "rejoin") {
+        // The group left this life of ours out of its view: start over as a new member.
+        if (m.term >= this.election.term)
+          this.rejoinWanted ??= `node ${p.id} says the group's view continues without us`;
         continue;
       }
       this.mode.onApp(p.id, p.knownInc, m);
@@ -530,6 +566,23 @@ export class RmNode {
 
   // ---------------------------------------------------------------- outputs
 
+  /** Our identity on the wire for the bundler (the incarnation changes when we rejoin). */
+  private readonly wire = ((node: RmNode) => ({
+    get id(): NodeId {
+      return node.id;
+    },
+    get inc(): Incarnation {
+      return node.incarnation;
+    },
+    get maxDatagram(): number {
+      return node.limits.maxDatagram;
+    },
+    sent(bytes: number): void {
+      node.st.datagramsSent++;
+      node.st.bytesSent += bytes;
+    },
+  }))(this);
+
   /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
     const datagrams: OutDatagram[] = [];
@@ -537,7 +590,7 @@ export class RmNode {
       if (!p) continue;
       const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
       if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
-      this.framesFor(p, now, datagrams);
+      bundle(this.wire, p, now, heartbeat, datagrams);
     }
     const events = this.events;
     this.events = [];
@@ -547,50 +600,6 @@ export class RmNode {
       res.persist = this.election.hard();
     }
     return res;
-  }
-
-  private framesFor(p: Peer, now: number, out: OutDatagram[]): void {
-    const due = p.send.takeDue();
-    const budget = this.limits.maxDatagram - FRAME_OVERHEAD;
-    let batch: DataEntry[] = [];
-    let size = 0;
-    let ctrl = p.ctrl;
-    p.ctrl = [];
-    const flush = (): void => {
-      const bytes = encodeFrame({
-        from: this.id,
-        inc: this.incarnation,
-        to: p.id,
-        toInc: p.knownInc,
-        ack: p.knownInc !== 0 || p.recv.ackPending ? p.recv.ack() : null,
-        data: batch,
-        base: p.send.base,
-        ctrl,
-      });
-      ctrl = [];
-      p.recv.ackPending = false;
-      p.lastSent = now;
-      out.push({ to: p.id, bytes });
-      this.st.datagramsSent++;
-      this.st.bytesSent += bytes.length;
-      batch = [];
-      size = 0;
-    };
-    for (const e of due) {
-      if (!p.send.stillNeeded(e)) continue;
-      const need = e.payload.length + ENTRY_OVERHEAD;
-      if (batch.length > 0 && size + need > budget) flush();
-      batch.push(e);
-      size += need;
-      p.send.sent(e, now);
-    }
-    if (
-      batch.length > 0 ||
-      p.recv.ackPending ||
-      ctrl.length > 0 ||
-      now >= p.lastSent + this.heartbeatInterval(p)
-    )
-      flush();
   }
 
   private waitingNotice(): void {

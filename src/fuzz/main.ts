@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { ORDERINGS, type Ordering } from "../core/types.js";
 import { type CampaignResult, campaign, defaultJobs, type ModeResult } from "./campaign.js";
 import { diagramFile, diagramOfPlan } from "./diagram.js";
-import { fuzz } from "./property.js";
+import { faultLine, fuzz } from "./property.js";
 import { simulated } from "./runner.js";
 import type { CrashStyle, Plan } from "./scenario.js";
 
@@ -14,13 +14,15 @@ const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--s
   --mode M     one ordering mode (default: all three)
   --seed S     fast-check seed (default: random, printed)
   --path P     replay the counterexample at this path (needs --seed and --mode)
-  --crash C    clean (default): a crash waits until the victim's messages are acknowledged;
-               abrupt: crash mid-send (agreement is then not guaranteed yet)
+  --crash C    abrupt (default): a crash at any instant, mid-send included (SIGKILL);
+               clean: a crash waits until the victim's messages are acknowledged
   --jobs J     worker threads running chunks of runs in parallel (default: one per core,
                or 1 below ${SMALL} runs in all; 1: everything in this process). The verdicts
                do not depend on it.
   --diagram F  on failure, write the space-time diagram of the shrunk counterexample to F
-               (HTML; with several failing modes, F gets the mode before its extension)`;
+               (HTML; with several failing modes, F gets the mode before its extension)
+At the end, per mode: "faults <mode>: runs R, abrupt crashes C, restarts S, late starts L,
+partitions P" (runs with at least one of each), then the campaign line with the runs/s.`;
 
 interface Args {
   runs: number;
@@ -43,7 +45,7 @@ function parse(argv: string[]): Args {
     modes: [...ORDERINGS],
     seed: Math.floor(Math.random() * 0x7fffffff),
     path: undefined,
-    crash: "clean",
+    crash: "abrupt",
     jobs: undefined,
     diagram: undefined,
   };
@@ -163,6 +165,7 @@ async function main(a: Args): Promise<number> {
     printMode(a, r);
     if (!r.ok && r.plan && a.diagram !== undefined) writeDiagram(a, r.mode, r.plan, a.diagram);
   }
+  for (const r of res.modes) process.stdout.write(`${faultLine(r.mode, r.faults)}\n`);
   let executed = 0;
   let virtualMs = 0;
   for (const r of res.modes) {

@@ -33,6 +33,8 @@ export interface UdpNodeOptions {
   stateDir?: string | undefined;
   /** `--trace FILE`: append one JSON trace record per line (see src/trace/events.ts). */
   trace?: string | undefined;
+  /** State transfer: recent messages a new member receives (default 1000; 0: none). */
+  historyMessages?: number;
 }
 
 /**
@@ -102,6 +104,7 @@ export class UdpRuntime {
       membership,
       random: Math.random,
       now: performance.now(),
+      ...(opts.historyMessages !== undefined ? { historyMessages: opts.historyMessages } : {}),
       ...(hard ? { hard } : {}),
     });
     this.faults = new FaultInjector(opts.faults, Math.random);

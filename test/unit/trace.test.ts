@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Ordering } from "../../src/core/types.js";
 import { diagramFile } from "../../src/fuzz/diagram.js";
-import { showMsg as checkerMsg, showLife } from "../../src/fuzz/trace.js";
+import { showMsg as checkerMsg, type Life, showLife } from "../../src/fuzz/trace.js";
 import { Sim } from "../../src/runtime/sim.js";
 import { checkRecord, parseTrace, type TraceRecord } from "../../src/trace/events.js";
 import { buildDiagram, lifeLabel, showMsg } from "../../src/trace/model.js";
@@ -288,7 +288,16 @@ describe("labels", () => {
   it("the diagram names messages and lives exactly as the checkers do (violations are matched by name)", () => {
     for (const text of ["", "hi", "n0.1|abcdefghijklmnop", "😀".repeat(20)])
       expect(showMsg(3, 17, text)).toBe(checkerMsg(3, 17, text));
-    const life = { key: "2@1003", node: 2, inc: 1003, idx: 0, first: true, live: true };
+    const life: Life = {
+      key: "2@1003",
+      node: 2,
+      inc: 1003,
+      idx: 0,
+      first: true,
+      via: "start",
+      begin: 0,
+      live: true,
+    };
     expect(lifeLabel(2, 1003)).toBe(showLife(life));
   });
 });
