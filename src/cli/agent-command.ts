@@ -75,6 +75,9 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
     logger,
     membership: config.membership,
     stateDir: config.stateDir,
+    cluster: config.cluster,
+    keys: config.keys,
+    keyFile: config.keyFile,
   });
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);

@@ -109,6 +109,9 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     logger,
     membership: config.membership,
     stateDir: config.stateDir,
+    cluster: config.cluster,
+    keys: config.keys,
+    keyFile: config.keyFile,
   });
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
@@ -130,6 +133,8 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     delay,
     drop,
     incarnation: rt.node.incarnation,
+    cluster: config.cluster,
+    sealed: rt.trust.sealed,
   });
   const tty = process.stdin.isTTY && process.stdout.isTTY && args.plain !== true && !json;
   if (tty) return runTui(ctx);

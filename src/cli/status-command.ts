@@ -1,7 +1,9 @@
+import { randomInt } from "node:crypto";
 import { createSocket } from "node:dgram";
 import type { Argv } from "yargs";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
-import { STATUS_ANSWER, STATUS_QUERY } from "../runtime/udp.js";
+import { CLIENT_ID, Trust } from "../runtime/trust.js";
+import { STATUS_QUERY } from "../runtime/udp.js";
 import { UsageError } from "./errors.js";
 
 export function statusBuilder(y: Argv) {
@@ -29,20 +31,33 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
   const answers = new Map<number, Answer>();
   const sock = createSocket("udp4");
   await new Promise<void>((ok) => sock.bind(0, ok));
+  // A random 96-bit nonce (48-bit epoch, 48-bit counter start) under the status client's own
+  // subkey: a handful of queries per run, so a repeat is out of reach.
+  const trust = new Trust({
+    cluster: config.cluster,
+    keys: config.keys,
+    self: CLIENT_ID,
+    epoch: randomInt(1, 2 ** 47),
+    counterStart: randomInt(1, 2 ** 47),
+  });
   sock.on("message", (msg) => {
-    if (
-      msg.length < STATUS_ANSWER.length ||
-      !msg.subarray(0, STATUS_ANSWER.length).equals(STATUS_ANSWER)
-    )
-      return;
+    const o = trust.open(msg, undefined);
+    if (typeof o === "string" || o.kind !== "answer") return;
     try {
-      const a = JSON.parse(msg.subarray(STATUS_ANSWER.length).toString("utf8")) as Answer;
-      if (typeof a.id === "number") answers.set(a.id, a);
+      const a = JSON.parse(Buffer.from(o.payload).toString("utf8")) as Answer;
+      if (typeof a.id !== "number") return;
+      // Sealed: the answer must come from the host it speaks for.
+      if (o.sender !== undefined && o.sender !== a.id) return;
+      answers.set(a.id, a);
     } catch {
       // not an answer of ours
     }
   });
-  for (const h of config.hosts) sock.send(STATUS_QUERY, h.port, h.host);
+  // Nodes never answer with more bytes than the query had: pad it to room for the answer.
+  const size = Math.min(60_000, 1200 + 160 * config.hosts.length);
+  const query = Buffer.alloc(size - trust.overhead);
+  STATUS_QUERY.copy(query);
+  for (const h of config.hosts) sock.send(trust.wrap("query", undefined, query), h.port, h.host);
   await new Promise((r) => setTimeout(r, timeout * 1000));
   sock.close();
   const rows = config.hosts.map((h, i) => ({ i, h, a: answers.get(i) }));
@@ -75,7 +90,11 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
       process.stdout.write(`  ${i} ${h.host}:${h.port}  no answer\n`);
       continue;
     }
-    const v = a.view as { term: number; version: number; members: number[] };
+    const v = a.view as { term: number; version: number; members: number[] } | undefined;
+    if (!v) {
+      process.stdout.write(`  ${i} ${h.host}:${h.port}  answered (truncated)\n`);
+      continue;
+    }
     process.stdout.write(
       `  ${i} ${h.host}:${h.port}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
     );

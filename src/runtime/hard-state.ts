@@ -37,15 +37,37 @@ export class HardStateFile {
     return undefined;
   }
 
-  save(h: HardState): void {
-    const tmp = `${this.path}.tmp`;
-    const fd = openSync(tmp, "w");
+  /**
+   * The epoch of this life for sealing: the wall clock in ms, but always above the last
+   * life's (a clock stepped back must not repeat nonces). Stored and fsynced before use.
+   */
+  nextEpoch(nowMs: number): number {
+    const path = `${this.path.slice(0, -".json".length)}.epoch`;
+    let last = 0;
     try {
-      writeSync(fd, JSON.stringify(h));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      last = Number(readFileSync(path, "utf8").trim()) || 0;
+    } catch {
+      // first life on this machine (or an unreadable file: the clock alone then)
     }
-    renameSync(tmp, this.path);
+    const epoch = Math.max(Math.floor(nowMs), last + 1);
+    writeDurably(path, String(epoch));
+    return epoch;
   }
+
+  save(h: HardState): void {
+    writeDurably(this.path, JSON.stringify(h));
+  }
+}
+
+/** Replace `path` atomically: a temporary file, fsync, rename. */
+function writeDurably(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

@@ -16,6 +16,7 @@ import {
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventHeap } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
+import { Trust } from "./trust.js";
 
 /** What the simulated network does to one datagram on one link, on top of the node's own fault layer. */
 export interface LinkFaults {
@@ -47,6 +48,18 @@ export interface SimOptions {
   membership?: Partial<MembershipConfig>;
   /** Order layer constructor for every node (default: the real one). */
   orderFactory?: OrderFactory;
+  /**
+   * The trust layer (envelope, cluster name, keyring), as the UDP shell runs it. Without it
+   * the simulated wire carries bare frames. Epochs are the simulated incarnations and keys
+   * are given, so a run stays reproducible from its seed.
+   */
+  trust?: SimTrust;
+}
+
+export interface SimTrust {
+  cluster?: string;
+  /** Each node's keyring, primary first (empty: plain envelopes). */
+  keys: (node: NodeId) => Uint8Array[];
 }
 
 export type HistoryEvent =
@@ -85,6 +98,10 @@ interface Host {
   frozenUntil: number;
   lastWake: number;
   sameWakes: number;
+  /** This node's keyring (kept across restarts, like its config). */
+  keys: Uint8Array[];
+  /** The running life's trust layer (a restart starts a fresh one, as a new process does). */
+  trust: Trust | undefined;
 }
 
 /**
@@ -110,6 +127,9 @@ export class Sim {
   datagrams = 0;
   /** Datagrams sent to each node (whether or not it runs). */
   readonly sentTo: number[] = [];
+  /** Observer of every datagram put on the wire, as sent (tests capture and replay them). */
+  tap: ((from: NodeId, to: NodeId, bytes: Uint8Array) => void) | undefined;
+  private readonly trustOpts: SimTrust | undefined;
 
   constructor(opts: SimOptions) {
     this.rng = seededRng(opts.seed);
@@ -121,6 +141,7 @@ export class Sim {
       opts.faults?.delay ?? 0,
     );
     this.orderFactory = opts.orderFactory;
+    this.trustOpts = opts.trust;
     const late = new Set(opts.lateStart ?? []);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
@@ -137,6 +158,8 @@ export class Sim {
         frozenUntil: 0,
         lastWake: -1,
         sameWakes: 0,
+        keys: opts.trust ? opts.trust.keys(i) : [],
+        trust: undefined,
       });
     }
     for (let i = 0; i < opts.hosts; i++) if (!late.has(i)) this.start(i);
@@ -173,6 +196,15 @@ export class Sim {
     opts.membership = this.membership;
     if (h.hard) opts.hard = h.hard;
     if (this.orderFactory) opts.makeOrder = this.orderFactory;
+    if (this.trustOpts) {
+      h.trust = new Trust({
+        cluster: this.trustOpts.cluster ?? "rmchat",
+        keys: h.keys,
+        self: i,
+        epoch: inc,
+      });
+      opts.limits = { ...this.limits, maxDatagram: this.limits.maxDatagram - h.trust.overhead };
+    }
     h.node = new RmNode(opts);
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);
@@ -182,9 +214,22 @@ export class Sim {
     const h = this.hosts[i] as Host;
     if (!h.node) return;
     h.node = undefined;
+    h.trust = undefined;
     h.wakeToken++;
     h.wakeAt = undefined;
     this.history.push({ kind: "crash", t: this.now, node: i });
+  }
+
+  /** The trust layer of node i's running life (undefined: down, or no trust layer). */
+  trustOf(i: NodeId): Trust | undefined {
+    return this.hosts[i]?.trust;
+  }
+
+  /** Install a new keyring on node i (now and for its later lives): rotation. */
+  setKeys(i: NodeId, keys: Uint8Array[]): void {
+    const h = this.hosts[i] as Host;
+    h.keys = keys;
+    h.trust?.setKeys(keys);
   }
 
   /** Block traffic between the two groups (both directions). */
@@ -297,21 +342,23 @@ export class Sim {
         this.settle(ev.node);
         return;
       }
-      case "arrive": {
-        const h = this.hosts[ev.to] as Host;
-        if (!h.node) return;
-        h.node.receive(this.now, ev.from, ev.bytes);
-        this.settle(ev.to);
+      case "arrive":
+        this.inject(ev.to, ev.from, ev.bytes);
         return;
-      }
     }
   }
 
-  /** Inject raw bytes as if they came from `from`'s address (garbage tests). */
+  /** Hand bytes to node `to` as if they came from `from`'s address (garbage and replay tests). */
   inject(to: NodeId, from: NodeId | undefined, bytes: Uint8Array): void {
     const h = this.hosts[to] as Host;
     if (!h.node) return;
-    h.node.receive(this.now, from, bytes);
+    let frame = bytes;
+    if (h.trust) {
+      const o = h.trust.open(bytes, from);
+      if (typeof o === "string" || o.kind !== "frame") return;
+      frame = o.payload;
+    }
+    h.node.receive(this.now, from, frame);
     this.settle(to);
   }
 
@@ -371,6 +418,8 @@ export class Sim {
     this.sentTo[to] = (this.sentTo[to] ?? 0) + 1;
     const userDelay = h.faults.plan();
     if (userDelay === undefined) return;
+    if (h.trust) bytes = h.trust.wrap("frame", to, bytes);
+    this.tap?.(from, to, bytes);
     if (this.blocked.has(from * 1024 + to)) return;
     const lf = this.link(from, to, this.now);
     if (lf.drop > 0 && this.rng() < lf.drop) return;
