@@ -267,15 +267,16 @@ export class Trust {
     if (bytes.length < PLAIN_HEADER || bytes[0] !== ENVELOPE) return "foreign";
     const code = bytes[1] as number;
     const kind: EnvelopeKind | undefined =
-      code >> 4 === 1 ? "frame" : code >> 4 === 2 ? "query" : code >> 4 === 3 ? "answer" : undefined;
+      code >> 4 === 1
+        ? "frame"
+        : code >> 4 === 2
+          ? "query"
+          : code >> 4 === 3
+            ? "answer"
+            : undefined;
     if (kind === undefined || (code & 0x0e) !== 0) return "foreign";
     const tag = this.tag;
-    if (
-      bytes[2] !== tag[0] ||
-      bytes[3] !== tag[1] ||
-      bytes[4] !== tag[2] ||
-      bytes[5] !== tag[3]
-    )
+    if (bytes[2] !== tag[0] || bytes[3] !== tag[1] || bytes[4] !== tag[2] || bytes[5] !== tag[3])
       return "foreign";
     const isSealed = (code & 1) === 1;
     if (this.ring.length === 0) {

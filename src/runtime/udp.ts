@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import { isIPv4 } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
+import { DEFAULT_CLUSTER, loadKeyFile } from "../config/config.js";
 import {
   defaultMembership,
   type MembershipConfig,
@@ -22,8 +23,7 @@ import type { Logger } from "../log.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
-import { DEFAULT_CLUSTER, loadKeyFile } from "../config/config.js";
-import { TRUST_DROPS, type TrustDrop, Trust } from "./trust.js";
+import { TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
