@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError } from "../config/config.js";
@@ -38,6 +39,14 @@ export async function main(argv: string[]): Promise<void> {
       agentBuilder,
       async (a) => {
         await runAgent(a as unknown as Record<string, unknown>);
+      },
+    )
+    .command(
+      "keygen",
+      'print a new random key (base64, 32 bytes) for the config\'s "keys" or a key file',
+      (y) => y,
+      () => {
+        process.stdout.write(`${randomBytes(32).toString("base64")}\n`);
       },
     )
     .command(

@@ -125,6 +125,7 @@ describe.skipIf(!haveTmux)("TUI in a terminal", () => {
 
     expect(titleBar(t.lines(a))).toContain("rmchat node 0 @ 127.0.0.1:");
     expect(titleBar(t.lines(a))).toContain("causal order");
+    expect(titleBar(t.lines(a))).toContain("│ not sealed");
 
     t.line(a, "hello from node zero");
     await t.waitText(b, "<node 0> hello from node zero");

@@ -1,8 +1,45 @@
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { safeJson, sanitize } from "../../src/chat/sanitize.js";
 import { ConfigError, parseConfig } from "../../src/config/config.js";
 
+const KEY = Buffer.alloc(32, 7).toString("base64");
+
 describe("config", () => {
+  it("cluster defaults to rmchat and keys to none; keys are 32 bytes of base64", () => {
+    const c = parseConfig({ hosts: [{ host: "127.0.0.1", port: 1 }] });
+    expect(c.cluster).toBe("rmchat");
+    expect(c.keys).toEqual([]);
+    const k = parseConfig({ hosts: [{ host: "a", port: 1 }], cluster: "web", keys: [KEY] });
+    expect(k.cluster).toBe("web");
+    expect([...(k.keys[0] as Uint8Array)]).toEqual(new Array(32).fill(7));
+  });
+  it("reads a key file (one key a line) only when group and others cannot read it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rmchat-keys-"));
+    const file = join(dir, "keys");
+    writeFileSync(file, `# primary first\n${KEY}\n\n${Buffer.alloc(32, 9).toString("base64")}\n`);
+    chmodSync(file, 0o600);
+    const c = parseConfig(
+      { hosts: [{ host: "a", port: 1 }], keyFile: "keys" },
+      join(dir, "c.json"),
+    );
+    expect(c.keys.length).toBe(2);
+    expect(c.keyFile).toBe(file);
+    chmodSync(file, 0o640);
+    expect(() => parseConfig({ hosts: [{ host: "a", port: 1 }], keyFile: file })).toThrow(
+      /readable or writable by group or others \(mode 640\); run chmod 600/,
+    );
+    chmodSync(file, 0o600);
+    writeFileSync(file, "not a key\n");
+    expect(() => parseConfig({ hosts: [{ host: "a", port: 1 }], keyFile: file })).toThrow(
+      /line 1: the key is not base64/,
+    );
+    expect(() =>
+      parseConfig({ hosts: [{ host: "a", port: 1 }], keyFile: join(dir, "none") }),
+    ).toThrow(/key file not found/);
+  });
   it("accepts the documented shape with defaults", () => {
     const c = parseConfig({ hosts: [{ host: "127.0.0.1", port: 1 }] });
     expect(c.ordering).toBe("causal");
@@ -26,6 +63,12 @@ describe("config", () => {
     [{ hosts: [{ host: "a", port: 1 }], window: 0 }, /window/],
     [{ hosts: [{ host: "a", port: 1 }], colour: "red" }, /unknown key "colour"/],
     [{ hosts: [{ host: "a", port: 1 }], rtoMinMs: 500, rtoMaxMs: 100 }, /rtoMinMs/],
+    [{ hosts: [{ host: "a", port: 1 }], cluster: "" }, /"cluster"/],
+    [{ hosts: [{ host: "a", port: 1 }], cluster: "a b" }, /"cluster"/],
+    [{ hosts: [{ host: "a", port: 1 }], keys: [] }, /"keys" must be a non-empty/],
+    [{ hosts: [{ host: "a", port: 1 }], keys: ["c2hvcnQ="] }, /keys\[0\] is 5 bytes, not 32/],
+    [{ hosts: [{ host: "a", port: 1 }], keys: ["!!"] }, /keys\[0\] is not base64/],
+    [{ hosts: [{ host: "a", port: 1 }], keys: [KEY], keyFile: "k" }, /either "keys" or "keyFile"/],
   ];
   for (const [raw, re] of bad) {
     it(`rejects ${JSON.stringify(raw)}`, () => {
