@@ -71,6 +71,16 @@ function literalLookup(
  */
 export const STATUS_QUERY = Buffer.from("RMCHAT-STATUS?");
 
+/** The one warning line for a keyless node on a non-loopback address (undefined: none). */
+export function exposureWarning(
+  address: string,
+  port: number,
+  sealed: boolean,
+): string | undefined {
+  if (sealed || address.startsWith("127.")) return undefined;
+  return `bound to ${address}:${port} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`;
+}
+
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
 
@@ -196,11 +206,8 @@ export class UdpRuntime {
       // the kernel may cap buffer sizes; defaults still work
     }
     const rt = new UdpRuntime(sock, endpoints, opts, me);
-    if (!rt.trust.sealed && !me.address.startsWith("127.")) {
-      opts.logger.warn(
-        `bound to ${me.address}:${me.port} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`,
-      );
-    }
+    const warning = exposureWarning(me.address, me.port, rt.trust.sealed);
+    if (warning) opts.logger.warn(warning);
     if (opts.keyFile) rt.watchKeyFile(opts.keyFile);
     rt.attach();
     return rt;

@@ -9,6 +9,7 @@ import {
   SEAL_OVERHEAD,
   Trust,
 } from "../../src/runtime/trust.js";
+import { exposureWarning } from "../../src/runtime/udp.js";
 
 const K1 = new Uint8Array(32).fill(1);
 const K2 = new Uint8Array(32).fill(2);
@@ -181,5 +182,15 @@ describe("trust layer: envelope", () => {
       ctrl: [],
     });
     expect(Buffer.compare(opened(b.open(a.wrap("frame", 1, f), 0)).payload, f)).toBe(0);
+  });
+});
+
+describe("exposure warning", () => {
+  it("warns for a keyless node on a non-loopback address only", () => {
+    expect(exposureWarning("10.200.0.1", 16400, false)).toMatch(/without keys/);
+    expect(exposureWarning("0.0.0.0", 16400, false)).toMatch(/without keys/);
+    expect(exposureWarning("10.200.0.1", 16400, true)).toBeUndefined();
+    expect(exposureWarning("127.0.0.1", 16400, false)).toBeUndefined();
+    expect(exposureWarning("127.0.5.9", 16400, false)).toBeUndefined();
   });
 });
