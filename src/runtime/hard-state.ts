@@ -59,10 +59,9 @@ export class HardStateFile {
   }
 }
 
-/** Replace `path` atomically: a temporary file, fsync, rename. */
-function writeDurably(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
+/** Replace `path` atomically: a temporary file `tmp` (created with `mode`), fsync, rename. */
+export function writeDurably(path: string, text: string, mode = 0o600, tmp = `${path}.tmp`): void {
+  const fd = openSync(tmp, "w", mode);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
