@@ -85,14 +85,13 @@ describe("the simulator with keys", () => {
     const fresh = trustDrops(sim, 1);
     expect((fresh.replay ?? 0) + (fresh.unbound ?? 0)).toBe(captured.length);
     expect(delivered()).toBe(was);
-    // And the new life works: it joins and gets what is sent from now on.
+    // And the new life works: it joins and gets what is sent from now on, once.
     sim.run(sim.now + 3000);
     sim.send(2, "after restart");
     sim.run(sim.now + 100);
     expect(sim.runUntilQuiet(60_000)).toBe(true);
     const last = deliveriesByNode(sim.history, 3)[1] ?? [];
-    expect(last.length).toBe(was + 1);
-    expect(last.at(-1)?.text).toBe("after restart");
+    expect(last.filter((d) => d.text === "after restart").length).toBe(1);
   });
 
   it("forged, truncated and bit-flipped datagrams injected into a node are dropped and counted", () => {
