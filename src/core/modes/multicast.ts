@@ -325,19 +325,23 @@ export class MulticastMode implements OrderingMode {
     this.installing = undefined;
     this.order.setMembers?.(next.members);
     this.ctx.installed(next);
+    // Every new member's numbering first (a message may depend on another's first one), then
+    // hand on what waited.
     const nextOf = new Map(m.reports.map((r) => [r.member, r.next]));
+    const fresh = (i: number): boolean =>
+      next.members[i] !== this.ctx.self &&
+      !hasMember(old, next.members[i] as NodeId, next.incs[i] as number);
+    for (let i = 0; i < next.members.length; i++) {
+      if (!fresh(i)) continue;
+      const k = next.members[i] as NodeId;
+      this.order.peerReset(k);
+      this.order.setBase(k, nextOf.get(k) ?? 1);
+    }
     for (let i = 0; i < next.members.length; i++) {
       const k = next.members[i] as NodeId;
-      const inc = next.incs[i] as number;
       if (k === this.ctx.self) continue;
-      if (hasMember(old, k, inc)) {
-        this.intake.setLimit(k, Number.POSITIVE_INFINITY, this.pass);
-        continue;
-      }
-      const start = nextOf.get(k) ?? 1;
-      this.order.peerReset(k);
-      this.order.setBase(k, start);
-      this.intake.admit(k, inc, start, this.pass);
+      if (fresh(i)) this.intake.admit(k, next.incs[i] as number, nextOf.get(k) ?? 1, this.pass);
+      else this.intake.setLimit(k, Number.POSITIVE_INFINITY, this.pass);
     }
     this.flushOut();
     // The first member of the continuing group hands the history to the new ones.

@@ -23,6 +23,8 @@ export type IntakeResult = "ok" | "stale-life";
 export class SenderIntake {
   private readonly cur: Array<SenderLife | undefined>;
   private readonly pend: Array<SenderLife | undefined>;
+  /** Per sender: the newest life that left our view (its late messages are dropped). */
+  private readonly closed: number[];
 
   constructor(
     hostCount: number,
@@ -30,6 +32,7 @@ export class SenderIntake {
   ) {
     this.cur = new Array<SenderLife | undefined>(hostCount).fill(undefined);
     this.pend = new Array<SenderLife | undefined>(hostCount).fill(undefined);
+    this.closed = new Array<number>(hostCount).fill(0);
   }
 
   /** Hand `m` (and what it unblocks) to `pass`, in order; early ones wait (bounded). */
@@ -47,6 +50,7 @@ export class SenderIntake {
       return "ok";
     }
     if (c && inc < c.inc) return "stale-life";
+    if (inc <= (this.closed[k] as number)) return "ok"; // late news of a life that left
     let p = this.pend[k];
     if (p && inc < p.inc) return "stale-life";
     if (!p || p.inc !== inc) {
@@ -86,13 +90,18 @@ export class SenderIntake {
 
   /** Sender `k` left the view: nothing more of that life is taken. */
   close(k: NodeId): void {
+    const c = this.cur[k];
+    if (c && c.inc > (this.closed[k] as number)) this.closed[k] = c.inc;
     this.cur[k] = undefined;
+    const p = this.pend[k];
+    if (p && p.inc <= (this.closed[k] as number)) this.pend[k] = undefined;
   }
 
   /** Forget everything (a new life of our own). */
   clear(): void {
     this.cur.fill(undefined);
     this.pend.fill(undefined);
+    this.closed.fill(0);
   }
 
   /** Messages of `k`'s admitted life handed on so far (its seqs 1..n or base..n). */
