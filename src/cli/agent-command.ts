@@ -8,7 +8,7 @@ import { loadConfig, resolveConfigPath } from "../config/config.js";
 import type { NodeEvent } from "../core/node.js";
 import { Logger, type LogLevel } from "../log.js";
 import { UdpRuntime } from "../runtime/udp.js";
-import { commonOptions } from "./chat-command.js";
+import { commonOptions, fromConfig } from "./chat-command.js";
 import { UsageError } from "./errors.js";
 
 export function agentBuilder(y: Argv) {
@@ -68,16 +68,9 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
   const logger = new Logger(args.logLevel as LogLevel, { node: id, agent: name });
   const rt = await UdpRuntime.start({
     id,
-    hosts: config.hosts,
-    ordering: config.ordering,
-    limits: config.limits,
     faults: { delay: 0, drop: 0 },
     logger,
-    membership: config.membership,
-    stateDir: config.stateDir,
-    cluster: config.cluster,
-    keys: config.keys,
-    keyFile: config.keyFile,
+    ...fromConfig(config),
   });
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);

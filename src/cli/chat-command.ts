@@ -2,7 +2,7 @@ import type { Argv } from "yargs";
 import type { ChatContext } from "../chat/context.js";
 import { runPlain } from "../chat/plain.js";
 import { runTui } from "../chat/tui.js";
-import { loadConfig, resolveConfigPath } from "../config/config.js";
+import { type Config, loadConfig, resolveConfigPath } from "../config/config.js";
 import { ORDERINGS, type Ordering } from "../core/types.js";
 import { LOG_LEVELS, Logger, type LogLevel } from "../log.js";
 import { validateFaults } from "../runtime/faults.js";
@@ -70,6 +70,20 @@ function parseNumber(name: string, raw: unknown): number {
   return v;
 }
 
+/** What a node takes from the config file (hosts, protocol settings, cluster and keys). */
+export function fromConfig(config: Config) {
+  return {
+    hosts: config.hosts,
+    ordering: config.ordering,
+    limits: config.limits,
+    membership: config.membership,
+    stateDir: config.stateDir,
+    cluster: config.cluster,
+    keys: config.keys,
+    keyFile: config.keyFile,
+  };
+}
+
 /** Validate the command line and config; return what the chat needs, or throw a one-line error. */
 export function prepareChat(args: Record<string, unknown>) {
   const idRaw = String(args.id);
@@ -100,19 +114,7 @@ export function prepareChat(args: Record<string, unknown>) {
 export async function runChat(args: Record<string, unknown>): Promise<void> {
   const { id, delay, drop, config, logLevel } = prepareChat(args);
   const logger = new Logger(logLevel, { node: id });
-  const rt = await UdpRuntime.start({
-    id,
-    hosts: config.hosts,
-    ordering: config.ordering,
-    limits: config.limits,
-    faults: { delay, drop },
-    logger,
-    membership: config.membership,
-    stateDir: config.stateDir,
-    cluster: config.cluster,
-    keys: config.keys,
-    keyFile: config.keyFile,
-  });
+  const rt = await UdpRuntime.start({ id, faults: { delay, drop }, logger, ...fromConfig(config) });
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
     if (!stopping) {
