@@ -3,16 +3,17 @@ import type { Argv } from "yargs";
 import { writeHostsFile } from "../agent/hosts-file.js";
 import { type CommandEvent, LeaderCommand } from "../agent/leader-command.js";
 import { type Epoch, hostTable, type TableEntry, validName } from "../agent/table.js";
-import { safeJson, sanitize } from "../chat/sanitize.js";
+import { jsonEvent, sanitize } from "../chat/sanitize.js";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
 import type { NodeEvent } from "../core/node.js";
 import { Logger, type LogLevel } from "../log.js";
-import { UdpRuntime } from "../runtime/udp.js";
-import { commonOptions, fromConfig } from "./chat-command.js";
+import type { MetricFamily } from "../runtime/metrics.js";
+import { commonOptions } from "./chat-command.js";
 import { UsageError } from "./errors.js";
+import { metricsOption, parseMetricsAddress, startNode } from "./node-start.js";
 
 export function agentBuilder(y: Argv) {
-  return commonOptions(y)
+  return metricsOption(commonOptions(y))
     .positional("id", { type: "string", describe: "this node's index in the config's host list" })
     .option("name", {
       type: "string",
@@ -65,18 +66,43 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
   const json = args.json === true;
   const hostsFile = args.hostsFile as string | undefined;
   const onLeader = args.onLeader as string | undefined;
+  const metrics = parseMetricsAddress(args.metrics);
   const logger = new Logger(args.logLevel as LogLevel, { node: id, agent: name });
-  const rt = await UdpRuntime.start({
+  let epoch: Epoch = { term: 0, version: 0 };
+  let table: TableEntry[] = [];
+  let commandExits = 0;
+  const agentMetrics = (): MetricFamily[] => [
+    {
+      name: "rmchat_agent_table_entries",
+      help: "Entries of the host table (members of the installed view).",
+      type: "gauge",
+      samples: [{ labels: { name }, value: table.length }],
+    },
+    {
+      name: "rmchat_leader_command_running",
+      help: "1 while the leader-only command runs on this node.",
+      type: "gauge",
+      samples: [{ value: cmd?.running ? 1 : 0 }],
+    },
+    {
+      name: "rmchat_leader_command_exits_total",
+      help: "Times the leader-only command exited on its own while this node led.",
+      type: "counter",
+      samples: [{ value: commandExits }],
+    },
+  ];
+  const node = await startNode({
     id,
+    config,
     faults: { delay: 0, drop: 0 },
     logger,
-    ...fromConfig(config),
+    metrics,
+    extraMetrics: agentMetrics,
   });
+  const rt = node.rt;
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  let epoch: Epoch = { term: 0, version: 0 };
-  let table: TableEntry[] = [];
   rt.statusExtra = () => ({ name, epoch, table, command: cmd?.running ?? false });
 
   const cmd = onLeader
@@ -84,15 +110,17 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
         onLeader,
         id,
         (e: CommandEvent) => {
-          if (json) out(safeJson({ event: "command", ...e }));
+          if (json) out(jsonEvent("command", { ...e }));
           else if (e.state === "started") out(`command started (pid ${e.pid}, term ${e.term})`);
           else if (e.state === "stopped") out(`command stopped (${e.reason})`);
           else
             out(
               `command exited (code ${e.code}, signal ${e.signal})${e.restartInMs ? `, restart in ${e.restartInMs} ms` : ""}`,
             );
-          if (e.state === "exited")
+          if (e.state === "exited") {
+            commandExits++;
             logger.warn("leader command exited", { code: e.code, signal: e.signal });
+          }
         },
         grace * 1000,
       )
@@ -111,7 +139,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
             logger.error("cannot write the hosts file", { path: hostsFile, error: String(e) });
           }
         }
-        if (json) out(safeJson({ event: "table", epoch, table }));
+        if (json) out(jsonEvent("table", { epoch, table }));
         else {
           const list = table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ");
           out(`table ${epoch.term}.${epoch.version}: ${list}`);
@@ -119,7 +147,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
         return;
       }
       case "leader":
-        if (json) out(safeJson({ event: "leader", term: ev.term, leader: ev.leader }));
+        if (json) out(jsonEvent("leader", { term: ev.term, leader: ev.leader }));
         else out(ev.leader === null ? "no leader" : `leader: node ${ev.leader} (term ${ev.term})`);
         return;
       case "lease":
@@ -127,7 +155,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
         else cmd?.stop("lost leadership or lease");
         return;
       case "deliver":
-        if (json) out(safeJson({ event: "deliver", from: ev.from, seq: ev.seq, text: ev.text }));
+        if (json) out(jsonEvent("deliver", { from: ev.from, seq: ev.seq, text: ev.text }));
         else out(`${ev.from} says: ${sanitize(ev.text)}`);
         return;
       case "notice":
@@ -144,7 +172,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
     if (stopping) return;
     stopping = true;
     cmd?.stop("agent exits");
-    await rt.close();
+    await node.close();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown());

@@ -1,7 +1,20 @@
 import { randomInt } from "node:crypto";
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import type { Argv } from "yargs";
-import { loadConfig, resolveConfigPath } from "../config/config.js";
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_CLUSTER,
+  loadConfig,
+  resolveConfigPath,
+} from "../config/config.js";
+import {
+  type Endpoint,
+  formatHostPort,
+  HostsError,
+  parseHostPort,
+  resolveHosts,
+} from "../runtime/resolve.js";
 import { CLIENT_ID, Trust } from "../runtime/trust.js";
 import { STATUS_QUERY } from "../runtime/udp.js";
 import { UsageError } from "./errors.js";
@@ -12,35 +25,96 @@ export function statusBuilder(y: Argv) {
       type: "string",
       describe: "config file (default: $RMCHAT_CONFIG, else config/default.json)",
     })
+    .option("addr", {
+      type: "string",
+      array: true,
+      describe:
+        "ask this HOST:PORT (repeatable) instead of the config's hosts; no config needed unless the nodes seal (then --config or $RMCHAT_CONFIG gives cluster and keys)",
+    })
     .option("timeout", { type: "number", default: 1, describe: "seconds to wait for answers" })
     .option("json", {
       type: "boolean",
       default: false,
-      describe: "print the answers as one JSON array",
+      describe: "print one JSON array, an entry per address asked",
     });
 }
 
 type Answer = Record<string, unknown> & { id: number };
 
-/** `rmchat status`: ask every configured node what it knows; print the table, leader and states. */
+interface Target {
+  /** The config's index (config mode) or undefined (--addr). */
+  index: number | undefined;
+  /** As the user wrote it: `127.0.0.1:16400`, `db1:16400`. */
+  label: string;
+  endpoint: Endpoint;
+  family: 4 | 6;
+}
+
+async function targetsFromAddrs(addrs: string[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const a of addrs) {
+    const hp = parseHostPort(a, "");
+    if (!hp || hp.host === "" || hp.port === 0)
+      throw new UsageError(`--addr must be HOST:PORT or [IPv6]:PORT (got "${a}")`);
+    try {
+      const { endpoints, family } = await resolveHosts([hp]);
+      out.push({ index: undefined, label: a, endpoint: endpoints[0] as Endpoint, family });
+    } catch (e) {
+      if (e instanceof HostsError) throw new UsageError(`--addr ${a}: cannot resolve "${hp.host}"`);
+      throw e;
+    }
+  }
+  return out;
+}
+
+async function targetsFromConfig(config: Config): Promise<Target[]> {
+  try {
+    const { endpoints, family } = await resolveHosts(config.hosts);
+    return config.hosts.map((h, i) => ({
+      index: i,
+      label: formatHostPort(h.host, h.port),
+      endpoint: endpoints[i] as Endpoint,
+      family,
+    }));
+  } catch (e) {
+    if (e instanceof HostsError) throw new ConfigError(`config ${config.path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * `rmchat status`: ask every configured node (or the `--addr` ones) what it knows; print the
+ * table, leader and states. Exit code 1 when nobody answered.
+ */
 export async function runStatus(args: Record<string, unknown>): Promise<void> {
-  const config = loadConfig(resolveConfigPath(args.config as string | undefined));
   const timeout = Number(args.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 60)
     throw new UsageError("--timeout must be in (0, 60] seconds");
+  const addrs = (args.addr as string[] | undefined) ?? [];
+  // With --addr the config is read only when one is named (it gives the cluster and keys).
+  const configFlag = args.config as string | undefined;
+  const config =
+    addrs.length === 0 || configFlag !== undefined || process.env.RMCHAT_CONFIG
+      ? loadConfig(resolveConfigPath(configFlag))
+      : undefined;
+  const targets =
+    addrs.length > 0 || config === undefined
+      ? await targetsFromAddrs(addrs)
+      : await targetsFromConfig(config);
+  const byEndpoint = new Map(
+    targets.map((t, i) => [`${t.endpoint.address}:${t.endpoint.port}`, i]),
+  );
   const answers = new Map<number, Answer>();
-  const sock = createSocket("udp4");
-  await new Promise<void>((ok) => sock.bind(0, ok));
   // A random 96-bit nonce (48-bit epoch, 48-bit counter start) under the status client's own
   // subkey: a handful of queries per run, so a repeat is out of reach.
   const trust = new Trust({
-    cluster: config.cluster,
-    keys: config.keys,
+    cluster: config?.cluster ?? DEFAULT_CLUSTER,
+    keys: config?.keys ?? [],
     self: CLIENT_ID,
     epoch: randomInt(1, 2 ** 47),
     counterStart: randomInt(1, 2 ** 47),
   });
-  sock.on("message", (msg) => {
+  const onMessage = (msg: Buffer, from: { address: string; port: number }): void => {
     const o = trust.open(msg, undefined);
     if (typeof o === "string" || o.kind !== "answer") return;
     try {
@@ -48,23 +122,44 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
       if (typeof a.id !== "number") return;
       // Sealed: the answer must come from the host it speaks for.
       if (o.sender !== undefined && o.sender !== a.id) return;
-      answers.set(a.id, a);
+      const i = byEndpoint.get(`${from.address}:${from.port}`);
+      if (i !== undefined) answers.set(i, a);
     } catch {
       // not an answer of ours
     }
-  });
-  // Nodes never answer with more bytes than the query had: pad it to room for the answer.
-  const size = Math.min(60_000, 1200 + 160 * config.hosts.length);
+  };
+  const sockets = new Map<4 | 6, Socket>();
+  for (const family of new Set(targets.map((t) => t.family))) {
+    const sock = createSocket(family === 6 ? "udp6" : "udp4");
+    await new Promise<void>((ok) => sock.bind(0, ok));
+    sock.on("message", onMessage);
+    sockets.set(family, sock);
+  }
+  // Nodes never answer with more bytes than the query had: pad it to room for the answer
+  // (the config's host count, else room for 64 members).
+  const size = Math.min(60_000, 1200 + 160 * (config?.hosts.length ?? 64));
   const query = Buffer.alloc(size - trust.overhead);
   STATUS_QUERY.copy(query);
-  for (const h of config.hosts) sock.send(trust.wrap("query", undefined, query), h.port, h.host);
+  for (const t of targets) {
+    sockets
+      .get(t.family)
+      ?.send(trust.wrap("query", undefined, query), t.endpoint.port, t.endpoint.address);
+  }
   await new Promise((r) => setTimeout(r, timeout * 1000));
-  sock.close();
-  const rows = config.hosts.map((h, i) => ({ i, h, a: answers.get(i) }));
+  for (const s of sockets.values()) s.close();
+  if (answers.size === 0) process.exitCode = 1;
+  const rows = targets.map((t, i) => ({ t, a: answers.get(i) }));
   if (args.json === true) {
-    process.stdout.write(
-      `${JSON.stringify(rows.map((r) => r.a ?? { id: r.i, answered: false }))}\n`,
+    const out = rows.map(({ t, a }) =>
+      a
+        ? { answered: true, ...a }
+        : {
+            answered: false,
+            ...(t.index !== undefined ? { id: t.index } : {}),
+            address: formatHostPort(t.endpoint.address, t.endpoint.port),
+          },
     );
+    process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
   const leaders = new Set(
@@ -85,19 +180,19 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
     }
   }
   process.stdout.write("nodes:\n");
-  for (const { i, h, a } of rows) {
+  for (const { t, a } of rows) {
+    const who = `${t.index ?? a?.id ?? "?"} ${t.label}`;
     if (!a) {
-      process.stdout.write(`  ${i} ${h.host}:${h.port}  no answer\n`);
+      process.stdout.write(`  ${who}  no answer\n`);
       continue;
     }
     const v = a.view as { term: number; version: number; members: number[] } | undefined;
     if (!v) {
-      process.stdout.write(`  ${i} ${h.host}:${h.port}  answered (truncated)\n`);
+      process.stdout.write(`  ${who}  answered (truncated)\n`);
       continue;
     }
     process.stdout.write(
-      `  ${i} ${h.host}:${h.port}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
+      `  ${who}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
     );
   }
-  if (answers.size === 0) process.exitCode = 1;
 }

@@ -307,7 +307,7 @@ export class RmNode {
   private afterEvent(): void {
     this.flushElection();
     this.noteLeader();
-    this.mode.advance();
+    if (this.rejoinWanted === undefined) this.mode.advance();
     if (this.rejoinWanted !== undefined) {
       const why = this.rejoinWanted;
       this.rejoinWanted = undefined;
@@ -347,7 +347,9 @@ export class RmNode {
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
       if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
-      for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      // Flow control: while the mode holds too much of this peer's, its data waits (unacked).
+      if (this.mode.accepting?.(p.id) !== false)
+        for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
       this.onMessages(p);
     } else if (f.data.length > 0) {
       // Meant for an earlier life of ours, or sent before the peer knew which life it talks
@@ -397,6 +399,8 @@ export class RmNode {
 
   /** Start over as a new incarnation (a new member: state transfer brings us up to date). */
   private rejoin(reason: string): void {
+    this.election.abdicate(this.lastStep);
+    this.noteLeader();
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();
     this.ackCount.clear();
@@ -413,6 +417,7 @@ export class RmNode {
   private onMessages(p: Peer): void {
     const complete = this.complete;
     for (const bytes of complete) {
+      if (this.rejoinWanted !== undefined) break; // we start over: the rest is for the old life
       const m = decodeApp(p.id, bytes, this.hostCount);
       if (!m) {
         this.drop("bad-message");

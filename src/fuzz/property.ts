@@ -19,6 +19,8 @@ export interface FuzzConfig {
   seed: number;
   /** Replay: the counterexample path printed by a failure (with the same seed). */
   path?: string;
+  /** Begin at this run (the ones before are generated, not run): one chunk of a campaign. */
+  start?: number;
   crash?: CrashStyle;
   /** Run against another order layer (tests of the test suite). */
   orderFactory?: OrderFactory;
@@ -35,6 +37,8 @@ export interface FuzzOutcome {
   executed: number;
   /** Failure messages of the shrunk counterexample (empty when ok). */
   failures: string[];
+  /** Index of the first failing run, counted from run 0 of the seed (undefined when ok). */
+  failedAt?: number;
   /** Seed, path, readable schedule, failures and the replay command (null when ok). */
   report: string | null;
 }
@@ -97,17 +101,26 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     }
   });
   const params: fc.Parameters<[Scenario]> = { seed: cfg.seed, numRuns: cfg.runs };
+  const start = cfg.start ?? 0;
   if (cfg.path !== undefined) {
     params.path = cfg.path;
     params.endOnFailure = true;
-  }
+  } else if (start > 0) params.path = String(start);
   const d = fc.check(prop, params);
   if (!d.failed) return { mode: cfg.mode, ok: true, executed, failures: [], report: null };
   const [scenario] = d.counterexample ?? [];
-  const head = `FUZZ FAILURE: mode ${cfg.mode}, seed ${d.seed}, path ${d.counterexamplePath}, found after ${d.numRuns} run(s), shrunk ${d.numShrinks} time(s)`;
+  const failedAt = Number((d.counterexamplePath ?? "").split(":")[0]);
+  const head = `FUZZ FAILURE: mode ${cfg.mode}, seed ${d.seed}, path ${d.counterexamplePath}, found after ${start + d.numRuns} run(s), shrunk ${d.numShrinks} time(s)`;
   if (!scenario) {
     const why = `no counterexample: ${String(d.errorInstance ?? "interrupted")}`;
-    return { mode: cfg.mode, ok: false, executed, failures: [why], report: `${head}\n${why}` };
+    return {
+      mode: cfg.mode,
+      ok: false,
+      executed,
+      failures: [why],
+      failedAt,
+      report: `${head}\n${why}`,
+    };
   }
   const plan = normalize(cfg.mode, scenario, { crash });
   let failures: string[];
@@ -136,5 +149,5 @@ export function fuzz(cfg: FuzzConfig): FuzzOutcome {
     `scenario (for a regression test): ${JSON.stringify(scenario)}`,
     `replay: ${replayCommand(cfg.mode, d.seed, d.counterexamplePath ?? "", crash)}`,
   ].join("\n");
-  return { mode: cfg.mode, ok: false, executed, failures, report };
+  return { mode: cfg.mode, ok: false, executed, failures, failedAt, report };
 }

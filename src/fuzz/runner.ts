@@ -15,6 +15,9 @@ const CRASH_POLL_MS = 5;
 /** How often the lease-overlap sampler looks, ms of virtual time. */
 const LEASE_SAMPLE_MS = 5;
 
+/** What this process simulated so far: runs, virtual time (ms) and simulator events. */
+export const simulated = { runs: 0, virtualMs: 0, events: 0 };
+
 export interface RunOptions {
   orderFactory?: OrderFactory;
 }
@@ -27,6 +30,20 @@ export interface RunResult {
 
 /** Filler, as code points: some take 2, 3 and 4 bytes in UTF-8 (and 2 UTF-16 units). */
 const FILL = [..."abcdefghijklmnopqrstuvwxyz0123456789 éß€😀"];
+const CYCLE = FILL.join("");
+/** UTF-16 offset in CYCLE of each code point of FILL (and of its end). */
+const AT: number[] = [0];
+for (const c of FILL) AT.push((AT[AT.length - 1] as number) + c.length);
+
+/** Code points FILL[r], FILL[r + 1], … (cyclically), `count` of them. */
+function filler(r: number, count: number): string {
+  const len = FILL.length;
+  const first = Math.min(count, len - r);
+  let s = CYCLE.slice(AT[r], AT[r + first]);
+  const rest = count - first;
+  if (rest > 0) s += CYCLE.repeat(Math.floor(rest / len)) + CYCLE.slice(0, AT[rest % len]);
+  return s;
+}
 
 /**
  * A unique text of `size` code points (at least its tag). Empty only on a node's first
@@ -34,28 +51,40 @@ const FILL = [..."abcdefghijklmnopqrstuvwxyz0123456789 éß€😀"];
  */
 export function makeText(node: NodeId, k: number, size: number, firstLife: boolean): string {
   if (size === 0 && firstLife) return "";
-  const parts = [`n${node}.${k}|`];
-  for (let i = parts[0]?.length ?? 0; i < size; i++) parts.push(FILL[(k + i) % FILL.length] ?? "");
-  return parts.join("");
+  const tag = `n${node}.${k}|`;
+  // Code point i (from the tag's end up to `size`) is FILL[(k + i) % FILL.length].
+  return size > tag.length ? tag + filler((k + tag.length) % FILL.length, size - tag.length) : tag;
 }
 
 function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults {
   const rng = seededRng(p.seed ^ 0x5bd1e995);
-  const blocked = (a: NodeId, b: NodeId, now: number): boolean =>
-    p.partitions.some(
-      (x) => now >= x.from && now < x.until && x.side.includes(a) !== x.side.includes(b),
-    );
+  const cut: LinkFaults = { ...PERFECT_LINK, drop: 1 };
+  // Per directed link (from * nodes + to): its spec and what it does with and without a spike,
+  // computed once (the simulator only reads the answer).
+  const specs: LinkSpec[] = [];
+  const plain: LinkFaults[] = [];
+  const spiked: LinkFaults[] = [];
+  for (let from = 0; from < p.nodes; from++)
+    for (let to = 0; to < p.nodes; to++) {
+      const spec = p.links.find((l) => l.from === from && l.to === to)?.spec ?? p.link;
+      const faults = { drop: spec.dropPct / 100, duplicate: spec.dupPct / 100 };
+      specs.push(spec);
+      plain.push({
+        ...faults,
+        delayMinMs: spec.delayMinMs + 0.05,
+        delayMaxMs: spec.delayMinMs + spec.jitterMs + 0.2,
+      });
+      spiked.push({ ...faults, delayMinMs: spec.spikeMs / 2, delayMaxMs: spec.spikeMs });
+    }
   return (from, to, now) => {
     if (now >= p.faultEndMs) return PERFECT_LINK;
-    if (blocked(from, to, now)) return { ...PERFECT_LINK, drop: 1 };
-    const spec: LinkSpec = p.links.find((l) => l.from === from && l.to === to)?.spec ?? p.link;
+    for (const x of p.partitions)
+      if (now >= x.from && now < x.until && x.side.includes(from) !== x.side.includes(to))
+        return cut;
+    const k = from * p.nodes + to;
+    const spec = specs[k] as LinkSpec;
     const spike = spec.spikePct > 0 && rng() * 100 < spec.spikePct;
-    return {
-      drop: spec.dropPct / 100,
-      duplicate: spec.dupPct / 100,
-      delayMinMs: spike ? spec.spikeMs / 2 : spec.delayMinMs + 0.05,
-      delayMaxMs: spike ? spec.spikeMs : spec.delayMinMs + spec.jitterMs + 0.2,
-    };
+    return (spike ? spiked[k] : plain[k]) as LinkFaults;
   };
 }
 
@@ -181,21 +210,47 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     return out;
   };
   const lastSend = p.sends.reduce((t, s) => Math.max(t, s.at), 0);
-  const settled = (): boolean =>
-    pending === 0 &&
-    sim.now > lastSend &&
-    finalOf().every((f) => f.heldBack + f.unackedToLive + f.outOfOrderFromLive + f.retained === 0);
+  // Nothing held back, unacknowledged to a live peer, out of order from one or retained, on any
+  // live node (finalOf's sums, without building it). Node state changes only through the
+  // simulator's steps, so a negative answer holds until the next one.
+  let emptyCheckedAt = -1;
+  const buffersEmpty = (): boolean => {
+    if (sim.changes === emptyCheckedAt) return false;
+    emptyCheckedAt = sim.changes;
+    for (let i = 0; i < p.nodes; i++) {
+      const n = sim.node(i);
+      if (!n) continue;
+      const b = n.buffered();
+      if (b.heldBack + b.retained > 0) return false;
+      for (let q = 0; q < p.nodes; q++) {
+        const pb = q !== i && sim.node(q) ? n.peerBuffered(q) : undefined;
+        if (pb && pb.unacked + pb.outOfOrder > 0) return false;
+      }
+    }
+    return true;
+  };
+  const settled = (): boolean => pending === 0 && sim.now > lastSend && buffersEmpty();
 
   // Leader-only services: sample, every LEASE_SAMPLE_MS of virtual time, which nodes lead with
   // a valid lease (the agent runs its command exactly then); two at once is a violation.
   const leaseOverlaps: string[] = [];
+  // Per node, until when it leads with a lease (-Infinity: it does not lead), as of the
+  // simulator step `leasesAt`: re-read only after a step (time alone changes nothing here).
+  const leaseEnd: number[] = new Array<number>(p.nodes).fill(-Infinity);
+  let leasesAt = -1;
   const sampleLeases = (): void => {
-    const holders: number[] = [];
-    for (let i = 0; i < p.nodes; i++) {
-      const st = sim.node(i)?.status();
-      if (st && st.role === "leader" && sim.now < st.leaseUntil) holders.push(i);
+    if (sim.changes !== leasesAt) {
+      leasesAt = sim.changes;
+      for (let i = 0; i < p.nodes; i++) {
+        const st = sim.node(i)?.status();
+        leaseEnd[i] = st && st.role === "leader" ? st.leaseUntil : -Infinity;
+      }
     }
-    if (holders.length > 1 && leaseOverlaps.length < 5) {
+    let holding = 0;
+    for (let i = 0; i < p.nodes; i++) if (sim.now < (leaseEnd[i] as number)) holding++;
+    if (holding > 1 && leaseOverlaps.length < 5) {
+      const holders: number[] = [];
+      for (let i = 0; i < p.nodes; i++) if (sim.now < (leaseEnd[i] as number)) holders.push(i);
       leaseOverlaps.push(
         `t=${sim.now.toFixed(1)}: nodes ${holders.join(" and ")} both lead with a valid lease`,
       );
@@ -214,6 +269,9 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     sim.run(sim.now + STEP_MS);
   }
   sim.run(sim.now + QUIET_MS);
+  simulated.runs++;
+  simulated.virtualMs += sim.now;
+  simulated.events += sim.events;
 
   const events: TraceEvent[] = [];
   let j = 0;

@@ -14,7 +14,7 @@ import {
   type ProtocolLimits,
 } from "../core/types.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
-import { EventHeap } from "./heap.js";
+import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
 import { Trust } from "./trust.js";
 
@@ -95,10 +95,11 @@ export type HistoryEvent =
       incs: number[];
     };
 
-type SimEvent =
-  | { type: "arrive"; to: NodeId; from: NodeId; bytes: Uint8Array; toInc: number }
-  | { type: "wake"; node: NodeId; token: number }
-  | { type: "action"; fn: () => void };
+/** Event kinds in the queue: a = destination node, b = source node (arrive) or timer token (wake). */
+const ARRIVE = 0;
+const WAKE = 1;
+const ACTION = 2;
+type EventRef = Uint8Array | (() => void);
 
 interface Host {
   node: RmNode | undefined;
@@ -130,7 +131,14 @@ export class Sim {
   readonly history: HistoryEvent[] = [];
   readonly hosts: Host[] = [];
   readonly ordering: Ordering;
-  private readonly heap = new EventHeap<SimEvent>();
+  private readonly queue = new EventQueue<EventRef>();
+  /** Events handled so far (datagram arrivals, timer wakes and scheduled actions). */
+  events = 0;
+  /**
+   * Steps that may have changed some node's state (a node handled an input, started or
+   * crashed). Observers that only read nodes may cache what they read until it moves.
+   */
+  changes = 0;
   private readonly rng: Rng;
   private readonly limits: ProtocolLimits;
   private readonly membership: MembershipConfig;
@@ -233,6 +241,7 @@ export class Sim {
     if (!h.node) return;
     h.node = undefined;
     h.trust = undefined;
+    this.changes++;
     h.wakeToken++;
     h.wakeAt = undefined;
     this.history.push({ kind: "crash", t: this.now, node: i });
@@ -278,20 +287,20 @@ export class Sim {
 
   /** Run `fn` at virtual time t. */
   at(t: number, fn: () => void): void {
-    this.heap.push(Math.max(t, this.now), { type: "action", fn });
+    this.queue.push(Math.max(t, this.now), ACTION, 0, 0, fn);
   }
 
   /** Process events up to virtual time `until` (ms); returns the number processed. */
   run(until: number, maxEvents = 5_000_000): number {
+    const q = this.queue;
     let n = 0;
-    for (;;) {
-      const t = this.heap.peekTime();
-      if (t === undefined || t > until || n >= maxEvents) break;
-      const e = this.heap.pop() as { t: number; v: SimEvent };
-      this.now = e.t;
-      this.dispatch(e.v);
+    while (n < maxEvents && q.size > 0 && q.peekTime() <= until) {
+      q.pop();
+      this.now = q.t;
+      this.dispatch(q.kind, q.a, q.b, q.ref);
       n++;
     }
+    this.events += n;
     if (this.now < until && n < maxEvents) this.now = until;
     return n;
   }
@@ -301,8 +310,8 @@ export class Sim {
     const end = this.now + limit;
     for (;;) {
       if (this.quiet()) return true;
-      const t = this.heap.peekTime();
-      if (t === undefined || t > end) return this.quiet();
+      const t = this.queue.peekTime();
+      if (this.queue.size === 0 || t > end) return this.quiet();
       this.run(t);
     }
   }
@@ -323,40 +332,36 @@ export class Sim {
     h.frozenUntil = Math.max(h.frozenUntil, this.now + ms);
   }
 
-  private dispatch(ev: SimEvent): void {
-    const target = ev.type === "arrive" ? ev.to : ev.type === "wake" ? ev.node : undefined;
-    if (target !== undefined) {
-      const h = this.hosts[target] as Host;
-      if (h.frozenUntil > this.now) {
-        this.heap.push(h.frozenUntil, ev);
-        return;
-      }
+  private dispatch(kind: number, a: number, b: number, ref: EventRef | undefined): void {
+    if (kind === ACTION) {
+      (ref as () => void)();
+      return;
     }
-    switch (ev.type) {
-      case "action":
-        ev.fn();
-        return;
-      case "wake": {
-        const h = this.hosts[ev.node] as Host;
-        if (!h.node || ev.token !== h.wakeToken) return;
-        h.wakeAt = undefined;
-        if (this.now === h.lastWake) {
-          if (++h.sameWakes > 1000)
-            throw new Error(
-              `node ${ev.node} wakes again and again at t=${this.now}: a timer that never advances`,
-            );
-        } else {
-          h.lastWake = this.now;
-          h.sameWakes = 0;
-        }
-        h.node.tick(this.now);
-        this.settle(ev.node);
-        return;
-      }
-      case "arrive":
-        this.inject(ev.to, ev.from, ev.bytes);
-        return;
+    const h = this.hosts[a] as Host;
+    if (h.frozenUntil > this.now) {
+      this.queue.push(h.frozenUntil, kind, a, b, ref);
+      return;
     }
+    const node = h.node;
+    if (!node) return;
+    if (kind === ARRIVE) {
+      this.inject(a, b, ref as Uint8Array);
+      return;
+    }
+    // A timer: stale when re-armed (or the node restarted) since it was set.
+    if (b !== h.wakeToken) return;
+    h.wakeAt = undefined;
+    if (this.now === h.lastWake) {
+      if (++h.sameWakes > 1000)
+        throw new Error(
+          `node ${a} wakes again and again at t=${this.now}: a timer that never advances`,
+        );
+    } else {
+      h.lastWake = this.now;
+      h.sameWakes = 0;
+    }
+    node.tick(this.now);
+    this.settle(a);
   }
 
   /** Hand bytes to node `to` as if they came from `from`'s address (garbage and replay tests). */
@@ -378,6 +383,7 @@ export class Sim {
     const h = this.hosts[i] as Host;
     const n = h.node;
     if (!n) return;
+    this.changes++;
     const out = n.drain(this.now);
     if (out.persist) h.hard = out.persist;
     for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h);
@@ -434,8 +440,7 @@ export class Sim {
     if (w !== h.wakeAt) {
       h.wakeAt = w;
       h.wakeToken++;
-      if (w !== undefined)
-        this.heap.push(Math.max(w, this.now), { type: "wake", node: i, token: h.wakeToken });
+      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
     }
   }
 
@@ -452,7 +457,7 @@ export class Sim {
     const copies = lf.duplicate > 0 && this.rng() < lf.duplicate ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const delay = userDelay + lf.delayMinMs + this.rng() * (lf.delayMaxMs - lf.delayMinMs);
-      this.heap.push(this.now + delay, { type: "arrive", to, from, bytes, toInc: 0 });
+      this.queue.push(this.now + delay, ARRIVE, to, from, bytes);
     }
   }
 }

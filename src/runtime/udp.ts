@@ -1,7 +1,6 @@
 import { lookup as dnsLookup } from "node:dns";
-import { lookup } from "node:dns/promises";
 import { statSync } from "node:fs";
-import { isIPv4 } from "node:net";
+import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
 import { DEFAULT_CLUSTER, loadKeyFile } from "../config/config.js";
@@ -23,6 +22,7 @@ import type { Logger } from "../log.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
+import { type Endpoint, formatHostPort, resolveHosts } from "./resolve.js";
 import { TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
 
 export interface UdpNodeOptions {
@@ -36,8 +36,10 @@ export interface UdpNodeOptions {
   incarnation?: number;
   /** Membership timing overrides (scaled up by the injected delay). */
   membership?: Partial<MembershipConfig>;
-  /** Where term and vote are persisted (default: <tmpdir>/rmchat-state). */
+  /** Where term and vote are persisted (default: defaultStateDir()). */
   stateDir?: string | undefined;
+  /** State transfer: recent messages a new member receives (default 1000; 0: none). */
+  historyMessages?: number;
   /** Cluster name (default "rmchat"): datagrams of another cluster are dropped. */
   cluster?: string | undefined;
   /** The keyring, primary first; none or empty: datagrams are not sealed. */
@@ -52,7 +54,7 @@ export type RuntimeStats = Omit<NodeStats, "dropped"> & {
 };
 
 /**
- * Endpoints are resolved once at start-up, so every send goes to an IPv4 literal: answer at
+ * Endpoints are resolved once at start-up, so every send goes to an address literal: answer at
  * once instead of through dns.lookup, which costs a lookup call and a nextTick per datagram.
  */
 function literalLookup(
@@ -60,8 +62,9 @@ function literalLookup(
   _opts: unknown,
   cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  if (isIPv4(host)) cb(null, host, 4);
-  else dnsLookup(host, { family: 4 }, (err, address, family) => cb(err, address, family));
+  const family = isIP(host);
+  if (family !== 0) cb(null, host, family);
+  else dnsLookup(host, (err, address, family) => cb(err, address, family));
 }
 
 /**
@@ -77,17 +80,12 @@ export function exposureWarning(
   port: number,
   sealed: boolean,
 ): string | undefined {
-  if (sealed || address.startsWith("127.")) return undefined;
-  return `bound to ${address}:${port} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`;
+  if (sealed || address.startsWith("127.") || address === "::1") return undefined;
+  return `bound to ${formatHostPort(address, port)} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`;
 }
 
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
-
-interface Endpoint {
-  address: string;
-  port: number;
-}
 
 /**
  * The real shell around RmNode: one UDP socket bound to this node's configured address,
@@ -147,6 +145,7 @@ export class UdpRuntime {
       membership,
       random: Math.random,
       now: performance.now(),
+      ...(opts.historyMessages !== undefined ? { historyMessages: opts.historyMessages } : {}),
       ...(hard ? { hard } : {}),
     });
     this.faults = new FaultInjector(opts.faults, Math.random);
@@ -164,19 +163,11 @@ export class UdpRuntime {
     if (!Number.isInteger(opts.id) || opts.id < 0 || opts.id >= opts.hosts.length) {
       throw new StartError(`id ${opts.id} is not in the host list (0..${opts.hosts.length - 1})`);
     }
-    const endpoints: Endpoint[] = [];
-    for (const h of opts.hosts) {
-      try {
-        const r = await lookup(h.host, { family: 4 });
-        endpoints.push({ address: r.address, port: h.port });
-      } catch {
-        throw new StartError(`cannot resolve host "${h.host}" to an IPv4 address`);
-      }
-    }
+    const { endpoints, family } = await resolveHosts(opts.hosts);
     const me = endpoints[opts.id] as Endpoint;
     // No SO_REUSEADDR/SO_REUSEPORT: a second process with the same id must fail, not share traffic.
     const sock = DgramAsPromised.createSocket({
-      type: "udp4",
+      type: family === 6 ? "udp6" : "udp4",
       reuseAddr: false,
       lookup: literalLookup,
     });
@@ -205,7 +196,13 @@ export class UdpRuntime {
     } catch {
       // the kernel may cap buffer sizes; defaults still work
     }
-    const rt = new UdpRuntime(sock, endpoints, opts, me);
+    let rt: UdpRuntime;
+    try {
+      rt = new UdpRuntime(sock, endpoints, opts, me);
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    }
     const warning = exposureWarning(me.address, me.port, rt.trust.sealed);
     if (warning) opts.logger.warn(warning);
     if (opts.keyFile) rt.watchKeyFile(opts.keyFile);
@@ -334,7 +331,7 @@ export class UdpRuntime {
     const st = this.node.status();
     return {
       id: this.node.id,
-      address: `${this.address.address}:${this.address.port}`,
+      address: formatHostPort(this.address.address, this.address.port),
       incarnation: this.node.incarnation,
       ordering: this.node.ordering,
       term: st.term,

@@ -29,14 +29,17 @@ function writeConfig(ports: number[], extra: Record<string, unknown>): string {
   return path;
 }
 
-function status(config: string): { code: number | null; answers: Array<Record<string, unknown>> } {
+function status(
+  config: string | undefined,
+  ...more: string[]
+): { code: number | null; answers: Array<Record<string, unknown>> } {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("RMCHAT_")),
+  );
   const r = spawnSync(
     process.execPath,
-    [CLI, "status", "--config", config, "--json", "--timeout", "1"],
-    {
-      encoding: "utf8",
-      timeout: 20_000,
-    },
+    [CLI, "status", ...(config ? ["--config", config] : []), ...more, "--json", "--timeout", "1"],
+    { encoding: "utf8", timeout: 20_000, env },
   );
   return { code: r.status, answers: JSON.parse(r.stdout || "[]") };
 }
@@ -87,10 +90,25 @@ describe("trust on the wire (real processes)", () => {
     // The sealed status query reads the same config, and the refused datagrams are counted.
     const s = status(g.cfgA);
     expect(s.code).toBe(0);
-    const a0 = s.answers[0] as { sealed: boolean; dropped: Record<string, number> };
+    const a0 = s.answers[0] as {
+      sealed: boolean;
+      dropped: Record<string, number>;
+      address: string;
+    };
     expect(a0.sealed).toBe(true);
     expect(a0.dropped.auth).toBeGreaterThan(0);
-    expect(s.answers[2]).toEqual({ id: 2, answered: false }); // B's process cannot open A's query
+    expect(s.answers[2]).toMatchObject({ id: 2, answered: false }); // B's process cannot open A's query
+    // --addr with the config: the query is sealed with its keys, and the node answers.
+    const byAddr = status(g.cfgA, "--addr", a0.address);
+    expect(byAddr.code).toBe(0);
+    expect(byAddr.answers).toMatchObject([{ answered: true, id: 0, sealed: true }]);
+    // Negative controls: --addr alone sends a keyless query, which a sealed node drops; and
+    // A's keys do not open B's node.
+    const keyless = status(undefined, "--addr", a0.address);
+    expect(keyless.code).toBe(1);
+    expect(keyless.answers).toEqual([{ answered: false, address: a0.address }]);
+    const other = status(g.cfgA, "--addr", String(s.answers[2]?.address));
+    expect(other.answers).toMatchObject([{ answered: false }]);
   });
 
   it("two groups with different cluster names and no keys drop each other's frames as foreign", async () => {
@@ -164,6 +182,10 @@ describe("trust on the wire (real processes)", () => {
     expect(small[0]).toBeLessThanOrEqual(60);
     expect(await ask("127.0.0.2", 1200)).toEqual([]); // not a configured host address
     expect(status(cfg).code).toBe(0);
+    // `status --addr` without a config: a keyless query, padded, so the node answers it.
+    const byAddr = status(undefined, "--addr", `127.0.0.1:${ports[0]}`);
+    expect(byAddr.code).toBe(0);
+    expect(byAddr.answers).toMatchObject([{ answered: true, id: 0, sealed: false }]);
   });
 
   it("rmchat keygen prints a fresh 32-byte key; a key file others can read is refused", async () => {

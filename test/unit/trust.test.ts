@@ -191,6 +191,10 @@ describe("exposure warning", () => {
     expect(exposureWarning("0.0.0.0", 16400, false)).toMatch(/without keys/);
     expect(exposureWarning("10.200.0.1", 16400, true)).toBeUndefined();
     expect(exposureWarning("127.0.0.1", 16400, false)).toBeUndefined();
+    expect(exposureWarning("::1", 16400, false)).toBeUndefined();
+    expect(exposureWarning("fd00::1", 16400, false)).toMatch(
+      /^bound to \[fd00::1\]:16400 without keys/,
+    );
     expect(exposureWarning("127.0.5.9", 16400, false)).toBeUndefined();
   });
 });

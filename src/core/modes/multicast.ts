@@ -13,6 +13,7 @@ import type { Delivery, HeldMessage, OrderFactory, OrderLayer } from "../order/i
 import { SenderIntake } from "../order/intake.js";
 import { Stability } from "../order/stability.js";
 import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.js";
+import type { NodeId, Ordering } from "../types.js";
 import {
   cutOf,
   type FlushReport,
@@ -22,7 +23,6 @@ import {
   sameViewId,
   type ViewId,
 } from "../views/flush.js";
-import type { NodeId, Ordering } from "../types.js";
 import type { ModeContext, OrderingMode, Position } from "./mode.js";
 
 /** The leader's view change in progress: who was asked, who answered. */
@@ -66,6 +66,13 @@ export class MulticastMode implements OrderingMode {
   /** History chunks received for an install. */
   private historyIn: { id: ViewId; entries: HistoryEntry[]; done: boolean } | undefined;
   private proposal: Proposal | undefined;
+  /** Everyone installed the view: own messages may go (a barrier, so nobody receives a
+   * message of a view before it installed that view). */
+  private started = false;
+  /** Who sent us the install we are in (told when we installed). */
+  private installer: NodeId | undefined;
+  /** Leader: members that have not yet reported the view installed. */
+  private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
   /** Leader: the member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
   private readonly out: Delivery[] = [];
@@ -92,6 +99,7 @@ export class MulticastMode implements OrderingMode {
 
   private canSend(): boolean {
     return (
+      this.started &&
       this.frozen === undefined &&
       this.installing === undefined &&
       hasMember(this.view, this.ctx.self, this.ctx.inc())
@@ -190,7 +198,14 @@ export class MulticastMode implements OrderingMode {
         this.onFlushOk(from, fromInc, m);
         break;
       case "install":
-        this.onInstall(m);
+        this.onInstall(from, m);
+        break;
+      case "installed":
+        this.onInstalled(from, m.term, m.version);
+        break;
+      case "start":
+        if (m.term === this.view.term && m.version === this.view.version && !this.frozen)
+          this.started = true;
         break;
       case "history":
         this.onHistory(m);
@@ -204,6 +219,12 @@ export class MulticastMode implements OrderingMode {
     }
     this.flushOut();
     this.tryComplete();
+  }
+
+  /** Flow control: while a sender's messages wait (held at a flush cut), take no more of its
+   * channel; it retransmits once they moved on. */
+  accepting(k: NodeId): boolean {
+    return !this.intake.full(k);
   }
 
   onStable(from: NodeId, received: number[], incs: number[]): void {
@@ -224,14 +245,20 @@ export class MulticastMode implements OrderingMode {
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     // An install we could not finish is abandoned: we are still in our old view.
     this.installing = undefined;
+    this.started = false;
     this.historyIn = undefined;
     this.frozen = id;
     const recv = new Array<number>(this.ctx.hostCount).fill(0);
-    for (const k of this.view.members) {
-      if (k === this.ctx.self) continue;
+    this.view.members.forEach((k, i) => {
+      if (k === this.ctx.self) return;
       recv[k] = this.intake.received(k);
-      this.intake.setLimit(k, recv[k] as number, this.pass);
-    }
+      // A sender that leaves: deliver nothing more of it until the cut is known (what we
+      // refuse now, relays bring if the cut has it). A sender that stays stops in this view
+      // when it reports, and sends in the next only once all installed it: everything we
+      // get from it until then is within its own report, the cut.
+      const stays = hasMember(m, k, this.view.incs[i] as number);
+      this.intake.setLimit(k, stays ? Number.POSITIVE_INFINITY : (recv[k] as number), this.pass);
+    });
     recv[this.ctx.self] = this.mcastSeq;
     const ok: FlushOkMsg = {
       kind: "flush-ok",
@@ -246,12 +273,13 @@ export class MulticastMode implements OrderingMode {
     else this.ctx.unicast(from, ok);
   }
 
-  private onInstall(m: InstallMsg): void {
+  private onInstall(from: NodeId, m: InstallMsg): void {
     const id: ViewId = { term: m.term, version: m.version };
     if (!this.frozen || !sameViewId(id, this.frozen)) return;
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     const mine = m.reports.find((r) => r.member === this.ctx.self);
     if (!mine || mine.inc !== this.ctx.inc()) return;
+    this.installer = from;
     const cut = new Map<NodeId, number>();
     let provider: NodeId | undefined;
     if (m.primary) {
@@ -352,22 +380,38 @@ export class MulticastMode implements OrderingMode {
       const fresh = m.reports.filter((r) => r.old === null).map((r) => r.member);
       if (fresh.length > 0) this.sendHistory(fresh, id);
     }
-    this.unblock();
+    const ready = { kind: "installed" as const, term: m.term, version: m.version };
+    if (this.installer === undefined || this.installer === this.ctx.self)
+      this.onInstalled(this.ctx.self, m.term, m.version);
+    else this.ctx.unicast(this.installer, ready);
+  }
+
+  /** Leader: a member installed the view; once all did, everyone may send in it. */
+  private onInstalled(from: NodeId, term: number, version: number): void {
+    const a = this.awaiting;
+    if (!a || a.id.term !== term || a.id.version !== version) return;
+    a.left.delete(from);
+    if (a.left.size > 0) return;
+    this.awaiting = undefined;
+    for (const k of a.members)
+      if (k !== this.ctx.self) this.ctx.unicast(k, { kind: "start", term, version });
+    if (this.view.term === term && this.view.version === version && !this.frozen)
+      this.started = true;
   }
 
   private sendHistory(to: NodeId[], id: ViewId): void {
     const chunks = chunkHistory(this.ring.entries(), this.ctx.limits.maxMessageBytes / 2);
     if (chunks.length === 0) chunks.push([]);
     for (const p of to) {
-      chunks.forEach((entries, i) =>
+      chunks.forEach((entries, i) => {
         this.ctx.unicast(p, {
           kind: "history",
           term: id.term,
           version: id.version,
           done: i === chunks.length - 1,
           entries,
-        }),
-      );
+        });
+      });
     }
   }
 
@@ -394,6 +438,11 @@ export class MulticastMode implements OrderingMode {
       reports: keep,
     };
     this.proposal = undefined;
+    this.awaiting = {
+      id: p.id,
+      members: install.members,
+      left: new Set(install.members),
+    };
     this.authored = {
       term: p.id.term,
       version: p.id.version,
@@ -401,13 +450,14 @@ export class MulticastMode implements OrderingMode {
       incs: install.incs,
     };
     for (const k of install.members) if (k !== this.ctx.self) this.ctx.unicast(k, install);
-    this.onInstall(install);
+    this.onInstall(this.ctx.self, install);
   }
 
   /** Leader: propose a view when the live members differ from the last one authored. */
   private lead(): void {
     if (!this.ctx.isLeader()) {
       this.proposal = undefined;
+      this.awaiting = undefined;
       this.authored = NO_VIEW;
       return;
     }
@@ -498,6 +548,9 @@ export class MulticastMode implements OrderingMode {
     this.installing = undefined;
     this.historyIn = undefined;
     this.proposal = undefined;
+    this.awaiting = undefined;
+    this.started = false;
+    this.installer = undefined;
     this.authored = NO_VIEW;
     this.out.length = 0;
   }
@@ -537,7 +590,9 @@ export class MulticastMode implements OrderingMode {
   waitingReason(): string | undefined {
     if (this.blocked.length === 0) return undefined;
     if (this.view.members.length === 0) return "waiting for a view";
-    return this.frozen || this.installing ? "waiting for the view change" : undefined;
+    return this.frozen || this.installing || !this.started
+      ? "waiting for the view change"
+      : undefined;
   }
 
   historyEntries(): HistoryEntry[] {
