@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Trust } from "../../src/runtime/trust.js";
-import { CLI, freePorts, type Proc, startProc, stopAll } from "../helpers/procs.js";
+import { CLI, freePorts, type Proc, startProc, stopAll, tempConfig } from "../helpers/procs.js";
 
 let procs: Proc[] = [];
 afterEach(async () => {
@@ -14,20 +14,6 @@ afterEach(async () => {
 });
 
 const key = (b: number) => Buffer.alloc(32, b).toString("base64");
-
-function writeConfig(ports: number[], extra: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), "rmchat-trust-"));
-  const path = join(dir, "config.json");
-  writeFileSync(
-    path,
-    JSON.stringify({
-      hosts: ports.map((port) => ({ host: "127.0.0.1", port })),
-      stateDir: join(dir, "state"),
-      ...extra,
-    }),
-  );
-  return path;
-}
 
 function status(
   config: string | undefined,
@@ -54,8 +40,8 @@ async function overlappingGroups(extraA: Record<string, unknown>, extraB: Record
   // Two of four hosts run per group: a quorum of 2 lets each side elect and install a view
   // (a node holds its messages until it is in one).
   const membership = { quorum: 2 };
-  const cfgA = writeConfig(ports, { membership, ...extraA });
-  const cfgB = writeConfig(ports, { membership, ...extraB });
+  const cfgA = tempConfig(ports, { membership, ...extraA });
+  const cfgB = tempConfig(ports, { membership, ...extraB });
   const start = (cfg: string, id: number) =>
     startProc([String(id), "--plain", "--config", cfg, "--log-level", "warn"]);
   procs = [start(cfgA, 0), start(cfgA, 1), start(cfgB, 2), start(cfgB, 3)];
@@ -131,7 +117,7 @@ describe("trust on the wire (real processes)", () => {
     // Node 1 moved to key 2 (key 1 still accepted); node 0 was left with key 1 only.
     writeFileSync(files[0] as string, `${key(1)}\n`, { mode: 0o600 });
     writeFileSync(files[1] as string, `${key(2)}\n${key(1)}\n`, { mode: 0o600 });
-    const cfg = (i: number) => writeConfig(ports, { keyFile: files[i] });
+    const cfg = (i: number) => tempConfig(ports, { keyFile: files[i] });
     procs = [0, 1].map((i) => startProc([String(i), "--plain", "--config", cfg(i)]));
     const [p0, p1] = procs as [Proc, Proc];
     // Both must run with their first rings before anything is judged (a slow start would
@@ -151,7 +137,7 @@ describe("trust on the wire (real processes)", () => {
 
   it("status without keys: host addresses only, and never an answer larger than the query", async () => {
     const ports = await freePorts(1);
-    const cfg = writeConfig(ports, {});
+    const cfg = tempConfig(ports, {});
     procs = [startProc(["0", "--plain", "--config", cfg])];
     const p = procs[0] as Proc;
     await started(p);
@@ -199,7 +185,7 @@ describe("trust on the wire (real processes)", () => {
     const file = join(dir, "keys");
     writeFileSync(file, `${k1}\n`);
     chmodSync(file, 0o644);
-    const cfg = writeConfig(await freePorts(2), { keyFile: file });
+    const cfg = tempConfig(await freePorts(2), { keyFile: file });
     const r = run(["0", "--plain", "--config", cfg]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
