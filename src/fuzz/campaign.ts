@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Ordering } from "../core/types.js";
-import { type FuzzOutcome, fuzz } from "./property.js";
+import { type FaultCounts, type FuzzOutcome, fuzz, noFaults } from "./property.js";
 import { simulated } from "./runner.js";
 import type { CrashStyle } from "./scenario.js";
 
@@ -108,6 +108,7 @@ interface ModeState {
   lastAt: number;
   virtualMs: number;
   events: number;
+  faults: FaultCounts;
 }
 
 function result(st: ModeState): ModeResult {
@@ -119,6 +120,7 @@ function result(st: ModeState): ModeResult {
     failures: f ? f.failures : [],
     ...(f?.failedAt !== undefined ? { failedAt: f.failedAt } : {}),
     report: f ? f.report : null,
+    faults: st.faults,
     wallMs: st.firstAt === undefined ? 0 : st.lastAt - st.firstAt,
     virtualMs: st.virtualMs,
     events: st.events,
@@ -139,6 +141,7 @@ export async function campaign(cfg: CampaignConfig): Promise<CampaignResult> {
       lastAt: 0,
       virtualMs: 0,
       events: 0,
+      faults: noFaults(),
     }),
   );
   const jobs = Math.max(1, Math.floor(cfg.jobs));
@@ -165,6 +168,12 @@ export async function campaign(cfg: CampaignConfig): Promise<CampaignResult> {
     st.executed += m.outcome.executed;
     st.virtualMs += m.virtualMs;
     st.events += m.events;
+    const fc = m.outcome.faults;
+    st.faults.runs += fc.runs;
+    st.faults.abruptCrashes += fc.abruptCrashes;
+    st.faults.restarts += fc.restarts;
+    st.faults.lateStarts += fc.lateStarts;
+    st.faults.partitions += fc.partitions;
     st.lastAt = performance.now();
     const f = m.outcome;
     const first = st.failure?.failedAt ?? Infinity;

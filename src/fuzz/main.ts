@@ -1,6 +1,6 @@
 import { ORDERINGS, type Ordering } from "../core/types.js";
 import { type CampaignResult, campaign, defaultJobs, type ModeResult } from "./campaign.js";
-import { fuzz } from "./property.js";
+import { faultLine, fuzz } from "./property.js";
 import { simulated } from "./runner.js";
 import type { CrashStyle } from "./scenario.js";
 
@@ -12,11 +12,13 @@ const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--s
   --mode M     one ordering mode (default: all three)
   --seed S     fast-check seed (default: random, printed)
   --path P     replay the counterexample at this path (needs --seed and --mode)
-  --crash C    clean (default): a crash waits until the victim's messages are acknowledged;
-               abrupt: crash mid-send (agreement is then not guaranteed yet)
+  --crash C    abrupt (default): a crash at any instant, mid-send included (SIGKILL);
+               clean: a crash waits until the victim's messages are acknowledged
   --jobs J     worker threads running chunks of runs in parallel (default: one per core,
                or 1 below ${SMALL} runs in all; 1: everything in this process). The verdicts
-               do not depend on it.`;
+               do not depend on it.
+At the end, per mode: "faults <mode>: runs R, abrupt crashes C, restarts S, late starts L,
+partitions P" (runs with at least one of each), then the campaign line with the runs/s.`;
 
 interface Args {
   runs: number;
@@ -38,7 +40,7 @@ function parse(argv: string[]): Args {
     modes: [...ORDERINGS],
     seed: Math.floor(Math.random() * 0x7fffffff),
     path: undefined,
-    crash: "clean",
+    crash: "abrupt",
     jobs: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -137,6 +139,7 @@ async function main(a: Args): Promise<number> {
   }
   if (tty) process.stderr.write("\r\x1b[K");
   for (const r of res.modes) printMode(a, r);
+  for (const r of res.modes) process.stdout.write(`${faultLine(r.mode, r.faults)}\n`);
   let executed = 0;
   let virtualMs = 0;
   for (const r of res.modes) {

@@ -1,9 +1,11 @@
+import type { UnsafeKnobs } from "../core/node-types.js";
 import type { OrderFactory } from "../core/order/index.js";
 import type { NodeId } from "../core/types.js";
 import { seededRng } from "../runtime/rng.js";
 import { type LinkFaults, PERFECT_LINK, Sim } from "../runtime/sim.js";
+import { MAX_LIVES_PER_NODE } from "./membership-checkers.js";
 import type { LinkSpec, Plan } from "./scenario.js";
-import type { LearnEvent, NodeFinal, Trace, TraceEvent } from "./trace.js";
+import type { NodeFinal, Trace } from "./trace.js";
 
 /** Virtual time the network must stay quiet before the final state is taken, ms. */
 const QUIET_MS = 3000;
@@ -15,11 +17,21 @@ const CRASH_POLL_MS = 5;
 /** How often the lease-overlap sampler looks, ms of virtual time. */
 const LEASE_SAMPLE_MS = 5;
 
+/**
+ * State transfer in fuzz runs: above any run's message count (a plan sends at most a few
+ * hundred), so every new life is owed the group's complete history.
+ */
+export const FUZZ_HISTORY_MESSAGES = 1000;
+
 /** What this process simulated so far: runs, virtual time (ms) and simulator events. */
 export const simulated = { runs: 0, virtualMs: 0, events: 0 };
 
 export interface RunOptions {
   orderFactory?: OrderFactory;
+  /** Deliberately broken protocol variants (negative controls). */
+  unsafe?: UnsafeKnobs;
+  /** Default FUZZ_HISTORY_MESSAGES. */
+  historyMessages?: number;
 }
 
 export interface RunResult {
@@ -46,11 +58,12 @@ function filler(r: number, count: number): string {
 }
 
 /**
- * A unique text of `size` code points (at least its tag). Empty only on a node's first
- * life, where (sender, seq) still tells it apart from every other message.
+ * A unique text of `size` code points (at least its tag). Empty only when `mayBeEmpty`: the
+ * runner allows it once per node, in a node that never crashes and has not rejoined, so
+ * (sender, seq, text) still tells every message apart.
  */
-export function makeText(node: NodeId, k: number, size: number, firstLife: boolean): string {
-  if (size === 0 && firstLife) return "";
+export function makeText(node: NodeId, k: number, size: number, mayBeEmpty: boolean): string {
+  if (size === 0 && mayBeEmpty) return "";
   const tag = `n${node}.${k}|`;
   // Code point i (from the tag's end up to `size`) is FILL[(k + i) % FILL.length].
   return size > tag.length ? tag + filler((k + tag.length) % FILL.length, size - tag.length) : tag;
@@ -90,8 +103,9 @@ function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults 
 
 const FUZZ_KEY = new Uint8Array(32).fill(0x5e);
 
-/** Run a plan in the simulator; returns the history (with learn events) and final buffers. */
+/** Run a plan in the simulator; returns the history and the final buffers. */
 export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
+  const historyMessages = opts.historyMessages ?? FUZZ_HISTORY_MESSAGES;
   const sim = new Sim({
     seed: p.seed,
     hosts: p.nodes,
@@ -104,26 +118,17 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     // Every third run seals its datagrams (a fixed key, epochs from the simulated
     // incarnations): the trust layer is fuzzed with the rest and stays reproducible.
     trust: p.seed % 3 === 1 ? { keys: () => [FUZZ_KEY] } : undefined,
+    historyMessages,
+    ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });
-  const learns: Array<{ at: number; ev: LearnEvent }> = [];
-  sim.onEvent = (node, ev) => {
-    const n = sim.node(node);
-    if (ev.type !== "peer" || !n) return;
-    const le: LearnEvent = {
-      kind: "learn",
-      t: sim.now,
-      node,
-      inc: n.incarnation,
-      peer: ev.peer,
-      peerInc: ev.incarnation,
-    };
-    learns.push({ at: sim.history.length, ev: le });
-  };
+  // Empty texts: once per node, only in a node that never crashes, in its first life.
+  const firstInc = new Array<number>(p.nodes).fill(0);
+  const emptyUsed = new Set<NodeId>();
+  const crashing = new Set(p.crashes.map((c) => c.node));
   const down = new Set<NodeId>();
   const stopped = new Set<NodeId>();
   let pending =
     p.lateStarts.length + p.crashes.reduce((k, c) => k + (c.restartAt === null ? 1 : 2), 0);
-  const crashed = new Set<NodeId>();
   let k = 0;
 
   for (const l of p.lateStarts) {
@@ -134,8 +139,14 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   }
   for (const s of p.sends) {
     sim.at(s.at, () => {
-      if (stopped.has(s.node) || !sim.node(s.node)) return;
-      sim.send(s.node, makeText(s.node, k++, s.size, !crashed.has(s.node)));
+      const n = sim.node(s.node);
+      if (stopped.has(s.node) || !n) return;
+      firstInc[s.node] ||= n.incarnation;
+      const empty =
+        !crashing.has(s.node) && !emptyUsed.has(s.node) && n.incarnation === firstInc[s.node];
+      const text = makeText(s.node, k++, s.size, empty);
+      if (text === "") emptyUsed.add(s.node);
+      sim.send(s.node, text);
     });
   }
   const clean = (v: NodeId): boolean => {
@@ -162,10 +173,9 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
         sim.crash(v);
         down.add(v);
         stopped.delete(v);
-        crashed.add(v);
         pending--;
         if (c.restartAt === null) return;
-        sim.at(Math.max(c.restartAt, sim.now + 1), () => {
+        sim.at(Math.max(c.restartAt, sim.now), () => {
           sim.start(v);
           down.delete(v);
           pending--;
@@ -258,28 +268,46 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     sim.at(sim.now + LEASE_SAMPLE_MS, sampleLeases);
   };
   sim.at(0, sampleLeases);
-  sim.run(p.faultEndMs);
-  const limit = p.faultEndMs + SETTLE_LIMIT_MS;
+  // A node that rejoins without end would make the run (and the checkers) crawl: stop it
+  // once one node has more lives than a plan can explain; convergence reports it.
+  const lives = new Array<number>(p.nodes).fill(0);
+  const storm = new Error("rejoin storm");
+  const seen = new Array<number>(p.nodes).fill(0);
+  sim.onEvent = (node) => {
+    const n = sim.node(node);
+    if (!n || n.incarnation === seen[node]) return;
+    seen[node] = n.incarnation;
+    lives[node] = (lives[node] ?? 0) + 1;
+    if ((lives[node] ?? 0) > MAX_LIVES_PER_NODE) throw storm;
+  };
   let settledAt: number | undefined;
-  while (sim.now < limit) {
-    if (settled()) {
-      settledAt = sim.now;
-      break;
+  try {
+    sim.run(p.faultEndMs);
+    const limit = p.faultEndMs + SETTLE_LIMIT_MS;
+    while (sim.now < limit) {
+      if (settled()) {
+        settledAt = sim.now;
+        break;
+      }
+      sim.run(sim.now + STEP_MS);
     }
-    sim.run(sim.now + STEP_MS);
+    sim.run(sim.now + QUIET_MS);
+  } catch (e) {
+    if (e !== storm) throw e;
+    settledAt = undefined;
   }
-  sim.run(sim.now + QUIET_MS);
   simulated.runs++;
   simulated.virtualMs += sim.now;
   simulated.events += sim.events;
 
-  const events: TraceEvent[] = [];
-  let j = 0;
-  sim.history.forEach((e, i) => {
-    while (j < learns.length && (learns[j]?.at ?? 0) <= i)
-      events.push((learns[j++] as { ev: LearnEvent }).ev);
-    events.push(e);
-  });
-  while (j < learns.length) events.push((learns[j++] as { ev: LearnEvent }).ev);
-  return { trace: { nodes: p.nodes, events, final: finalOf(), leaseOverlaps }, settledAt };
+  return {
+    trace: {
+      nodes: p.nodes,
+      events: sim.history,
+      final: finalOf(),
+      leaseOverlaps,
+      historyMessages,
+    },
+    settledAt,
+  };
 }

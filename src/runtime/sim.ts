@@ -4,7 +4,7 @@ import {
   scaleForDelay,
 } from "../core/membership/config.js";
 import type { HardState } from "../core/membership/election.js";
-import { type NodeEvent, RmNode } from "../core/node.js";
+import { type NodeEvent, RmNode, type UnsafeKnobs } from "../core/node.js";
 import type { OrderFactory } from "../core/order/index.js";
 import {
   DEFAULT_LIMITS,
@@ -48,6 +48,10 @@ export interface SimOptions {
   membership?: Partial<MembershipConfig>;
   /** Order layer constructor for every node (default: the real one). */
   orderFactory?: OrderFactory;
+  /** State transfer: recent messages a new life receives (NodeOptions.historyMessages). */
+  historyMessages?: number;
+  /** Deliberately broken protocol variants (negative controls for the fuzz suite only). */
+  unsafe?: UnsafeKnobs;
   /**
    * The trust layer (envelope, cluster name, keyring), as the UDP shell runs it. Without it
    * the simulated wire carries bare frames. Epochs are the simulated incarnations and keys
@@ -62,7 +66,15 @@ export interface SimTrust {
   keys: (node: NodeId) => Uint8Array[];
 }
 
+/**
+ * The recorded history of a run. `accept`: the user's send() returned ok (the message may be
+ * held while the node is not in a view); `send`: the message actually left (the node's
+ * "sent" event), stamped with the life's incarnation at that moment; `refused`: send()
+ * failed. `rejoin`: the process started over as a new member (incarnation `inc`) without a
+ * crash. A delivery with `history` is state transfer; a view lists its members' incarnations.
+ */
 export type HistoryEvent =
+  | { kind: "accept"; t: number; node: NodeId; inc: number; text: string }
   | { kind: "send"; t: number; node: NodeId; inc: number; seq: MsgSeq; text: string }
   | { kind: "refused"; t: number; node: NodeId; text: string; error: string }
   | {
@@ -71,19 +83,17 @@ export type HistoryEvent =
       node: NodeId;
       inc: number;
       from: NodeId;
-      /** The sender's incarnation, as the protocol reports it. */
+      /** The sender's incarnation as the protocol reports it (the checkers do not rely on it). */
       fromInc?: number;
       seq: MsgSeq;
       text: string;
       order?: number;
       vc?: number[];
-      /** State transfer (a new member's recent past). */
       history?: true;
     }
-  /** The node started over as a new member (new incarnation) without crashing. */
-  | { kind: "rejoin"; t: number; node: NodeId; inc: number }
   | { kind: "crash"; t: number; node: NodeId }
   | { kind: "start"; t: number; node: NodeId; inc: number }
+  | { kind: "rejoin"; t: number; node: NodeId; inc: number; reason: string }
   | { kind: "leader"; t: number; node: NodeId; term: number; leader: NodeId | null }
   | {
       kind: "view";
@@ -107,8 +117,8 @@ interface Host {
   wakeToken: number;
   wakeAt: number | undefined;
   incCounter: number;
-  /** The incarnation the history attributes events to (changes at a rejoin, in event order). */
-  life: number;
+  /** The incarnation of the running life, as the history knows it (start, then rejoins). */
+  inc: number;
   /** What the node persisted (term and vote): survives crashes, like a disk. */
   hard: HardState | undefined;
   /** When the process is frozen (SIGSTOP) until; events wait for it. */
@@ -143,6 +153,8 @@ export class Sim {
   private readonly limits: ProtocolLimits;
   private readonly membership: MembershipConfig;
   private readonly orderFactory: OrderFactory | undefined;
+  private readonly historyMessages: number | undefined;
+  private readonly unsafe: UnsafeKnobs | undefined;
   private readonly link: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Blocked directed links (partitions). */
   private readonly blocked = new Set<number>();
@@ -166,6 +178,8 @@ export class Sim {
     );
     this.orderFactory = opts.orderFactory;
     this.trustOpts = opts.trust;
+    this.historyMessages = opts.historyMessages;
+    this.unsafe = opts.unsafe;
     const late = new Set(opts.lateStart ?? []);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
@@ -178,7 +192,7 @@ export class Sim {
         wakeToken: 0,
         wakeAt: undefined,
         incCounter: 0,
-        life: 0,
+        inc: 0,
         hard: undefined,
         frozenUntil: 0,
         lastWake: -1,
@@ -230,8 +244,10 @@ export class Sim {
       });
       opts.limits = { ...this.limits, maxDatagram: this.limits.maxDatagram - h.trust.overhead };
     }
+    if (this.historyMessages !== undefined) opts.historyMessages = this.historyMessages;
+    if (this.unsafe) opts.unsafe = this.unsafe;
     h.node = new RmNode(opts);
-    h.life = inc;
+    h.inc = inc;
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);
   }
@@ -278,9 +294,9 @@ export class Sim {
     const n = h.node;
     if (!n) return false;
     const r = n.send(this.now, text);
-    // A send is recorded when the message leaves (the node's "sent" event), which may be
-    // later: a node holds its messages while it is outside a view or inside a view change.
-    if (!r.ok) this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
+    // The "send" itself is recorded when the node reports it left ("sent", in settle).
+    if (r.ok) this.history.push({ kind: "accept", t: this.now, node: i, inc: h.inc, text });
+    else this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
     this.settle(i);
     return r.ok;
   }
@@ -388,12 +404,13 @@ export class Sim {
     if (out.persist) h.hard = out.persist;
     for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h);
     for (const ev of out.events) {
+      // Events come in order: a rejoin changes the incarnation of everything after it.
       if (ev.type === "deliver") {
         const rec: HistoryEvent = {
           kind: "deliver",
           t: this.now,
           node: i,
-          inc: h.life,
+          inc: h.inc,
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
@@ -408,13 +425,19 @@ export class Sim {
           kind: "send",
           t: this.now,
           node: i,
-          inc: h.life,
+          inc: h.inc,
           seq: ev.seq,
           text: ev.text,
         });
       } else if (ev.type === "rejoin") {
-        h.life = ev.incarnation;
-        this.history.push({ kind: "rejoin", t: this.now, node: i, inc: ev.incarnation });
+        h.inc = ev.incarnation;
+        this.history.push({
+          kind: "rejoin",
+          t: this.now,
+          node: i,
+          inc: ev.incarnation,
+          reason: ev.reason,
+        });
       } else if (ev.type === "leader") {
         this.history.push({
           kind: "leader",

@@ -7,31 +7,16 @@ import {
   type HistoryMsg,
   type InstallMsg,
 } from "../app-message.js";
-import { hasMember, NO_VIEW, nextView, sameMembers, type View } from "../membership/view.js";
+import { hasMember, NO_VIEW, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage, OrderFactory, OrderLayer } from "../order/index.js";
 import { SenderIntake } from "../order/intake.js";
 import { Stability } from "../order/stability.js";
 import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.js";
 import type { NodeId, Ordering } from "../types.js";
-import {
-  cutOf,
-  type FlushReport,
-  newerViewId,
-  planInstall,
-  relaysFor,
-  sameViewId,
-  type ViewId,
-} from "../views/flush.js";
+import { cutOf, newerViewId, relaysFor, sameViewId, type ViewId } from "../views/flush.js";
+import { FlushLeader } from "../views/flush-leader.js";
 import type { ModeContext, OrderingMode, Position } from "./mode.js";
-
-/** The leader's view change in progress: who was asked, who answered. */
-interface Proposal {
-  id: ViewId;
-  members: NodeId[];
-  incs: number[];
-  reports: Map<NodeId, FlushReport>;
-}
 
 /** An install received; we deliver up to the cut, then install. */
 interface Installing {
@@ -65,16 +50,13 @@ export class MulticastMode implements OrderingMode {
   private installing: Installing | undefined;
   /** History chunks received for an install. */
   private historyIn: { id: ViewId; entries: HistoryEntry[]; done: boolean } | undefined;
-  private proposal: Proposal | undefined;
   /** Everyone installed the view: own messages may go (a barrier, so nobody receives a
    * message of a view before it installed that view). */
   private started = false;
   /** Who sent us the install we are in (told when we installed). */
   private installer: NodeId | undefined;
-  /** Leader: members that have not yet reported the view installed. */
-  private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
-  /** Leader: the member list last proposed in this term (to see when it changes). */
-  private authored: View = NO_VIEW;
+  /** The leader's side of view changes (views/flush-leader.ts). */
+  private readonly leader: FlushLeader;
   private readonly out: Delivery[] = [];
   private nextStable = 0;
 
@@ -87,6 +69,7 @@ export class MulticastMode implements OrderingMode {
     this.intake = new SenderIntake(ctx.hostCount, ctx.limits.maxBacklog);
     this.stability = new Stability(ctx.self, ctx.hostCount);
     this.ring = new HistoryRing(ctx.historyMessages);
+    this.leader = new FlushLeader(ctx);
   }
 
   private newOrder(): OrderLayer {
@@ -388,13 +371,7 @@ export class MulticastMode implements OrderingMode {
 
   /** Leader: a member installed the view; once all did, everyone may send in it. */
   private onInstalled(from: NodeId, term: number, version: number): void {
-    const a = this.awaiting;
-    if (!a || a.id.term !== term || a.id.version !== version) return;
-    a.left.delete(from);
-    if (a.left.size > 0) return;
-    this.awaiting = undefined;
-    for (const k of a.members)
-      if (k !== this.ctx.self) this.ctx.unicast(k, { kind: "start", term, version });
+    if (!this.leader.onInstalled(from, term, version)) return;
     if (this.view.term === term && this.view.version === version && !this.frozen)
       this.started = true;
   }
@@ -418,93 +395,13 @@ export class MulticastMode implements OrderingMode {
   // ---------------------------------------------------------------- the flush, leader side
 
   private onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): void {
-    const p = this.proposal;
-    if (!p || p.id.term !== m.term || p.id.version !== m.version) return;
-    const i = p.members.indexOf(from);
-    if (i < 0 || p.incs[i] !== fromInc) return;
-    p.reports.set(from, { member: from, inc: fromInc, old: m.old, recv: m.recv, next: m.next });
-    if (p.reports.size < p.members.length) return;
-    const reports = p.members.map((k) => p.reports.get(k) as FlushReport);
-    const plan = planInstall(this.ctx.self, reports);
-    for (const k of plan.rejoin) this.ctx.unicast(k, { kind: "rejoin", term: p.id.term });
-    const keep = reports.filter((r) => plan.members.includes(r.member));
-    const install: InstallMsg = {
-      kind: "install",
-      term: p.id.term,
-      version: p.id.version,
-      members: keep.map((r) => r.member),
-      incs: keep.map((r) => r.inc),
-      primary: plan.primary,
-      reports: keep,
-    };
-    this.proposal = undefined;
-    this.awaiting = {
-      id: p.id,
-      members: install.members,
-      left: new Set(install.members),
-    };
-    this.authored = {
-      term: p.id.term,
-      version: p.id.version,
-      members: install.members,
-      incs: install.incs,
-    };
-    for (const k of install.members) if (k !== this.ctx.self) this.ctx.unicast(k, install);
-    this.onInstall(this.ctx.self, install);
+    const install = this.leader.onFlushOk(from, fromInc, m);
+    if (install) this.onInstall(this.ctx.self, install);
   }
 
-  /** Leader: propose a view when the live members differ from the last one authored. */
   private lead(): void {
-    if (!this.ctx.isLeader()) {
-      this.proposal = undefined;
-      this.awaiting = undefined;
-      this.authored = NO_VIEW;
-      return;
-    }
-    const term = this.ctx.term();
-    const base =
-      this.proposal !== undefined
-        ? {
-            term,
-            version: this.proposal.id.version,
-            members: this.proposal.members,
-            incs: this.proposal.incs,
-          }
-        : this.authored.term === term
-          ? this.authored
-          : this.view;
-    const self = this.ctx.self;
-    const target = nextView(
-      base,
-      self,
-      term,
-      (p) => p === self || this.ctx.live(p),
-      (p) => (p === self ? this.ctx.inc() : this.ctx.knownInc(p)),
-      this.ctx.hostCount,
-    );
-    if (!target) return;
-    if (this.proposal && sameMembers(target, this.proposal)) return;
-    const version =
-      Math.max(
-        this.authored.term === term ? this.authored.version : 0,
-        this.proposal?.id.version ?? 0,
-        this.view.term === term ? this.view.version : 0,
-      ) + 1;
-    const req: FlushReqMsg = {
-      kind: "flush-req",
-      term,
-      version,
-      members: target.members,
-      incs: target.incs,
-    };
-    this.proposal = {
-      id: { term, version },
-      members: target.members,
-      incs: target.incs,
-      reports: new Map(),
-    };
-    for (const k of target.members) if (k !== self) this.ctx.unicast(k, req);
-    this.onFlushReq(self, req);
+    const req = this.leader.lead(this.view);
+    if (req) this.onFlushReq(this.ctx.self, req);
   }
 
   // ---------------------------------------------------------------- every event
@@ -547,11 +444,9 @@ export class MulticastMode implements OrderingMode {
     this.frozen = undefined;
     this.installing = undefined;
     this.historyIn = undefined;
-    this.proposal = undefined;
-    this.awaiting = undefined;
+    this.leader.reset();
     this.started = false;
     this.installer = undefined;
-    this.authored = NO_VIEW;
     this.out.length = 0;
   }
 
