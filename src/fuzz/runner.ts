@@ -116,8 +116,11 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     lateStart: p.lateStarts.map((l) => l.node),
     orderFactory: opts.orderFactory,
     // Every third run seals its datagrams (a fixed key, epochs from the simulated
-    // incarnations): the trust layer is fuzzed with the rest and stays reproducible.
-    trust: p.seed % 3 === 1 ? { keys: () => [FUZZ_KEY] } : undefined,
+    // incarnations): the trust layer is fuzzed with the rest and stays reproducible. Runs
+    // of a deliberately broken protocol (negative controls) stay plain: the trust layer's
+    // own checks would hide some breakage (a frame sealed for an old life never reaches
+    // the new one, whatever acceptOldLife says).
+    trust: p.seed % 3 === 1 && !opts.unsafe ? { keys: () => [FUZZ_KEY] } : undefined,
     historyMessages,
     ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });
