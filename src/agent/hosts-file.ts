@@ -1,14 +1,6 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { writeDurably } from "../runtime/hard-state.js";
 import type { Epoch, TableEntry } from "./table.js";
 
 const begin = (name: string): string => `# BEGIN rmchat ${name}`;
@@ -48,12 +40,5 @@ export function writeHostsFile(
   const text = replaceBlock(old, name, renderBlock(name, epoch, table));
   if (text === old) return;
   const tmp = join(dirname(path), `.${basename(path)}.rmchat-${process.pid}.tmp`);
-  const fd = openSync(tmp, "w", existsSync(path) ? statSync(path).mode & 0o777 : 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeDurably(path, text, existsSync(path) ? statSync(path).mode & 0o777 : 0o644, tmp);
 }

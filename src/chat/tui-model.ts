@@ -90,23 +90,7 @@ export class ChatLog {
         at,
       );
     }
-    if (history) {
-      this.push({
-        kind: "msg",
-        at,
-        from: d.from,
-        seq: d.seq,
-        text: d.text,
-        own: false,
-        delivered: true,
-        acks: 0,
-        order: d.order,
-        vc: d.vc,
-        history: true,
-      });
-      return;
-    }
-    const mine = d.from === this.self ? this.open.get(d.seq) : undefined;
+    const mine = !history && d.from === this.self ? this.open.get(d.seq) : undefined;
     if (mine) {
       mine.delivered = true;
       mine.order = d.order;
@@ -127,11 +111,12 @@ export class ChatLog {
       from: d.from,
       seq: d.seq,
       text: d.text,
-      own: d.from === this.self,
+      own: !history && d.from === this.self,
       delivered: true,
       acks: 0,
       order: d.order,
       vc: d.vc,
+      ...(history ? { history: true } : {}),
     });
   }
 

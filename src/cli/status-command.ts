@@ -1,6 +1,13 @@
+import { randomInt } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import type { Argv } from "yargs";
-import { ConfigError, loadConfig, resolveConfigPath } from "../config/config.js";
+import {
+  type Config,
+  ConfigError,
+  DEFAULT_CLUSTER,
+  loadConfig,
+  resolveConfigPath,
+} from "../config/config.js";
 import {
   type Endpoint,
   formatHostPort,
@@ -8,7 +15,8 @@ import {
   parseHostPort,
   resolveHosts,
 } from "../runtime/resolve.js";
-import { STATUS_ANSWER, STATUS_QUERY } from "../runtime/udp.js";
+import { CLIENT_ID, Trust } from "../runtime/trust.js";
+import { STATUS_QUERY } from "../runtime/udp.js";
 import { UsageError } from "./errors.js";
 
 export function statusBuilder(y: Argv) {
@@ -20,7 +28,8 @@ export function statusBuilder(y: Argv) {
     .option("addr", {
       type: "string",
       array: true,
-      describe: "ask this HOST:PORT (repeatable) instead of the config's hosts; no config needed",
+      describe:
+        "ask this HOST:PORT (repeatable) instead of the config's hosts; no config needed unless the nodes seal (then --config or $RMCHAT_CONFIG gives cluster and keys)",
     })
     .option("timeout", { type: "number", default: 1, describe: "seconds to wait for answers" })
     .option("json", {
@@ -58,8 +67,7 @@ async function targetsFromAddrs(addrs: string[]): Promise<Target[]> {
   return out;
 }
 
-async function targetsFromConfig(path: string | undefined): Promise<Target[]> {
-  const config = loadConfig(resolveConfigPath(path));
+async function targetsFromConfig(config: Config): Promise<Target[]> {
   try {
     const { endpoints, family } = await resolveHosts(config.hosts);
     return config.hosts.map((h, i) => ({
@@ -83,23 +91,37 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 60)
     throw new UsageError("--timeout must be in (0, 60] seconds");
   const addrs = (args.addr as string[] | undefined) ?? [];
+  // With --addr the config is read only when one is named (it gives the cluster and keys).
+  const configFlag = args.config as string | undefined;
+  const config =
+    addrs.length === 0 || configFlag !== undefined || process.env.RMCHAT_CONFIG
+      ? loadConfig(resolveConfigPath(configFlag))
+      : undefined;
   const targets =
-    addrs.length > 0
+    addrs.length > 0 || config === undefined
       ? await targetsFromAddrs(addrs)
-      : await targetsFromConfig(args.config as string | undefined);
+      : await targetsFromConfig(config);
   const byEndpoint = new Map(
     targets.map((t, i) => [`${t.endpoint.address}:${t.endpoint.port}`, i]),
   );
   const answers = new Map<number, Answer>();
+  // A random 96-bit nonce (48-bit epoch, 48-bit counter start) under the status client's own
+  // subkey: a handful of queries per run, so a repeat is out of reach.
+  const trust = new Trust({
+    cluster: config?.cluster ?? DEFAULT_CLUSTER,
+    keys: config?.keys ?? [],
+    self: CLIENT_ID,
+    epoch: randomInt(1, 2 ** 47),
+    counterStart: randomInt(1, 2 ** 47),
+  });
   const onMessage = (msg: Buffer, from: { address: string; port: number }): void => {
-    if (
-      msg.length < STATUS_ANSWER.length ||
-      !msg.subarray(0, STATUS_ANSWER.length).equals(STATUS_ANSWER)
-    )
-      return;
+    const o = trust.open(msg, undefined);
+    if (typeof o === "string" || o.kind !== "answer") return;
     try {
-      const a = JSON.parse(msg.subarray(STATUS_ANSWER.length).toString("utf8")) as Answer;
+      const a = JSON.parse(Buffer.from(o.payload).toString("utf8")) as Answer;
       if (typeof a.id !== "number") return;
+      // Sealed: the answer must come from the host it speaks for.
+      if (o.sender !== undefined && o.sender !== a.id) return;
       const i = byEndpoint.get(`${from.address}:${from.port}`);
       if (i !== undefined) answers.set(i, a);
     } catch {
@@ -113,8 +135,15 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
     sock.on("message", onMessage);
     sockets.set(family, sock);
   }
+  // Nodes never answer with more bytes than the query had: pad it to room for the answer
+  // (the config's host count, else room for 64 members).
+  const size = Math.min(60_000, 1200 + 160 * (config?.hosts.length ?? 64));
+  const query = Buffer.alloc(size - trust.overhead);
+  STATUS_QUERY.copy(query);
   for (const t of targets) {
-    sockets.get(t.family)?.send(STATUS_QUERY, t.endpoint.port, t.endpoint.address);
+    sockets
+      .get(t.family)
+      ?.send(trust.wrap("query", undefined, query), t.endpoint.port, t.endpoint.address);
   }
   await new Promise((r) => setTimeout(r, timeout * 1000));
   for (const s of sockets.values()) s.close();
@@ -157,7 +186,11 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
       process.stdout.write(`  ${who}  no answer\n`);
       continue;
     }
-    const v = a.view as { term: number; version: number; members: number[] };
+    const v = a.view as { term: number; version: number; members: number[] } | undefined;
+    if (!v) {
+      process.stdout.write(`  ${who}  answered (truncated)\n`);
+      continue;
+    }
     process.stdout.write(
       `  ${who}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
     );

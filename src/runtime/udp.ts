@@ -1,13 +1,21 @@
 import { lookup as dnsLookup } from "node:dns";
+import { statSync } from "node:fs";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
+import { DEFAULT_CLUSTER, loadKeyFile } from "../config/config.js";
 import {
   defaultMembership,
   type MembershipConfig,
   scaleForDelay,
 } from "../core/membership/config.js";
-import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core/node.js";
+import {
+  type DropReason,
+  type NodeEvent,
+  type NodeStats,
+  RmNode,
+  type SendResult,
+} from "../core/node.js";
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
@@ -17,6 +25,7 @@ import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
 import { type Endpoint, formatHostPort, resolveHosts } from "./resolve.js";
 import { TraceFile } from "./trace-file.js";
+import { TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -35,7 +44,18 @@ export interface UdpNodeOptions {
   trace?: string | undefined;
   /** State transfer: recent messages a new member receives (default 1000; 0: none). */
   historyMessages?: number;
+  /** Cluster name (default "rmchat"): datagrams of another cluster are dropped. */
+  cluster?: string | undefined;
+  /** The keyring, primary first; none or empty: datagrams are not sealed. */
+  keys?: readonly Uint8Array[] | undefined;
+  /** Key file the ring came from: re-read when it changes (rotation without restart). */
+  keyFile?: string | undefined;
 }
+
+/** Statistics of the node plus what the shell's trust layer dropped. */
+export type RuntimeStats = Omit<NodeStats, "dropped"> & {
+  dropped: Partial<Record<DropReason | TrustDrop, number>>;
+};
 
 /**
  * Endpoints are resolved once at start-up, so every send goes to an address literal: answer at
@@ -51,9 +71,22 @@ function literalLookup(
   else dnsLookup(host, (err, address, family) => cb(err, address, family));
 }
 
-/** `rmchat status` asks every configured address with this datagram; nodes answer STATUS_ANSWER + JSON. */
+/**
+ * `rmchat status` asks every configured address with a query envelope whose payload starts
+ * with STATUS_QUERY (padded: an answer is never larger than its query); nodes answer with an
+ * answer envelope holding JSON.
+ */
 export const STATUS_QUERY = Buffer.from("RMCHAT-STATUS?");
-export const STATUS_ANSWER = Buffer.from("RMCHAT-STATUS!");
+
+/** The one warning line for a keyless node on a non-loopback address (undefined: none). */
+export function exposureWarning(
+  address: string,
+  port: number,
+  sealed: boolean,
+): string | undefined {
+  if (sealed || address.startsWith("127.") || address === "::1") return undefined;
+  return `bound to ${formatHostPort(address, port)} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`;
+}
 
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
@@ -81,7 +114,14 @@ export class UdpRuntime {
   private readonly tracer: TraceRecorder | undefined;
   /** The life trace records are attributed to (changes at a rejoin, in event order). */
   private traceLife = 0;
+  /** Envelope, keyring and anti-replay state (src/runtime/trust.ts). */
+  readonly trust: Trust;
+  /** Addresses of the configured hosts (keyless status answers go only there). */
+  private readonly hostAddresses = new Set<string>();
+  private keyFileWatch: NodeJS.Timeout | undefined;
   sendErrors = 0;
+  /** Status queries left unanswered (not from a host address without keys, or too small). */
+  statusRefused = 0;
 
   private constructor(
     private readonly sock: SocketAsPromised,
@@ -91,6 +131,14 @@ export class UdpRuntime {
   ) {
     this.hard = new HardStateFile(opts.stateDir, address.address, address.port);
     const hard = this.hard.load();
+    const keys = opts.keys ?? [];
+    this.trust = new Trust({
+      cluster: opts.cluster ?? DEFAULT_CLUSTER,
+      keys,
+      self: opts.id,
+      // Nonces are epoch ‖ counter: the epoch must grow across lives, so it is kept on disk.
+      epoch: keys.length > 0 ? this.hard.nextEpoch(Date.now()) : 1,
+    });
     const membership = scaleForDelay(
       { ...defaultMembership(opts.hosts.length), ...opts.membership },
       opts.faults.delay,
@@ -100,7 +148,8 @@ export class UdpRuntime {
       hostCount: opts.hosts.length,
       incarnation: opts.incarnation ?? Date.now(),
       ordering: opts.ordering,
-      limits: opts.limits,
+      // maxDatagram is the size on the wire: the envelope takes its share.
+      limits: { ...opts.limits, maxDatagram: opts.limits.maxDatagram - this.trust.overhead },
       membership,
       random: Math.random,
       now: performance.now(),
@@ -109,12 +158,19 @@ export class UdpRuntime {
     });
     this.faults = new FaultInjector(opts.faults, Math.random);
     endpoints.forEach((e, i) => {
+      this.hostAddresses.add(e.address);
       this.byAddress.set(`${e.address}:${e.port}`, i);
       if (!this.byPort.has(e.port)) this.byPort.set(e.port, i);
     });
     this.logger = opts.logger;
     if (opts.trace !== undefined) {
-      const file = new TraceFile(opts.trace);
+      let file: TraceFile;
+      try {
+        file = new TraceFile(opts.trace);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? String(e);
+        throw new StartError(`cannot open the trace file ${opts.trace}: ${code}`);
+      }
       this.traceFile = file;
       this.tracer = new TraceRecorder(
         (r) => file.write(r),
@@ -171,11 +227,11 @@ export class UdpRuntime {
       rt = new UdpRuntime(sock, endpoints, opts, me);
     } catch (e) {
       sock.destroy();
-      const code = (e as NodeJS.ErrnoException).code;
-      if (opts.trace !== undefined && code !== undefined)
-        throw new StartError(`cannot open the trace file ${opts.trace}: ${code}`);
       throw e;
     }
+    const warning = exposureWarning(me.address, me.port, rt.trust.sealed);
+    if (warning) opts.logger.warn(warning);
+    if (opts.keyFile) rt.watchKeyFile(opts.keyFile);
     rt.attach();
     return rt;
   }
@@ -184,21 +240,28 @@ export class UdpRuntime {
     const raw = this.sock.socket;
     raw.on("message", (msg, rinfo) => {
       if (this.closed) return;
-      if (msg.length === STATUS_QUERY.length && msg.equals(STATUS_QUERY)) {
-        // `rmchat status`: answer with what this node knows (read-only, no protocol state changes).
-        raw.send(
-          Buffer.concat([STATUS_ANSWER, Buffer.from(JSON.stringify(this.statusReport()))]),
-          rinfo.port,
-          rinfo.address,
-        );
-        return;
-      }
       const from = this.sourceOf(rinfo.address, rinfo.port);
       if (this.partition?.has(from)) return;
+      const o = this.trust.open(msg, from);
+      if (typeof o === "string") {
+        if (this.logger.enabled("debug"))
+          this.logger.debug("dropped datagram", {
+            from: `${rinfo.address}:${rinfo.port}`,
+            bytes: msg.length,
+            reason: o,
+          });
+        return;
+      }
+      if (o.kind === "query") {
+        this.answerStatus(o.payload, msg.length, rinfo.address, rinfo.port, from);
+        return;
+      }
+      if (o.kind !== "frame") return;
       const now = performance.now();
+      // The trace shows the frame (unsealed): its hash joins it to the frame its sender made.
       if (this.tracer && from !== undefined)
-        this.tracer.receive(now, this.node.id, this.traceLife, from, msg);
-      if (!this.node.receive(now, from, msg) && this.logger.enabled("debug")) {
+        this.tracer.receive(now, this.node.id, this.traceLife, from, o.payload);
+      if (!this.node.receive(now, from, o.payload) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
           from: `${rinfo.address}:${rinfo.port}`,
           bytes: msg.length,
@@ -210,6 +273,73 @@ export class UdpRuntime {
       this.logger.warn("socket error", { error: err.message });
     });
     this.scheduleFlush();
+  }
+
+  /**
+   * `rmchat status`: answer with what this node knows (read-only). Without keys only host
+   * addresses are answered; an answer is never larger than its query unless the query came
+   * from a host's own address and port, so the port cannot amplify spoofed traffic.
+   */
+  private answerStatus(
+    payload: Uint8Array,
+    queryBytes: number,
+    address: string,
+    port: number,
+    from: NodeId | undefined,
+  ): void {
+    if (
+      payload.length < STATUS_QUERY.length ||
+      !Buffer.from(payload.buffer, payload.byteOffset, STATUS_QUERY.length).equals(STATUS_QUERY)
+    )
+      return;
+    if (!this.trust.sealed && !this.hostAddresses.has(address)) {
+      this.statusRefused++;
+      return;
+    }
+    const full = this.statusReport();
+    const { peers: _peers, dropped: _dropped, ...brief } = full;
+    for (const report of [full, brief, { id: this.node.id, truncated: true }]) {
+      const answer = this.trust.wrap("answer", undefined, Buffer.from(JSON.stringify(report)));
+      if (from !== undefined || answer.length <= queryBytes) {
+        this.sock.socket.send(answer, port, address, this.afterSend);
+        return;
+      }
+    }
+    this.statusRefused++;
+  }
+
+  /** Re-read the key file when it changes (checked every second): rotation without restart. */
+  private watchKeyFile(path: string): void {
+    let mtime = -1;
+    try {
+      mtime = statSync(path).mtimeMs;
+    } catch {
+      // reported at the next check
+    }
+    this.keyFileWatch = setInterval(() => {
+      let m = -2;
+      try {
+        m = statSync(path).mtimeMs;
+      } catch {
+        // missing: keep the ring, warn below
+      }
+      if (m === mtime) return;
+      mtime = m;
+      try {
+        this.setKeys(loadKeyFile(path));
+      } catch (e) {
+        this.logger.warn("key file not reloaded; keeping the current keyring", {
+          error: (e as Error).message,
+        });
+      }
+    }, 1000);
+    this.keyFileWatch.unref();
+  }
+
+  /** Replace the keyring (primary first): sealing switches to the new primary at once. */
+  setKeys(keys: readonly Uint8Array[]): void {
+    this.trust.setKeys(keys);
+    this.logger.info("keyring installed", { keys: this.trust.keyIds() });
   }
 
   /** The host id a datagram came from (configured address and port), if any. */
@@ -238,7 +368,10 @@ export class UdpRuntime {
       role: st.role,
       leader: st.leader ?? null,
       view: st.view,
+      sealed: this.trust.sealed,
+      cluster: this.trust.cluster,
       peers: this.node.stats().peers.map((p) => ({ id: p.id, health: p.health })),
+      dropped: this.stats().dropped,
       ...this.statusExtra(),
     };
   }
@@ -260,8 +393,11 @@ export class UdpRuntime {
     this.faults.settings = { ...this.faults.settings, ...f };
   }
 
-  stats(): NodeStats {
-    return this.node.stats();
+  stats(): RuntimeStats {
+    const st: RuntimeStats = this.node.stats();
+    const dropped = { ...st.dropped };
+    for (const r of TRUST_DROPS) if (this.trust.dropped[r] > 0) dropped[r] = this.trust.dropped[r];
+    return { ...st, dropped };
   }
 
   heldBack(): HeldMessage[] {
@@ -300,8 +436,9 @@ export class UdpRuntime {
         tr.datagram(now, this.node.id, this.node.incarnation, d.to, d.bytes, cut);
       }
       if (delay === undefined) continue;
-      if (delay <= 0) this.transmit(d.bytes, ep);
-      else setTimeout(() => this.transmit(d.bytes, ep), delay);
+      const bytes = this.trust.wrap("frame", d.to, d.bytes);
+      if (delay <= 0) this.transmit(bytes, ep);
+      else setTimeout(() => this.transmit(bytes, ep), delay);
     }
     if (tr) {
       // Events before a rejoin in this batch belong to the old life, those after to the new.
@@ -357,6 +494,7 @@ export class UdpRuntime {
     this.tracer?.stop(performance.now(), this.node.id, this.traceLife);
     this.traceFile?.close();
     if (this.timer) clearTimeout(this.timer);
+    if (this.keyFileWatch) clearInterval(this.keyFileWatch);
     this.partition?.close();
     try {
       await this.sock.close();

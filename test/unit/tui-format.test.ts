@@ -8,6 +8,7 @@ import {
   heldPanel,
   leaderText,
   logLine,
+  peersReport,
   peersText,
   type StatusInfo,
   statusSegments,
@@ -84,6 +85,20 @@ describe("message lines", () => {
     expect(plain(formatEntry(e, mono, { peers: 2, details: true }))).toMatch(
       /<node 2> hi \[2#7 vc \[1,0,7\]\]$/,
     );
+  });
+
+  it("shows state transfer dimmed under a history separator, then an end mark before live lines", () => {
+    const log = new ChatLog(0, 2);
+    log.deliver({ from: 0, seq: 1, text: "old own" }, 0, true);
+    log.deliver({ from: 1, seq: 1, text: "old" }, 0, true);
+    log.deliver({ from: 1, seq: 2, text: "live" }, 0);
+    const lines = log.entries.map((e) => plain(formatEntry(e, mono, { peers: 2, details: false })));
+    expect(lines[0]).toMatch(/history: what the group said before we joined/);
+    expect(lines[1]).toMatch(/ <node 0> old own$/); // an earlier life's: not "own", no state
+    expect(lines[3]).toMatch(/end of history/);
+    expect(lines[4]).toMatch(/ <node 1> live$/);
+    const past = log.entries[2] as (typeof log.entries)[number];
+    expect(formatEntry(past, color, { peers: 2, details: false })).toMatch(/^\{/); // dimmed
   });
 
   it("shows a peer's tags and escapes as text", () => {
@@ -174,6 +189,15 @@ describe("bars", () => {
       ),
     );
     expect(t).toBe(" rmchat node 1 @ 127.0.0.1:9 │ total order │ 3 nodes │ sequencer: node 0");
+    const info = {
+      id: 1,
+      address: "127.0.0.1:9",
+      ordering: "total" as const,
+      hosts: 3,
+      leader: { kind: "leader" as const, id: 0, term: 2, self: false },
+    };
+    expect(plain(titleBar({ ...info, sealed: true }, mono))).toMatch(/│ sealed$/);
+    expect(plain(titleBar({ ...info, sealed: false }, mono))).toMatch(/│ not sealed$/);
   });
 
   it("shows faults, peers and counters, and drops the least important parts when narrow", () => {
@@ -300,5 +324,36 @@ describe("Scrollback", () => {
 describe("visibleText", () => {
   it("is what the markup shows", () => {
     expect(visibleText(`{bold}a{/bold} ${inert("{x}")}`)).toBe("a {x}");
+  });
+});
+
+describe("/peers", () => {
+  it("ends with the channel's protection and drops by reason", () => {
+    const st = {
+      peers: [
+        {
+          id: 1,
+          up: true,
+          health: "alive",
+          incarnation: 5,
+          queued: 0,
+          inFlight: 0,
+          srttMs: 1,
+          rtoMs: 10,
+        },
+      ],
+      dropped: { auth: 3, foreign: 1 },
+    } as unknown as NodeStats;
+    const hosts = [
+      { host: "127.0.0.1", port: 1 },
+      { host: "127.0.0.1", port: 2 },
+    ];
+    const sealed = peersReport(0, hosts, st, { sealed: true, cluster: "web", keys: 2 });
+    expect(sealed.at(-1)).toBe(
+      "cluster web, sealed (AES-256-GCM, 2 keys in the ring); dropped: auth 3, foreign 1, replay 0, unbound 0",
+    );
+    const open = peersReport(0, hosts, st, { sealed: false, cluster: "rmchat", keys: 0 });
+    expect(open.at(-1)).toContain("not sealed (no keys)");
+    expect(peersReport(0, hosts, st)).toHaveLength(2);
   });
 });

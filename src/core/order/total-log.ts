@@ -85,6 +85,8 @@ export class TotalLog {
   private joined = false;
   /** Messages ordered before we joined: handed on as history when we join (bounded). */
   private readonly preJoin: HistoryRing;
+  /** Highest seq applied (committed) per sender incarnation ("from/inc"). */
+  private readonly committedOrdered = new Map<string, MsgSeq>();
   /** Highest seq in the log per sender incarnation ("from/inc"). */
   private readonly ordered = new Map<string, MsgSeq>();
   /** Leader: submissions of lives not in the newest view, per "from/inc". */
@@ -293,8 +295,10 @@ export class TotalLog {
   /** State transfer: the follower starts from log position `at` (it must be applied here). */
   private sendSnapshot(p: NodeId, f: Follower, at: number): void {
     if (this.applied < at) return; // wait until we applied up to it ourselves
+    // Only what is committed: an appended entry may still be lost (truncated); telling the
+    // new member it is ordered would make it drop the sender's resubmission as a duplicate.
     const ordered: number[] = [];
-    for (const [k, seq] of this.ordered) {
+    for (const [k, seq] of this.committedOrdered) {
       const [from, inc] = k.split("/").map(Number) as [number, number];
       ordered.push(from, inc, seq);
     }
@@ -424,8 +428,9 @@ export class TotalLog {
       const o = m.snap.ordered;
       for (let i = 0; i + 2 < o.length; i += 3) {
         const k = `${o[i]}/${o[i + 1]}`;
-        if ((o[i + 2] as number) > (this.ordered.get(k) ?? 0))
-          this.ordered.set(k, o[i + 2] as number);
+        const seq = o[i + 2] as number;
+        if (seq > (this.ordered.get(k) ?? 0)) this.ordered.set(k, seq);
+        if (seq > (this.committedOrdered.get(k) ?? 0)) this.committedOrdered.set(k, seq);
       }
       this.preJoin.clear();
       const h = this.snapHistory;
@@ -527,6 +532,8 @@ export class TotalLog {
       }
       if (e.from < 0) continue;
       this.ownDone(e.from, e.inc, e.seq);
+      const key = `${e.from}/${e.inc}`;
+      if (e.seq > (this.committedOrdered.get(key) ?? 0)) this.committedOrdered.set(key, e.seq);
       if (this.joined)
         out.push({ from: e.from, inc: e.inc, seq: e.seq, text: e.text, order: this.applied });
       else
