@@ -542,6 +542,22 @@ export class RmNode {
     if (this.election.isLeader) this.nextLeaderHb = this.lastStep;
   }
 
+  /**
+   * Planned stop of the leader: hand leadership to `to` (default: the first live member of
+   * the view after us), which starts its election at once. We give up leadership and the lease
+   * before the request leaves. Returns the successor, or undefined when we do not lead or no
+   * live member can take over.
+   */
+  transferLeadership(now: number, to?: NodeId): NodeId | undefined {
+    this.step(now);
+    const target = to ?? this.view.members.find((m) => m !== this.id && this.detector.live(m));
+    if (target === undefined || !this.detector.live(target)) return undefined;
+    if (!this.election.transferTo(target, now, this.elOut)) return undefined;
+    this.flushElection();
+    this.afterElection();
+    return target;
+  }
+
   nextWake(): number | undefined {
     let t = this.election.nextWake();
     const consider = (x: number | undefined): void => {
