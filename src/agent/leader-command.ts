@@ -1,94 +1,205 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { monoMs, type WatchdogEvent, watchdogArgs } from "./watchdog.js";
 
 export type CommandEvent =
   | { state: "started"; pid: number; term: number }
   | { state: "exited"; code: number | null; signal: string | null; restartInMs: number | undefined }
-  | { state: "stopped"; reason: string };
+  | { state: "stopped"; reason: string }
+  | { state: "watchdog"; reason: string; signal: string }
+  | { state: "refused"; reason: string };
+
+export interface LeaderCommandOptions {
+  cmd: string;
+  nodeId: number;
+  onEvent: (e: CommandEvent) => void;
+  /** This node's lease deadline on the monotonic clock (`monoMs`), or -Infinity without a lease. */
+  leaseDeadline: () => number;
+  /** Between SIGTERM and SIGKILL when asked to stop (cut short by the lease deadline). */
+  graceMs?: number;
+  /** The watchdog sends SIGKILL this long before the lease deadline, if not renewed. */
+  killBeforeMs?: number;
+  /** …and SIGTERM this long before that. */
+  termBeforeMs?: number;
+  /** How often the lease deadline is passed on to the watchdog. */
+  feedMs?: number;
+  /** The watchdog program (default: watchdog.js beside this module, i.e. in dist/agent). */
+  watchdogPath?: string;
+}
+
+const defaultWatchdog = (): string => fileURLToPath(new URL("./watchdog.js", import.meta.url));
 
 /**
- * Runs a shell command while this node leads and holds its lease. It gets the term as a
- * fencing token (RMCHAT_TERM) and RMCHAT_NODE_ID. Losing the lease stops it: SIGTERM, then
- * SIGKILL after `graceMs`. If it dies on its own while we lead, it restarts with exponential
- * backoff (1 s, doubling, at most 30 s).
+ * Runs a shell command while this node leads and holds its lease, through a watchdog process
+ * (see watchdog.ts) that kills the command's process group when the agent dies or stops
+ * renewing. The command gets the term as a fencing token (RMCHAT_TERM) and RMCHAT_NODE_ID.
+ * Losing the lease stops it: SIGTERM, then SIGKILL after the grace. If it dies on its own
+ * while we lead, it restarts with exponential backoff (1 s, doubling, at most 30 s).
  */
 export class LeaderCommand {
-  private child: ChildProcess | undefined;
+  private watchdog: ChildProcess | undefined;
+  /** Resolves when the current watchdog (and so the command's whole group) is gone. */
+  private gone: Promise<void> = Promise.resolve();
+  private pid: number | undefined;
   private term = 0;
   private wanted = false;
+  private closed = false;
   private backoffMs = 1000;
   private restartTimer: NodeJS.Timeout | undefined;
+  private feedTimer: NodeJS.Timeout | undefined;
+  private readonly o: Required<LeaderCommandOptions>;
 
-  constructor(
-    private readonly cmd: string,
-    private readonly nodeId: number,
-    private readonly onEvent: (e: CommandEvent) => void,
-    private readonly graceMs = 3000,
-  ) {}
+  constructor(opts: LeaderCommandOptions) {
+    this.o = {
+      graceMs: 3000,
+      killBeforeMs: 30,
+      termBeforeMs: 100,
+      feedMs: 20,
+      watchdogPath: defaultWatchdog(),
+      ...opts,
+    };
+  }
 
+  /** A command (or its watchdog) is running. */
   get running(): boolean {
-    return this.child !== undefined;
+    return this.watchdog !== undefined;
   }
 
   /** Lead with a lease in `term`: make sure the command runs. */
   lead(term: number): void {
-    this.wanted = true;
-    if (this.child && this.term === term) return;
-    if (this.child) this.stop("new term");
+    if (this.closed) return;
+    if (this.watchdog && this.term === term && this.wanted) return;
+    if (this.watchdog && this.wanted) this.stop("new term");
     this.term = term;
     this.wanted = true;
     this.backoffMs = 1000;
-    this.start();
+    void this.gone.then(() => this.start());
   }
 
   private start(): void {
-    if (!this.wanted || this.child) return;
-    const child = spawn("/bin/sh", ["-c", this.cmd], {
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, RMCHAT_TERM: String(this.term), RMCHAT_NODE_ID: String(this.nodeId) },
-      detached: true, // its own process group: stopping it stops what it started
+    if (!this.wanted || this.watchdog || this.closed) return;
+    const leaseUntil = this.o.leaseDeadline();
+    if (!(leaseUntil > monoMs() + this.o.killBeforeMs)) {
+      // Not enough lease left to start: look again soon (a renewal brings no new lease event).
+      this.restartTimer = setTimeout(() => this.start(), this.o.feedMs);
+      return;
+    }
+    const wd = spawn(
+      process.execPath,
+      [
+        this.o.watchdogPath,
+        ...watchdogArgs({
+          leaseUntil,
+          graceMs: this.o.graceMs,
+          termBeforeMs: this.o.termBeforeMs,
+          killBeforeMs: this.o.killBeforeMs,
+          command: this.o.cmd,
+        }),
+      ],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+        env: {
+          ...process.env,
+          RMCHAT_TERM: String(this.term),
+          RMCHAT_NODE_ID: String(this.o.nodeId),
+        },
+      },
+    );
+    this.watchdog = wd;
+    this.pid = undefined;
+    wd.stdin?.on("error", () => {}); // a dead watchdog is seen on "exit"
+    let buf = "";
+    wd.stdout?.setEncoding("utf8");
+    wd.stdout?.on("data", (d: string) => {
+      buf += d;
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      for (const l of lines) this.fromWatchdog(l);
     });
-    this.child = child;
-    this.onEvent({ state: "started", pid: child.pid ?? -1, term: this.term });
-    child.on("exit", (code, signal) => {
-      if (this.child !== child) return;
-      this.child = undefined;
-      const restart = this.wanted ? this.backoffMs : undefined;
-      this.onEvent({ state: "exited", code, signal, restartInMs: restart });
-      if (restart !== undefined) {
-        this.backoffMs = Math.min(30_000, this.backoffMs * 2);
-        this.restartTimer = setTimeout(() => this.start(), restart);
-      }
+    this.gone = new Promise((ok) => {
+      wd.on("exit", (code, signal) => {
+        if (this.feedTimer && this.watchdog === wd) clearInterval(this.feedTimer);
+        // A killed watchdog cannot kill the group: do it ourselves.
+        if (signal !== null) this.killNow();
+        if (this.watchdog === wd) {
+          this.watchdog = undefined;
+          this.pid = undefined;
+          this.exited(code === 3 ? undefined : { code: null, signal });
+        }
+        ok();
+      });
     });
+    this.feedTimer = setInterval(() => this.feed(), this.o.feedMs);
+  }
+
+  private exitInfo: { code: number | null; signal: string | null } | undefined;
+
+  private fromWatchdog(line: string): void {
+    let e: WatchdogEvent;
+    try {
+      e = JSON.parse(line) as WatchdogEvent;
+    } catch {
+      return;
+    }
+    if (e.event === "started") {
+      this.pid = e.pid;
+      this.o.onEvent({ state: "started", pid: e.pid, term: this.term });
+    } else if (e.event === "stopping" && e.reason === "the lease is about to run out")
+      this.o.onEvent({ state: "watchdog", reason: e.reason, signal: e.signal });
+    else if (e.event === "exited") this.exitInfo = { code: e.code, signal: e.signal };
+    else if (e.event === "refused") this.o.onEvent({ state: "refused", reason: e.reason });
+  }
+
+  /** The watchdog is gone: report how the command ended, restart it if we still lead. */
+  private exited(fallback: { code: number | null; signal: string | null } | undefined): void {
+    const info = this.exitInfo ?? fallback;
+    this.exitInfo = undefined;
+    if (!info) {
+      // Refused to start (the lease ran short meanwhile): try again while we still lead.
+      if (this.wanted && !this.closed)
+        this.restartTimer = setTimeout(() => this.start(), this.o.feedMs);
+      return;
+    }
+    const restart = this.wanted && !this.closed ? this.backoffMs : undefined;
+    this.o.onEvent({ state: "exited", ...info, restartInMs: restart });
+    if (restart !== undefined) {
+      this.backoffMs = Math.min(30_000, this.backoffMs * 2);
+      this.restartTimer = setTimeout(() => this.start(), restart);
+    }
+  }
+
+  /** Pass the lease deadline on to the watchdog (only ever later; never one that has passed). */
+  private feed(): void {
+    const wd = this.watchdog;
+    if (!wd?.stdin || wd.stdin.destroyed) return;
+    const t = this.o.leaseDeadline();
+    if (t > monoMs()) wd.stdin.write(`lease ${t}\n`);
   }
 
   /** No longer leader (or the lease lapsed, or we exit): stop it. */
   stop(reason: string): void {
     this.wanted = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child) return;
-    this.child = undefined;
-    const kill = (sig: NodeJS.Signals): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        // already gone
-      }
-    };
-    kill("SIGTERM");
-    const t = setTimeout(() => kill("SIGKILL"), this.graceMs);
-    child.once("exit", () => clearTimeout(t));
-    this.onEvent({ state: "stopped", reason });
+    const wd = this.watchdog;
+    if (!wd) return;
+    if (wd.stdin && !wd.stdin.destroyed) wd.stdin.write("stop\n");
+    this.o.onEvent({ state: "stopped", reason });
   }
 
-  /** Synchronous last resort at process exit. */
+  /** Stop for good and resolve once the command's whole process group is gone. */
+  async close(reason: string): Promise<void> {
+    this.closed = true;
+    this.stop(reason);
+    await this.gone;
+  }
+
+  /** Synchronous last resort at process exit (the watchdog also acts when our pipe closes). */
   killNow(): void {
-    if (this.child?.pid !== undefined) {
-      try {
-        process.kill(-this.child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
+    if (this.pid === undefined) return;
+    try {
+      process.kill(-this.pid, "SIGKILL");
+    } catch {
+      // already gone
     }
   }
 }

@@ -1,13 +1,8 @@
-import { createInterface } from "node:readline";
 import type { Argv } from "yargs";
-import { writeHostsFile } from "../agent/hosts-file.js";
-import { type CommandEvent, LeaderCommand } from "../agent/leader-command.js";
-import { type Epoch, hostTable, type TableEntry, validName } from "../agent/table.js";
-import { safeJson, sanitize } from "../chat/sanitize.js";
+import { runAgentService } from "../agent/agent.js";
+import { validName } from "../agent/table.js";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
-import type { NodeEvent } from "../core/node.js";
 import { Logger, type LogLevel } from "../log.js";
-import { UdpRuntime } from "../runtime/udp.js";
 import { commonOptions } from "./chat-command.js";
 import { UsageError } from "./errors.js";
 
@@ -31,7 +26,8 @@ export function agentBuilder(y: Argv) {
     .option("grace", {
       type: "number",
       default: 3,
-      describe: "seconds between SIGTERM and SIGKILL of the command",
+      describe:
+        "seconds between SIGTERM and SIGKILL of the command (cut short when the lease runs out)",
     })
     .option("json", {
       type: "boolean",
@@ -40,11 +36,7 @@ export function agentBuilder(y: Argv) {
     });
 }
 
-/**
- * `rmchat agent`: a chat node (stdin lines are multicast) that keeps the host table
- * NAME-0 … NAME-n of the installed view, optionally in a hosts file, and runs a command on
- * the leader only.
- */
+/** `rmchat agent`: parse and validate, then hand over to the agent (src/agent/agent.ts). */
 export async function runAgent(args: Record<string, unknown>): Promise<void> {
   const idRaw = String(args.id);
   if (!/^\d+$/.test(idRaw))
@@ -62,103 +54,14 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
       `id ${id} is not in the host list of ${config.path} (0..${config.hosts.length - 1})`,
     );
   }
-  const json = args.json === true;
-  const hostsFile = args.hostsFile as string | undefined;
-  const onLeader = args.onLeader as string | undefined;
-  const logger = new Logger(args.logLevel as LogLevel, { node: id, agent: name });
-  const rt = await UdpRuntime.start({
+  await runAgentService({
     id,
-    hosts: config.hosts,
-    ordering: config.ordering,
-    limits: config.limits,
-    faults: { delay: 0, drop: 0 },
-    logger,
-    membership: config.membership,
-    stateDir: config.stateDir,
-  });
-  const out = (line: string): void => {
-    process.stdout.write(`${line}\n`);
-  };
-  let epoch: Epoch = { term: 0, version: 0 };
-  let table: TableEntry[] = [];
-  rt.statusExtra = () => ({ name, epoch, table, command: cmd?.running ?? false });
-
-  const cmd = onLeader
-    ? new LeaderCommand(
-        onLeader,
-        id,
-        (e: CommandEvent) => {
-          if (json) out(safeJson({ event: "command", ...e }));
-          else if (e.state === "started") out(`command started (pid ${e.pid}, term ${e.term})`);
-          else if (e.state === "stopped") out(`command stopped (${e.reason})`);
-          else
-            out(
-              `command exited (code ${e.code}, signal ${e.signal})${e.restartInMs ? `, restart in ${e.restartInMs} ms` : ""}`,
-            );
-          if (e.state === "exited")
-            logger.warn("leader command exited", { code: e.code, signal: e.signal });
-        },
-        grace * 1000,
-      )
-    : undefined;
-
-  const onEvent = (ev: NodeEvent): void => {
-    switch (ev.type) {
-      case "view": {
-        epoch = { term: ev.term, version: ev.version };
-        table = hostTable(name, ev.members, config.hosts);
-        // The file first: a table event announces what is already on disk.
-        if (hostsFile) {
-          try {
-            writeHostsFile(hostsFile, name, epoch, table);
-          } catch (e) {
-            logger.error("cannot write the hosts file", { path: hostsFile, error: String(e) });
-          }
-        }
-        if (json) out(safeJson({ event: "table", epoch, table }));
-        else {
-          const list = table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ");
-          out(`table ${epoch.term}.${epoch.version}: ${list}`);
-        }
-        return;
-      }
-      case "leader":
-        if (json) out(safeJson({ event: "leader", term: ev.term, leader: ev.leader }));
-        else out(ev.leader === null ? "no leader" : `leader: node ${ev.leader} (term ${ev.term})`);
-        return;
-      case "lease":
-        if (ev.held) cmd?.lead(ev.term);
-        else cmd?.stop("lost leadership or lease");
-        return;
-      case "deliver":
-        if (json) out(safeJson({ event: "deliver", from: ev.from, seq: ev.seq, text: ev.text }));
-        else out(`${ev.from} says: ${sanitize(ev.text)}`);
-        return;
-      case "notice":
-        logger.log(ev.level, ev.msg);
-        return;
-      default:
-        return;
-    }
-  };
-  rt.onEvent(onEvent);
-
-  let stopping = false;
-  const shutdown = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    cmd?.stop("agent exits");
-    await rt.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
-  process.on("exit", () => cmd?.killNow());
-  process.stdout.on("error", () => void shutdown());
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  rl.on("line", (line) => {
-    if (line.length === 0) return;
-    const r = rt.send(line);
-    if (!r.ok) process.stderr.write(`rmchat: ${r.error}\n`);
+    name,
+    config,
+    hostsFile: args.hostsFile as string | undefined,
+    onLeader: args.onLeader as string | undefined,
+    graceMs: grace * 1000,
+    json: args.json === true,
+    logger: new Logger(args.logLevel as LogLevel, { node: id, agent: name }),
   });
 }

@@ -1,7 +1,7 @@
 import { createSocket } from "node:dgram";
 import type { Argv } from "yargs";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
-import { STATUS_ANSWER, STATUS_QUERY } from "../runtime/udp.js";
+import { decodeStatusAnswer, STATUS_QUERY, type StatusAnswer } from "../status/protocol.js";
 import { UsageError } from "./errors.js";
 
 export function statusBuilder(y: Argv) {
@@ -18,7 +18,7 @@ export function statusBuilder(y: Argv) {
     });
 }
 
-type Answer = Record<string, unknown> & { id: number };
+type Answer = StatusAnswer;
 
 /** `rmchat status`: ask every configured node what it knows; print the table, leader and states. */
 export async function runStatus(args: Record<string, unknown>): Promise<void> {
@@ -30,17 +30,8 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
   const sock = createSocket("udp4");
   await new Promise<void>((ok) => sock.bind(0, ok));
   sock.on("message", (msg) => {
-    if (
-      msg.length < STATUS_ANSWER.length ||
-      !msg.subarray(0, STATUS_ANSWER.length).equals(STATUS_ANSWER)
-    )
-      return;
-    try {
-      const a = JSON.parse(msg.subarray(STATUS_ANSWER.length).toString("utf8")) as Answer;
-      if (typeof a.id === "number") answers.set(a.id, a);
-    } catch {
-      // not an answer of ours
-    }
+    const a = decodeStatusAnswer(msg);
+    if (a) answers.set(a.id, a);
   });
   for (const h of config.hosts) sock.send(STATUS_QUERY, h.port, h.host);
   await new Promise((r) => setTimeout(r, timeout * 1000));

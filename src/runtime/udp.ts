@@ -12,6 +12,12 @@ import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
+import {
+  encodeStatusAnswer,
+  isStatusQuery,
+  type StatusAnswer,
+  statusReport,
+} from "../status/protocol.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
@@ -43,10 +49,6 @@ function literalLookup(
   if (isIPv4(host)) cb(null, host, 4);
   else dnsLookup(host, { family: 4 }, (err, address, family) => cb(err, address, family));
 }
-
-/** `rmchat status` asks every configured address with this datagram; nodes answer STATUS_ANSWER + JSON. */
-export const STATUS_QUERY = Buffer.from("RMCHAT-STATUS?");
-export const STATUS_ANSWER = Buffer.from("RMCHAT-STATUS!");
 
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
@@ -164,13 +166,9 @@ export class UdpRuntime {
     const raw = this.sock.socket;
     raw.on("message", (msg, rinfo) => {
       if (this.closed) return;
-      if (msg.length === STATUS_QUERY.length && msg.equals(STATUS_QUERY)) {
-        // `rmchat status`: answer with what this node knows (read-only, no protocol state changes).
-        raw.send(
-          Buffer.concat([STATUS_ANSWER, Buffer.from(JSON.stringify(this.statusReport()))]),
-          rinfo.port,
-          rinfo.address,
-        );
+      if (isStatusQuery(msg)) {
+        // `rmchat status` (src/status/protocol.ts): read-only, no protocol state changes.
+        raw.send(encodeStatusAnswer(this.statusReport()), rinfo.port, rinfo.address);
         return;
       }
       const from = this.sourceOf(rinfo.address, rinfo.port);
@@ -204,20 +202,23 @@ export class UdpRuntime {
   /** Extra fields for status answers (the agent adds its name and table). */
   statusExtra: () => Record<string, unknown> = () => ({});
 
-  statusReport(): Record<string, unknown> {
-    const st = this.node.status();
-    return {
-      id: this.node.id,
-      address: `${this.address.address}:${this.address.port}`,
-      incarnation: this.node.incarnation,
-      ordering: this.node.ordering,
-      term: st.term,
-      role: st.role,
-      leader: st.leader ?? null,
-      view: st.view,
-      peers: this.node.stats().peers.map((p) => ({ id: p.id, health: p.health })),
-      ...this.statusExtra(),
-    };
+  statusReport(): StatusAnswer {
+    return statusReport(
+      this.node,
+      `${this.address.address}:${this.address.port}`,
+      this.statusExtra(),
+    );
+  }
+
+  /**
+   * Planned stop of the leader: hand leadership to a live member at once (see
+   * RmNode.transferLeadership). Returns the successor, or undefined when we do not lead.
+   */
+  transferLeadership(): NodeId | undefined {
+    if (this.closed) return undefined;
+    const to = this.node.transferLeadership(performance.now());
+    this.scheduleFlush();
+    return to;
   }
 
   onEvent(fn: (ev: NodeEvent) => void): void {

@@ -1,0 +1,197 @@
+/**
+ * The watchdog between `rmchat agent` and its leader-only command: a small process of its own
+ * (node dist/agent/watchdog.js), so it keeps running when the agent is killed or frozen.
+ *
+ *   agent ──stdin: "lease <ms>" / "stop"──► watchdog ──spawn, own process group──► sh -c CMD
+ *         ◄─stdout: JSON events───────────
+ *
+ * The agent feeds it its lease deadline on the monotonic clock (process.hrtime: one clock for
+ * every process on the machine), the watchdog acts on its own reading of that clock:
+ * - `killBeforeMs` before the deadline, if no later deadline came, the command's whole process
+ *   group gets SIGKILL (`termBeforeMs` before it, SIGTERM): a frozen agent's command is gone
+ *   before a new leader can be elected, since that needs the lease to have run out.
+ * - stdin closed (the agent died, even by SIGKILL): SIGTERM now, SIGKILL after the grace or at
+ *   the lease deadline, whichever comes first.
+ * - "stop": the same, asked for by a live agent (that keeps renewing, so the grace holds).
+ * It exits once no process of the group is left, after an "exited" event.
+ *
+ * Kept free of imports beyond node: itself, so that it starts fast.
+ */
+import { spawn } from "node:child_process";
+
+export interface WatchdogOptions {
+  /** Lease deadline, monotonic ms (the command starts only before it). */
+  leaseUntil: number;
+  graceMs: number;
+  termBeforeMs: number;
+  killBeforeMs: number;
+  command: string;
+}
+
+export type WatchdogEvent =
+  | { event: "started"; pid: number }
+  | { event: "stopping"; reason: string; signal: "SIGTERM" | "SIGKILL" }
+  | { event: "exited"; code: number | null; signal: string | null }
+  | { event: "refused"; reason: string };
+
+/** Monotonic milliseconds, comparable between processes of one machine. */
+export const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+export function watchdogArgs(o: WatchdogOptions): string[] {
+  return [
+    String(o.leaseUntil),
+    String(o.graceMs),
+    String(o.termBeforeMs),
+    String(o.killBeforeMs),
+    o.command,
+  ];
+}
+
+function parseArgs(argv: string[]): WatchdogOptions | undefined {
+  const [lease, grace, term, kill, command] = argv;
+  const nums = [lease, grace, term, kill].map(Number);
+  if (command === undefined || nums.some((n) => !Number.isFinite(n))) return undefined;
+  const [leaseUntil, graceMs, termBeforeMs, killBeforeMs] = nums as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { leaseUntil, graceMs, termBeforeMs, killBeforeMs, command };
+}
+
+function run(o: WatchdogOptions): void {
+  const emit = (e: WatchdogEvent): void => {
+    try {
+      process.stdout.write(`${JSON.stringify(e)}\n`);
+    } catch {
+      // the agent is gone: nobody to tell
+    }
+  };
+  process.stdout.on("error", () => {});
+  let deadline = o.leaseUntil;
+  if (monoMs() >= deadline - o.killBeforeMs) {
+    emit({ event: "refused", reason: "the lease runs out before the command could start" });
+    process.exit(3);
+  }
+  const child = spawn("/bin/sh", ["-c", o.command], {
+    stdio: ["ignore", "inherit", "inherit"],
+    detached: true, // its own process group: stopping it stops everything it started
+  });
+  const pgid = child.pid;
+  if (pgid === undefined) {
+    emit({ event: "refused", reason: "cannot start /bin/sh" });
+    process.exit(3);
+  }
+  emit({ event: "started", pid: pgid });
+  const signal = (sig: "SIGTERM" | "SIGKILL"): void => {
+    try {
+      process.kill(-pgid, sig);
+    } catch {
+      // the group is gone already
+    }
+  };
+  let stopAskedAt: number | undefined;
+  let termSent = false;
+  let killSent = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  /** The next thing to do, on our own clock; called on every input and every wake-up. */
+  const plan = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (killSent) return;
+    const now = monoMs();
+    const killAt = Math.min(
+      deadline - o.killBeforeMs,
+      stopAskedAt === undefined ? Number.POSITIVE_INFINITY : stopAskedAt + o.graceMs,
+    );
+    const termAt = Math.min(
+      deadline - o.killBeforeMs - o.termBeforeMs,
+      stopAskedAt ?? Number.POSITIVE_INFINITY,
+    );
+    if (now >= killAt) {
+      killSent = true;
+      emit({ event: "stopping", reason: reason(now), signal: "SIGKILL" });
+      signal("SIGKILL");
+      return;
+    }
+    if (now >= termAt && !termSent) {
+      termSent = true;
+      emit({ event: "stopping", reason: reason(now), signal: "SIGTERM" });
+      signal("SIGTERM");
+    }
+    const next = termSent ? killAt : termAt;
+    timer = setTimeout(plan, Math.max(1, Math.ceil(next - now)));
+  };
+  const reason = (now: number): string =>
+    stopAskedAt !== undefined && now < deadline - o.killBeforeMs
+      ? stopReason
+      : "the lease is about to run out";
+  let stopReason = "asked to stop";
+  const stop = (why: string): void => {
+    if (stopAskedAt !== undefined) return;
+    stopReason = why;
+    stopAskedAt = monoMs();
+    plan();
+  };
+
+  let buf = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (d: string) => {
+    buf += d;
+    const lines = buf.split("\n");
+    buf = lines.pop() ?? "";
+    for (const l of lines) {
+      if (l === "stop") stop("asked to stop");
+      else if (l.startsWith("lease ")) {
+        const t = Number(l.slice(6));
+        // A deadline only moves forward: a late line never takes back an earlier stop time.
+        if (Number.isFinite(t) && t > deadline) deadline = t;
+      }
+    }
+    plan();
+  });
+  process.stdin.on("end", () => stop("the agent is gone"));
+  process.stdin.on("error", () => stop("the agent is gone"));
+  // Signals to the watchdog itself (a process manager stopping the tree): stop the command too.
+  for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(s, () => stop(s));
+
+  child.on("exit", (code, sig) => {
+    // What the command left in its group goes with it; then wait until the group is empty.
+    signal("SIGKILL");
+    killSent = true;
+    if (timer) clearTimeout(timer);
+    const gone = (): boolean => {
+      try {
+        process.kill(-pgid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    const finish = (): void => {
+      emit({ event: "exited", code, signal: sig });
+      process.exit(0);
+    };
+    if (gone()) return finish();
+    const poll = setInterval(() => {
+      if (!gone()) return;
+      clearInterval(poll);
+      finish();
+    }, 5);
+  });
+  plan();
+}
+
+// Run when executed as a program (not when imported for its types and helpers).
+if (process.argv[1] && /watchdog\.[jt]s$/.test(process.argv[1])) {
+  const o = parseArgs(process.argv.slice(2));
+  if (!o) {
+    process.stderr.write(
+      "rmchat watchdog: usage: watchdog.js LEASE GRACE TERM_BEFORE KILL_BEFORE CMD\n",
+    );
+    process.exit(2);
+  }
+  run(o);
+}
