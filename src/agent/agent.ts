@@ -53,7 +53,8 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
   /** Our lease deadline on the monotonic clock, read from the node at this instant. */
   const leaseDeadline = (): number => {
     const st = rt.node.status();
-    if (st.role !== "leader" || stopping) return Number.NEGATIVE_INFINITY;
+    // Also while stopping: the lease still holds until the handover, and with it the grace.
+    if (st.role !== "leader") return Number.NEGATIVE_INFINITY;
     return monoMs() + (st.leaseUntil - performance.now());
   };
 

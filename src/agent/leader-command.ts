@@ -141,7 +141,12 @@ export class LeaderCommand {
     } catch {
       return;
     }
-    if (e.event === "started") {
+    if (e.event === "ready") {
+      const t = this.o.leaseDeadline();
+      if (this.wanted && t > monoMs() + this.o.killBeforeMs)
+        this.watchdog?.stdin?.write(`go ${t}\n`);
+      else this.watchdog?.stdin?.write("stop\n");
+    } else if (e.event === "started") {
       this.pid = e.pid;
       this.o.onEvent({ state: "started", pid: e.pid, term: this.term });
     } else if (e.event === "stopping" && e.reason === "the lease is about to run out")

@@ -15,6 +15,9 @@
  * - "stop": the same, asked for by a live agent (that keeps renewing, so the grace holds).
  * It exits once no process of the group is left, after an "exited" event.
  *
+ * Start-up: it says "ready"; the agent answers "go <deadline>" if it still holds the lease, and
+ * only then does the command start (the watchdog's own start-up may take a while).
+ *
  * Kept free of imports beyond node: itself, so that it starts fast.
  */
 import { spawn } from "node:child_process";
@@ -29,6 +32,7 @@ export interface WatchdogOptions {
 }
 
 export type WatchdogEvent =
+  | { event: "ready" }
   | { event: "started"; pid: number }
   | { event: "stopping"; reason: string; signal: "SIGTERM" | "SIGKILL" }
   | { event: "exited"; code: number | null; signal: string | null }
@@ -70,21 +74,9 @@ function run(o: WatchdogOptions): void {
   };
   process.stdout.on("error", () => {});
   let deadline = o.leaseUntil;
-  if (monoMs() >= deadline - o.killBeforeMs) {
-    emit({ event: "refused", reason: "the lease runs out before the command could start" });
-    process.exit(3);
-  }
-  const child = spawn("/bin/sh", ["-c", o.command], {
-    stdio: ["ignore", "inherit", "inherit"],
-    detached: true, // its own process group: stopping it stops everything it started
-  });
-  const pgid = child.pid;
-  if (pgid === undefined) {
-    emit({ event: "refused", reason: "cannot start /bin/sh" });
-    process.exit(3);
-  }
-  emit({ event: "started", pid: pgid });
+  let pgid: number | undefined;
   const signal = (sig: "SIGTERM" | "SIGKILL"): void => {
+    if (pgid === undefined) return;
     try {
       process.kill(-pgid, sig);
     } catch {
@@ -100,7 +92,7 @@ function run(o: WatchdogOptions): void {
   const plan = (): void => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (killSent) return;
+    if (killSent || pgid === undefined) return;
     const now = monoMs();
     const killAt = Math.min(
       deadline - o.killBeforeMs,
@@ -130,9 +122,35 @@ function run(o: WatchdogOptions): void {
       : "the lease is about to run out";
   let stopReason = "asked to stop";
   const stop = (why: string): void => {
+    if (pgid === undefined) process.exit(3); // nothing started: nothing to stop
     if (stopAskedAt !== undefined) return;
     stopReason = why;
     stopAskedAt = monoMs();
+    plan();
+  };
+
+  /**
+   * "go": the agent saw that we are up and its lease still runs; start the command now, if the
+   * deadline we have is not about to pass (our start-up may have taken a while).
+   */
+  const launch = (): void => {
+    if (pgid !== undefined || stopAskedAt !== undefined) return;
+    if (monoMs() >= deadline - o.killBeforeMs) {
+      emit({ event: "refused", reason: "the lease runs out before the command could start" });
+      process.exit(3);
+    }
+    const child = spawn("/bin/sh", ["-c", o.command], {
+      stdio: ["ignore", "inherit", "inherit"],
+      detached: true, // its own process group: stopping it stops everything it started
+    });
+    if (child.pid === undefined) {
+      emit({ event: "refused", reason: "cannot start /bin/sh" });
+      process.exit(3);
+    }
+    const group = child.pid;
+    pgid = group;
+    emit({ event: "started", pid: group });
+    child.on("exit", (code, sig) => ended(group, code, sig));
     plan();
   };
 
@@ -144,10 +162,11 @@ function run(o: WatchdogOptions): void {
     buf = lines.pop() ?? "";
     for (const l of lines) {
       if (l === "stop") stop("asked to stop");
-      else if (l.startsWith("lease ")) {
-        const t = Number(l.slice(6));
+      else if (l.startsWith("lease ") || l.startsWith("go ")) {
+        const t = Number(l.slice(l.indexOf(" ") + 1));
         // A deadline only moves forward: a late line never takes back an earlier stop time.
         if (Number.isFinite(t) && t > deadline) deadline = t;
+        if (l.startsWith("go ")) launch();
       }
     }
     plan();
@@ -157,14 +176,14 @@ function run(o: WatchdogOptions): void {
   // Signals to the watchdog itself (a process manager stopping the tree): stop the command too.
   for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(s, () => stop(s));
 
-  child.on("exit", (code, sig) => {
+  const ended = (group: number, code: number | null, sig: NodeJS.Signals | null): void => {
     // What the command left in its group goes with it; then wait until the group is empty.
     signal("SIGKILL");
     killSent = true;
     if (timer) clearTimeout(timer);
     const gone = (): boolean => {
       try {
-        process.kill(-pgid, 0);
+        process.kill(-group, 0);
         return false;
       } catch {
         return true;
@@ -174,14 +193,17 @@ function run(o: WatchdogOptions): void {
       emit({ event: "exited", code, signal: sig });
       process.exit(0);
     };
-    if (gone()) return finish();
+    if (gone()) {
+      finish();
+      return;
+    }
     const poll = setInterval(() => {
       if (!gone()) return;
       clearInterval(poll);
       finish();
     }, 5);
-  });
-  plan();
+  };
+  emit({ event: "ready" });
 }
 
 // Run when executed as a program (not when imported for its types and helpers).
