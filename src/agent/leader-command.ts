@@ -36,11 +36,22 @@ const defaultWatchdog = (): string => fileURLToPath(new URL("./watchdog.js", imp
  * Losing the lease stops it: SIGTERM, then SIGKILL after the grace. If it dies on its own
  * while we lead, it restarts with exponential backoff (1 s, doubling, at most 30 s).
  */
+/** One watchdog process and what it told us. */
+interface Watchdog {
+  proc: ChildProcess;
+  ready: boolean;
+  /** Set by "go": this one runs (or is about to run) the command. */
+  active: boolean;
+  pid: number | undefined;
+  exit: { code: number | null; signal: string | null } | undefined;
+  gone: Promise<void>;
+}
+
 export class LeaderCommand {
-  private watchdog: ChildProcess | undefined;
-  /** Resolves when the current watchdog (and so the command's whole group) is gone. */
-  private gone: Promise<void> = Promise.resolve();
-  private pid: number | undefined;
+  /** The watchdog running (or starting) the command. */
+  private current: Watchdog | undefined;
+  /** A watchdog started ahead, waiting for "go": no process start on the way to leading. */
+  private spare: Watchdog | undefined;
   private term = 0;
   private wanted = false;
   private closed = false;
@@ -58,38 +69,32 @@ export class LeaderCommand {
       watchdogPath: defaultWatchdog(),
       ...opts,
     };
+    this.spare = this.spawnWatchdog();
   }
 
-  /** A command (or its watchdog) is running. */
+  /** A command (or its watchdog, about to start it) is running. */
   get running(): boolean {
-    return this.watchdog !== undefined;
+    return this.current !== undefined;
   }
 
   /** Lead with a lease in `term`: make sure the command runs. */
   lead(term: number): void {
     if (this.closed) return;
-    if (this.watchdog && this.term === term && this.wanted) return;
-    if (this.watchdog && this.wanted) this.stop("new term");
+    if (this.current && this.term === term && this.wanted) return;
+    if (this.current && this.wanted) this.stop("new term");
     this.term = term;
     this.wanted = true;
     this.backoffMs = 1000;
-    void this.gone.then(() => this.start());
+    const prev = this.current?.gone ?? Promise.resolve();
+    void prev.then(() => this.start());
   }
 
-  private start(): void {
-    if (!this.wanted || this.watchdog || this.closed) return;
-    const leaseUntil = this.o.leaseDeadline();
-    if (!(leaseUntil > monoMs() + this.o.killBeforeMs)) {
-      // Not enough lease left to start: look again soon (a renewal brings no new lease event).
-      this.restartTimer = setTimeout(() => this.start(), this.o.feedMs);
-      return;
-    }
-    const wd = spawn(
+  private spawnWatchdog(): Watchdog {
+    const proc = spawn(
       process.execPath,
       [
         this.o.watchdogPath,
         ...watchdogArgs({
-          leaseUntil,
           graceMs: this.o.graceMs,
           termBeforeMs: this.o.termBeforeMs,
           killBeforeMs: this.o.killBeforeMs,
@@ -98,43 +103,72 @@ export class LeaderCommand {
       ],
       {
         stdio: ["pipe", "pipe", "inherit"],
-        env: {
-          ...process.env,
-          RMCHAT_TERM: String(this.term),
-          RMCHAT_NODE_ID: String(this.o.nodeId),
-        },
+        env: { ...process.env, RMCHAT_NODE_ID: String(this.o.nodeId) },
       },
     );
-    this.watchdog = wd;
-    this.pid = undefined;
-    wd.stdin?.on("error", () => {}); // a dead watchdog is seen on "exit"
+    const wd: Watchdog = {
+      proc,
+      ready: false,
+      active: false,
+      pid: undefined,
+      exit: undefined,
+      gone: Promise.resolve(),
+    };
+    proc.stdin?.on("error", () => {}); // a dead watchdog is seen on "exit"
     let buf = "";
-    wd.stdout?.setEncoding("utf8");
-    wd.stdout?.on("data", (d: string) => {
+    proc.stdout?.setEncoding("utf8");
+    proc.stdout?.on("data", (d: string) => {
       buf += d;
       const lines = buf.split("\n");
       buf = lines.pop() ?? "";
-      for (const l of lines) this.fromWatchdog(l);
+      for (const l of lines) this.fromWatchdog(wd, l);
     });
-    this.gone = new Promise((ok) => {
-      wd.on("exit", (code, signal) => {
-        if (this.feedTimer && this.watchdog === wd) clearInterval(this.feedTimer);
+    wd.gone = new Promise((ok) => {
+      proc.on("exit", (code, signal) => {
         // A killed watchdog cannot kill the group: do it ourselves.
-        if (signal !== null) this.killNow();
-        if (this.watchdog === wd) {
-          this.watchdog = undefined;
-          this.pid = undefined;
-          this.exited(code === 3 ? undefined : { code: null, signal });
+        if (signal !== null) this.killGroup(wd);
+        if (this.spare === wd) this.spare = undefined;
+        if (this.current === wd) {
+          if (this.feedTimer) clearInterval(this.feedTimer);
+          this.current = undefined;
+          this.exited(code === 3 ? undefined : (wd.exit ?? { code: null, signal }));
+          if (!this.closed && !this.spare) this.spare = this.spawnWatchdog();
         }
         ok();
       });
     });
+    return wd;
+  }
+
+  private start(): void {
+    if (!this.wanted || this.current || this.closed) return;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (!this.hasLease()) {
+      // Not enough lease left to start: look again soon (a renewal brings no new lease event).
+      this.restartTimer = setTimeout(() => this.start(), this.o.feedMs);
+      return;
+    }
+    const wd = this.spare ?? this.spawnWatchdog();
+    this.spare = undefined;
+    this.current = wd;
+    wd.active = true;
+    if (wd.ready) this.go(wd);
+    if (this.feedTimer) clearInterval(this.feedTimer);
     this.feedTimer = setInterval(() => this.feed(), this.o.feedMs);
   }
 
-  private exitInfo: { code: number | null; signal: string | null } | undefined;
+  private hasLease(): boolean {
+    return this.o.leaseDeadline() > monoMs() + this.o.killBeforeMs;
+  }
 
-  private fromWatchdog(line: string): void {
+  private go(wd: Watchdog): void {
+    const t = this.o.leaseDeadline();
+    if (this.wanted && !this.closed && this.hasLease())
+      wd.proc.stdin?.write(`go ${t} ${this.term}\n`);
+    else wd.proc.stdin?.write("stop\n");
+  }
+
+  private fromWatchdog(wd: Watchdog, line: string): void {
     let e: WatchdogEvent;
     try {
       e = JSON.parse(line) as WatchdogEvent;
@@ -142,23 +176,19 @@ export class LeaderCommand {
       return;
     }
     if (e.event === "ready") {
-      const t = this.o.leaseDeadline();
-      if (this.wanted && t > monoMs() + this.o.killBeforeMs)
-        this.watchdog?.stdin?.write(`go ${t}\n`);
-      else this.watchdog?.stdin?.write("stop\n");
+      wd.ready = true;
+      if (wd.active) this.go(wd);
     } else if (e.event === "started") {
-      this.pid = e.pid;
+      wd.pid = e.pid;
       this.o.onEvent({ state: "started", pid: e.pid, term: this.term });
     } else if (e.event === "stopping" && e.reason === "the lease is about to run out")
       this.o.onEvent({ state: "watchdog", reason: e.reason, signal: e.signal });
-    else if (e.event === "exited") this.exitInfo = { code: e.code, signal: e.signal };
+    else if (e.event === "exited") wd.exit = { code: e.code, signal: e.signal };
     else if (e.event === "refused") this.o.onEvent({ state: "refused", reason: e.reason });
   }
 
   /** The watchdog is gone: report how the command ended, restart it if we still lead. */
-  private exited(fallback: { code: number | null; signal: string | null } | undefined): void {
-    const info = this.exitInfo ?? fallback;
-    this.exitInfo = undefined;
+  private exited(info: { code: number | null; signal: string | null } | undefined): void {
     if (!info) {
       // Refused to start (the lease ran short meanwhile): try again while we still lead.
       if (this.wanted && !this.closed)
@@ -175,19 +205,20 @@ export class LeaderCommand {
 
   /** Pass the lease deadline on to the watchdog (only ever later; never one that has passed). */
   private feed(): void {
-    const wd = this.watchdog;
-    if (!wd?.stdin || wd.stdin.destroyed) return;
+    const stdin = this.current?.proc.stdin;
+    if (!stdin || stdin.destroyed) return;
     const t = this.o.leaseDeadline();
-    if (t > monoMs()) wd.stdin.write(`lease ${t}\n`);
+    if (t > monoMs()) stdin.write(`lease ${t}\n`);
   }
 
   /** No longer leader (or the lease lapsed, or we exit): stop it. */
   stop(reason: string): void {
     this.wanted = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    const wd = this.watchdog;
+    const wd = this.current;
     if (!wd) return;
-    if (wd.stdin && !wd.stdin.destroyed) wd.stdin.write("stop\n");
+    const stdin = wd.proc.stdin;
+    if (stdin && !stdin.destroyed) stdin.write("stop\n");
     this.o.onEvent({ state: "stopped", reason });
   }
 
@@ -195,16 +226,21 @@ export class LeaderCommand {
   async close(reason: string): Promise<void> {
     this.closed = true;
     this.stop(reason);
-    await this.gone;
+    this.spare?.proc.stdin?.end();
+    await Promise.all([this.current?.gone, this.spare?.gone]);
+  }
+
+  private killGroup(wd: Watchdog): void {
+    if (wd.pid === undefined) return;
+    try {
+      process.kill(-wd.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
   }
 
   /** Synchronous last resort at process exit (the watchdog also acts when our pipe closes). */
   killNow(): void {
-    if (this.pid === undefined) return;
-    try {
-      process.kill(-this.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
+    if (this.current) this.killGroup(this.current);
   }
 }

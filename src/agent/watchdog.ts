@@ -15,16 +15,15 @@
  * - "stop": the same, asked for by a live agent (that keeps renewing, so the grace holds).
  * It exits once no process of the group is left, after an "exited" event.
  *
- * Start-up: it says "ready"; the agent answers "go <deadline>" if it still holds the lease, and
- * only then does the command start (the watchdog's own start-up may take a while).
+ * Start-up: it says "ready" and waits; the agent keeps one ready while it does not lead (a
+ * process start takes a while on a busy machine) and, holding the lease, says "go <deadline>
+ * <term>": only then does the command start, with RMCHAT_TERM = term.
  *
  * Kept free of imports beyond node: itself, so that it starts fast.
  */
 import { spawn } from "node:child_process";
 
 export interface WatchdogOptions {
-  /** Lease deadline, monotonic ms (the command starts only before it). */
-  leaseUntil: number;
   graceMs: number;
   termBeforeMs: number;
   killBeforeMs: number;
@@ -42,26 +41,15 @@ export type WatchdogEvent =
 export const monoMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export function watchdogArgs(o: WatchdogOptions): string[] {
-  return [
-    String(o.leaseUntil),
-    String(o.graceMs),
-    String(o.termBeforeMs),
-    String(o.killBeforeMs),
-    o.command,
-  ];
+  return [String(o.graceMs), String(o.termBeforeMs), String(o.killBeforeMs), o.command];
 }
 
 function parseArgs(argv: string[]): WatchdogOptions | undefined {
-  const [lease, grace, term, kill, command] = argv;
-  const nums = [lease, grace, term, kill].map(Number);
+  const [grace, term, kill, command] = argv;
+  const nums = [grace, term, kill].map(Number);
   if (command === undefined || nums.some((n) => !Number.isFinite(n))) return undefined;
-  const [leaseUntil, graceMs, termBeforeMs, killBeforeMs] = nums as [
-    number,
-    number,
-    number,
-    number,
-  ];
-  return { leaseUntil, graceMs, termBeforeMs, killBeforeMs, command };
+  const [graceMs, termBeforeMs, killBeforeMs] = nums as [number, number, number];
+  return { graceMs, termBeforeMs, killBeforeMs, command };
 }
 
 function run(o: WatchdogOptions): void {
@@ -73,7 +61,8 @@ function run(o: WatchdogOptions): void {
     }
   };
   process.stdout.on("error", () => {});
-  let deadline = o.leaseUntil;
+  /** The lease deadline (monotonic ms) the agent told us last; none before "go". */
+  let deadline = Number.NEGATIVE_INFINITY;
   let pgid: number | undefined;
   const signal = (sig: "SIGTERM" | "SIGKILL"): void => {
     if (pgid === undefined) return;
@@ -133,7 +122,7 @@ function run(o: WatchdogOptions): void {
    * "go": the agent saw that we are up and its lease still runs; start the command now, if the
    * deadline we have is not about to pass (our start-up may have taken a while).
    */
-  const launch = (): void => {
+  const launch = (term: string): void => {
     if (pgid !== undefined || stopAskedAt !== undefined) return;
     if (monoMs() >= deadline - o.killBeforeMs) {
       emit({ event: "refused", reason: "the lease runs out before the command could start" });
@@ -141,6 +130,7 @@ function run(o: WatchdogOptions): void {
     }
     const child = spawn("/bin/sh", ["-c", o.command], {
       stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, RMCHAT_TERM: term },
       detached: true, // its own process group: stopping it stops everything it started
     });
     if (child.pid === undefined) {
@@ -163,10 +153,11 @@ function run(o: WatchdogOptions): void {
     for (const l of lines) {
       if (l === "stop") stop("asked to stop");
       else if (l.startsWith("lease ") || l.startsWith("go ")) {
-        const t = Number(l.slice(l.indexOf(" ") + 1));
+        const [word, at, term] = l.split(" ");
+        const t = Number(at);
         // A deadline only moves forward: a late line never takes back an earlier stop time.
         if (Number.isFinite(t) && t > deadline) deadline = t;
-        if (l.startsWith("go ")) launch();
+        if (word === "go") launch(term ?? "0");
       }
     }
     plan();
@@ -211,7 +202,7 @@ if (process.argv[1] && /watchdog\.[jt]s$/.test(process.argv[1])) {
   const o = parseArgs(process.argv.slice(2));
   if (!o) {
     process.stderr.write(
-      "rmchat watchdog: usage: watchdog.js LEASE GRACE TERM_BEFORE KILL_BEFORE CMD\n",
+      "rmchat watchdog: usage: watchdog.js GRACE_MS TERM_BEFORE_MS KILL_BEFORE_MS COMMAND\n",
     );
     process.exit(2);
   }
