@@ -125,7 +125,9 @@ const med = times[Math.floor(times.length / 2)];
 const what = AGENT
   ? `new table on all ${N - 1} survivors and the command running on the new leader`
   : `same new leader on all ${N - 1} survivors`;
-const how = SIGTERM ? "planned handover (SIGTERM of the leader's agent" : "failover (kill -9 of the leader";
+const how = SIGTERM
+  ? "planned handover (SIGTERM of the leader's agent"
+  : "failover (kill -9 of the leader";
 console.log(
   `${how} -> ${what}), ${TRIALS} trials: median ${med.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
 );
