@@ -213,13 +213,14 @@ export class LeaderCommand {
 
   /** No longer leader (or the lease lapsed, or we exit): stop it. */
   stop(reason: string): void {
+    const was = this.wanted;
     this.wanted = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const wd = this.current;
-    if (!wd) return;
-    const stdin = wd.proc.stdin;
+    const stdin = wd?.proc.stdin;
     if (stdin && !stdin.destroyed) stdin.write("stop\n");
-    this.o.onEvent({ state: "stopped", reason });
+    // Also when the watchdog was quicker (the lease ran short): no longer wanted, say so once.
+    if (wd || was) this.o.onEvent({ state: "stopped", reason });
   }
 
   /** Stop for good and resolve once the command's whole process group is gone. */
