@@ -100,6 +100,7 @@ function preflight() {
     if (!shOk("sh", ["-c", `command -v ${tool}`]))
       fail(`preflight: ${tool} is not installed (apt-get install iproute2 iptables python3 curl)`);
   if (!existsSync(CLI)) fail("preflight: dist/ is not built (npm ci or npm run build)");
+  python = shOk("python3", ["-c", "import sys; print(sys.executable)"])?.trim() || "python3";
   if (!Number.isInteger(N) || N < 3 || N > 9) fail(`preflight: N must be 3..9 (got ${nArg})`);
   if (shOk("ip", ["netns", "add", `${TAG}probe`]) === undefined)
     fail("preflight: cannot create a network namespace here (ip netns add)");
@@ -157,9 +158,12 @@ function setup() {
   detail(`config: ${join(work, "config.json")}`);
 }
 
+/** The python3 binary itself (a version manager's shim costs a start-up of its own each time). */
+let python = "python3";
+
 function startAgent(m) {
   const log = join(work, `agent-m${m.i}.log`);
-  const onLeader = `cd ${join(work, "www")}/m$RMCHAT_NODE_ID && exec python3 -m http.server ${HTTP} --bind 0.0.0.0 2>>${log}`;
+  const onLeader = `cd ${join(work, "www")}/m$RMCHAT_NODE_ID && exec ${python} -m http.server ${HTTP} --bind 0.0.0.0 2>>${log}`;
   const argv = [
     "netns",
     "exec",
