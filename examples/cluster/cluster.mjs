@@ -200,7 +200,7 @@ function startAgent(m) {
     buf = parts.pop();
     for (const l of parts) {
       try {
-        m.lines.push(JSON.parse(l));
+        m.lines.push({ ...JSON.parse(l), at: performance.now() });
       } catch {
         // not ours
       }
@@ -386,16 +386,25 @@ async function killMachine(m, among, what) {
     10,
   );
   const hostsMs = performance.now() - t;
-  const leader = byAddr(table[0].addr);
-  const want = `served by machine m${leader.i} (${leader.addr})`;
+  // The page as served by whoever is NAME-0 in the survivors' tables at that moment.
+  let leader = byAddr(table[0].addr);
   await until(
     `${what}: the page answers from the new ${NAME}-0`,
-    () => page(rest[0]) === want,
+    () => {
+      const now = oneTable(rest);
+      if (!now) return false;
+      leader = byAddr(now[0].addr);
+      return page(rest[0]) === `served by machine m${leader.i} (${leader.addr})`;
+    },
     WAIT_MS,
     20,
   );
   const pageMs = performance.now() - t;
-  return { table, leader, hostsMs, pageMs, rest };
+  const started = leader.lines.find(
+    (e) => e.event === "command" && e.state === "started" && e.at > t,
+  );
+  const commandMs = started ? started.at - t : Number.NaN;
+  return { table, leader, hostsMs, pageMs, commandMs, rest };
 }
 
 async function story() {
@@ -472,14 +481,16 @@ async function story() {
 async function measure(trials) {
   const hosts = [];
   const pages = [];
+  const commands = [];
   for (let k = 0; k < trials; k++) {
     const { leader } = await converge(machines, `trial ${k + 1}`);
     await sleep(500);
     const r = await killMachine(leader, machines, `trial ${k + 1}`);
     hosts.push(r.hostsMs);
     pages.push(r.pageMs);
+    commands.push(r.commandMs);
     say(
-      `trial ${k + 1}/${trials}: /etc/hosts renumbered on all ${N - 1} survivors ${Math.round(r.hostsMs)} ms, page from the new ${NAME}-0 ${Math.round(r.pageMs)} ms`,
+      `trial ${k + 1}/${trials}: /etc/hosts renumbered on all ${N - 1} survivors ${Math.round(r.hostsMs)} ms, command started ${Math.round(r.commandMs)} ms, page from the new ${NAME}-0 ${Math.round(r.pageMs)} ms`,
     );
     startAgent(leader);
   }
