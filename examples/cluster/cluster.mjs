@@ -503,6 +503,9 @@ async function measure(trials) {
     `kill -9 of the leader machine (${N} machines, ${trials} trials): every survivor's /etc/hosts renumbered: ${fig(hosts)}`,
   );
   say(
+    `kill -9 of the leader machine (${N} machines, ${trials} trials): the new leader's agent reports its command started: ${fig(commands.filter((x) => !Number.isNaN(x)))}`,
+  );
+  say(
     `kill -9 of the leader machine (${N} machines, ${trials} trials): page answers from the new ${NAME}-0: ${fig(pages)}`,
   );
 }
