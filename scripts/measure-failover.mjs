@@ -61,9 +61,13 @@ async function trial() {
     const args = AGENT
       ? ["agent", String(i), "--name", "web", "--on-leader", "exec sleep 30", "--json"]
       : [String(i), "--json"];
-    const c = spawn(process.execPath, [CLI, ...args, "--config", config, "--log-level", "silent"], {
-      stdio: ["pipe", "pipe", "ignore"],
-    });
+    const c = spawn(
+      process.execPath,
+      [CLI, ...args, "--config", config, "--log-level", process.env.DBG ? "info" : "silent"],
+      {
+        stdio: ["pipe", "pipe", process.env.DBG ? "inherit" : "ignore"],
+      },
+    );
     let buf = "";
     c.stdout.on("data", (d) => {
       buf += d;

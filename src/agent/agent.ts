@@ -140,7 +140,11 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
     logger.info("agent stopping", { reason: why });
     if (json) out(safeJson({ event: "stopping", reason: why }));
     await cmd?.close("agent exits");
+    const before = rt.node.status();
     const to = rt.transferLeadership();
+    if (to === undefined && before.role === "leader")
+      logger.warn("no live member to hand leadership to", { view: before.view.members });
+
     if (to !== undefined) {
       if (json) out(safeJson({ event: "handover", to }));
       else out(`handing leadership to node ${to}`);

@@ -227,8 +227,10 @@ export class LeaderCommand {
   async close(reason: string): Promise<void> {
     this.closed = true;
     this.stop(reason);
-    this.spare?.proc.stdin?.end();
-    await Promise.all([this.current?.gone, this.spare?.gone]);
+    // A spare has started nothing (only the current one gets "go"): no need to wait for it.
+    this.spare?.proc.kill("SIGKILL");
+    this.spare = undefined;
+    await this.current?.gone;
   }
 
   private killGroup(wd: Watchdog): void {
