@@ -7,6 +7,7 @@
 // leader) and the new leader reports its on-leader command started.
 // --sigterm: (implies --agent) a planned stop instead: SIGTERM to the leader's agent, which
 // stops its command, hands leadership over and exits; same finish line.
+// DBG=1 shows the agents' logs on stderr.
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtempSync, writeFileSync } from "node:fs";
