@@ -1,5 +1,4 @@
 import { Packr } from "msgpackr";
-import type { View } from "./membership/view.js";
 import {
   FALLBACK,
   fastUnpack,
@@ -8,6 +7,9 @@ import {
   sizeOfStrHeader,
   Writer,
 } from "./msgpack.js";
+import type { View } from "./membership/view.js";
+import type { HistoryEntry } from "./state/history.js";
+import type { FlushReport, ViewId } from "./views/flush.js";
 import type { AppendMsg, AppendRespMsg, LogEntry, SubmitMsg } from "./order/log-messages.js";
 import type { MsgSeq, NodeId } from "./types.js";
 
@@ -21,8 +23,49 @@ export interface ChatMsg {
   vc: number[] | null;
 }
 
-export interface ViewMsg extends View {
-  kind: "view";
+/** Leader → proposed member: stop and report (the view-change flush, fifo/causal). */
+export interface FlushReqMsg {
+  kind: "flush-req";
+  term: number;
+  version: number;
+  members: NodeId[];
+  incs: number[];
+}
+
+/** Member → leader: what it has of its installed view (see views/flush.ts). */
+export interface FlushOkMsg {
+  kind: "flush-ok";
+  term: number;
+  version: number;
+  old: ViewId | null;
+  next: number;
+  recv: number[];
+}
+
+/** Leader → member: the new view, with every member's report (each computes the same cut). */
+export interface InstallMsg {
+  kind: "install";
+  term: number;
+  version: number;
+  members: NodeId[];
+  incs: number[];
+  primary: ViewId | null;
+  reports: FlushReport[];
+}
+
+/** State transfer to a new member: recent messages, oldest first; `done` on the last chunk. */
+export interface HistoryMsg {
+  kind: "history";
+  term: number;
+  version: number;
+  done: boolean;
+  entries: HistoryEntry[];
+}
+
+/** Leader → member: you come from another view; start over as a new life. */
+export interface RejoinMsg {
+  kind: "rejoin";
+  term: number;
 }
 
 /** A message of a departed sender, passed on by a member that has it. */
@@ -33,21 +76,28 @@ export interface RelayMsg {
 }
 
 /** Reliable messages carried by the per-peer channels. */
-/** First message on a channel to a new life of a peer: my next message number is `next`. */
-export interface BaseMsg {
-  kind: "base";
-  next: MsgSeq;
-}
-
-export type AppMsg = ChatMsg | ViewMsg | RelayMsg | BaseMsg | SubmitMsg | AppendMsg | AppendRespMsg;
+export type AppMsg =
+  | ChatMsg
+  | RelayMsg
+  | FlushReqMsg
+  | FlushOkMsg
+  | InstallMsg
+  | HistoryMsg
+  | RejoinMsg
+  | SubmitMsg
+  | AppendMsg
+  | AppendRespMsg;
 
 const CHAT = 0;
 const RELAY = 2;
-const VIEW = 3;
 const APPEND = 4;
 const APPEND_RESP = 5;
 const SUBMIT = 6;
-const BASE = 7;
+const FLUSH_REQ = 8;
+const FLUSH_OK = 9;
+const INSTALL = 10;
+const HISTORY = 11;
+const REJOIN = 12;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** [CHAT, seq, text, vc | nil] as MessagePack, written directly (the hot path, one allocation). */
@@ -75,34 +125,90 @@ export function encodeApp(m: AppMsg): Uint8Array {
   switch (m.kind) {
     case "chat":
       return encodeChat(m);
-    case "view":
-      return packr.pack([VIEW, m.term, m.version, m.members]);
+    case "flush-req":
+      return packr.pack([FLUSH_REQ, m.term, m.version, m.members, m.incs]);
+    case "flush-ok":
+      return packr.pack([FLUSH_OK, m.term, m.version, vid(m.old), m.next, m.recv]);
+    case "install":
+      return packr.pack([
+        INSTALL,
+        m.term,
+        m.version,
+        m.members,
+        m.incs,
+        vid(m.primary),
+        m.reports.map((r) => [r.member, r.inc, vid(r.old), r.next, r.recv]),
+      ]);
+    case "history":
+      return packr.pack([HISTORY, m.term, m.version, m.done ? 1 : 0, flatHistory(m.entries)]);
+    case "rejoin":
+      return packr.pack([REJOIN, m.term]);
     case "relay":
       return packr.pack([RELAY, m.msg.from, m.inc, m.msg.seq, m.msg.text, m.msg.vc]);
     case "submit":
       return packr.pack([SUBMIT, m.seq, m.text]);
-    case "base":
-      return packr.pack([BASE, m.next]);
     case "append-resp":
       return packr.pack([APPEND_RESP, m.term, m.ok ? 1 : 0, m.index, m.reqPrev]);
     case "append": {
       const flat: unknown[] = [];
       for (const e of m.entries) flat.push(e.term, e.from, e.inc, e.seq, e.text);
-      return packr.pack([
-        APPEND,
-        m.term,
-        m.prevIndex,
-        m.prevTerm,
-        m.commit,
-        m.compact,
-        m.snap ? 1 : 0,
-        flat,
-      ]);
+      const snap = m.snap
+        ? [
+            m.snap.view.version,
+            m.snap.view.members,
+            m.snap.view.incs,
+            m.snap.view.term,
+            flatHistory(m.snap.history),
+            m.snap.ordered,
+          ]
+        : null;
+      return packr.pack([APPEND, m.term, m.prevIndex, m.prevTerm, m.commit, m.compact, snap, flat]);
     }
   }
 }
 
 const nat = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+const vid = (v: ViewId | null): [number, number] | null => (v ? [v.term, v.version] : null);
+
+function readVid(x: unknown): ViewId | null | undefined {
+  if (x === null) return null;
+  if (!Array.isArray(x) || x.length !== 2 || !nat(x[0]) || !nat(x[1])) return undefined;
+  return { term: x[0], version: x[1] };
+}
+
+function flatHistory(entries: HistoryEntry[]): unknown[] {
+  const flat: unknown[] = [];
+  for (const e of entries) flat.push(e.from, e.inc, e.seq, e.text, e.order ?? 0);
+  return flat;
+}
+
+function readHistory(flat: unknown, hostCount: number): HistoryEntry[] | null {
+  if (!Array.isArray(flat) || flat.length % 5 !== 0) return null;
+  const out: HistoryEntry[] = [];
+  for (let i = 0; i < flat.length; i += 5) {
+    const [from, inc, seq, text, order] = flat.slice(i, i + 5) as unknown[];
+    if (!nat(from) || from >= hostCount || !nat(inc) || !nat(seq) || typeof text !== "string")
+      return null;
+    if (!nat(order)) return null;
+    const e: HistoryEntry = { from, inc, seq, text };
+    if (order > 0) e.order = order;
+    out.push(e);
+  }
+  return out;
+}
+
+/** A member list with its incarnations: ids valid and unique, one incarnation each. */
+function readMembers(members: unknown, incs: unknown, hostCount: number): boolean {
+  if (!Array.isArray(members) || !Array.isArray(incs) || members.length !== incs.length)
+    return false;
+  if (members.length === 0 || !incs.every(nat)) return false;
+  if (!members.every((m) => nat(m) && m < hostCount)) return false;
+  return new Set(members).size === members.length;
+}
+
+const natArray = (x: unknown, len: number): x is number[] =>
+  Array.isArray(x) && x.length === len && x.every(nat);
 
 /** Decode and validate an application message from `from`; null when malformed. */
 export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): AppMsg | null {
@@ -129,16 +235,61 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
       const chat = checkChat(origin, seq, text, vc, hostCount);
       return chat ? { kind: "relay", inc, msg: chat } : null;
     }
-    case VIEW: {
-      if (raw.length !== 4) return null;
-      const [, term, version, members] = raw as unknown[];
-      if (!nat(term) || !nat(version) || !Array.isArray(members) || !members.every(id)) return null;
-      if (new Set(members).size !== members.length || members.length === 0) return null;
-      return { kind: "view", term, version, members: members as NodeId[] };
+    case FLUSH_REQ: {
+      if (raw.length !== 5) return null;
+      const [, term, version, members, incs] = raw as unknown[];
+      if (!nat(term) || !nat(version) || !readMembers(members, incs, hostCount)) return null;
+      return {
+        kind: "flush-req",
+        term,
+        version,
+        members: members as NodeId[],
+        incs: incs as number[],
+      };
     }
-    case BASE: {
-      if (raw.length !== 2 || !nat(raw[1]) || raw[1] === 0) return null;
-      return { kind: "base", next: raw[1] };
+    case FLUSH_OK: {
+      if (raw.length !== 6) return null;
+      const [, term, version, oldRaw, next, recv] = raw as unknown[];
+      const old = readVid(oldRaw);
+      if (!nat(term) || !nat(version) || old === undefined || !nat(next) || next === 0) return null;
+      if (!natArray(recv, hostCount)) return null;
+      return { kind: "flush-ok", term, version, old, next, recv };
+    }
+    case INSTALL: {
+      if (raw.length !== 7) return null;
+      const [, term, version, members, incs, primaryRaw, reportsRaw] = raw as unknown[];
+      const primary = readVid(primaryRaw);
+      if (!nat(term) || !nat(version) || primary === undefined) return null;
+      if (!readMembers(members, incs, hostCount) || !Array.isArray(reportsRaw)) return null;
+      const reports: FlushReport[] = [];
+      for (const r of reportsRaw) {
+        if (!Array.isArray(r) || r.length !== 5) return null;
+        const [member, inc, oldRaw, next, recv] = r as unknown[];
+        const old = readVid(oldRaw);
+        if (!id(member) || !nat(inc) || old === undefined || !nat(next) || next === 0) return null;
+        if (!natArray(recv, hostCount)) return null;
+        reports.push({ member, inc, old, next, recv });
+      }
+      return {
+        kind: "install",
+        term,
+        version,
+        members: members as NodeId[],
+        incs: incs as number[],
+        primary,
+        reports,
+      };
+    }
+    case HISTORY: {
+      if (raw.length !== 5) return null;
+      const [, term, version, done, flat] = raw as unknown[];
+      const entries = readHistory(flat, hostCount);
+      if (!nat(term) || !nat(version) || (done !== 0 && done !== 1) || !entries) return null;
+      return { kind: "history", term, version, done: done === 1, entries };
+    }
+    case REJOIN: {
+      if (raw.length !== 2 || !nat(raw[1])) return null;
+      return { kind: "rejoin", term: raw[1] };
     }
     case SUBMIT: {
       if (raw.length !== 3) return null;
@@ -154,15 +305,35 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
     }
     case APPEND: {
       if (raw.length !== 8) return null;
-      const [, term, prevIndex, prevTerm, commit, compact, snap, flat] = raw as unknown[];
+      const [, term, prevIndex, prevTerm, commit, compact, snapRaw, flat] = raw as unknown[];
       if (!nat(term) || !nat(prevIndex) || !nat(prevTerm) || !nat(commit) || !nat(compact))
         return null;
-      if ((snap !== 0 && snap !== 1) || !Array.isArray(flat) || flat.length % 5 !== 0) return null;
+      if (!Array.isArray(flat) || flat.length % 5 !== 0) return null;
+      let snap: AppendMsg["snap"] = null;
+      if (snapRaw !== null) {
+        if (!Array.isArray(snapRaw) || snapRaw.length !== 6) return null;
+        const [version, members, incs, vterm, hist, ordered] = snapRaw as unknown[];
+        const history = readHistory(hist, hostCount);
+        if (!nat(version) || !nat(vterm) || !history) return null;
+        const empty = Array.isArray(members) && members.length === 0;
+        if (!empty && !readMembers(members, incs, hostCount)) return null;
+        if (!Array.isArray(ordered) || ordered.length % 3 !== 0 || !ordered.every(nat)) return null;
+        snap = {
+          view: {
+            term: vterm,
+            version,
+            members: members as NodeId[],
+            incs: (incs as number[]) ?? [],
+          },
+          history,
+          ordered: ordered as number[],
+        };
+      }
       const entries: LogEntry[] = [];
       for (let i = 0; i < flat.length; i += 5) {
         const [t, f, inc, seq, text] = flat.slice(i, i + 5) as unknown[];
-        if (!nat(t) || !(f === -1 || id(f)) || !nat(inc) || !nat(seq) || typeof text !== "string")
-          return null;
+        if (!nat(t) || !(f === -1 || f === -2 || id(f)) || !nat(inc) || !nat(seq)) return null;
+        if (typeof text !== "string" || (f === -2 && !parseViewText(text, hostCount))) return null;
         entries.push({ term: t, from: f as NodeId | -1, inc, seq, text });
       }
       return {
@@ -172,7 +343,7 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
         prevTerm,
         commit,
         compact,
-        snap: snap === 1,
+        snap,
         entries,
       };
     }
@@ -194,4 +365,22 @@ function checkChat(
     if (vc[from] !== seq) return null;
   }
   return { kind: "chat", from, seq, text, vc: vc as number[] | null };
+}
+
+/** A view as the text of a total-order log entry (from = -2). */
+export function viewText(v: View): string {
+  return JSON.stringify([v.term, v.version, v.members, v.incs]);
+}
+
+export function parseViewText(text: string, hostCount: number): View | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(raw) || raw.length !== 4) return null;
+  const [term, version, members, incs] = raw as unknown[];
+  if (!nat(term) || !nat(version) || !readMembers(members, incs, hostCount)) return null;
+  return { term, version, members: members as NodeId[], incs: incs as number[] };
 }

@@ -1,4 +1,4 @@
-import { type AppMsg, type ChatMsg, decodeApp, encodeApp } from "./app-message.js";
+import { type AppMsg, decodeApp, encodeApp } from "./app-message.js";
 import { type Ctrl, decodeCtrl, encodeCtrl } from "./ctrl.js";
 import { defaultMembership, type MembershipConfig } from "./membership/config.js";
 import {
@@ -8,7 +8,10 @@ import {
   type ProbeCtrl,
 } from "./membership/detector.js";
 import { Election, type ElectionOut, type HardState } from "./membership/election.js";
-import { NO_VIEW, newerView, nextView, type View } from "./membership/view.js";
+import type { View } from "./membership/view.js";
+import type { ModeContext, OrderingMode } from "./modes/mode.js";
+import { MulticastMode } from "./modes/multicast.js";
+import { TotalMode } from "./modes/total.js";
 import type {
   DrainResult,
   DropReason,
@@ -18,18 +21,14 @@ import type {
   OutDatagram,
   PeerStats,
   SendResult,
+  UnsafeKnobs,
 } from "./node-types.js";
 import {
   type Delivery,
   type HeldMessage,
   makeOrderLayer,
   type OrderFactory,
-  type OrderLayer,
 } from "./order/index.js";
-import { SenderIntake } from "./order/intake.js";
-import type { LogMsg } from "./order/log-messages.js";
-import { Stability } from "./order/stability.js";
-import { TotalLog } from "./order/total-log.js";
 import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
 import {
@@ -47,6 +46,8 @@ export * from "./node-types.js";
 export const MAX_UDP_PAYLOAD = 65507;
 /** Entries resent at most per peer on one retransmission timeout. */
 const TIMEOUT_BURST = 64;
+/** State transfer: recent messages a new member receives, unless configured. */
+export const DEFAULT_HISTORY = 1000;
 
 export interface NodeOptions {
   id: NodeId;
@@ -60,6 +61,10 @@ export interface NodeOptions {
   hard?: HardState;
   /** Randomness for election timeouts (seeded in the simulator). */
   random: () => number;
+  /** Deliberately broken variants (negative controls for the fuzz suite). */
+  unsafe?: UnsafeKnobs;
+  /** State transfer: how many recent messages a new member receives (0: none). */
+  historyMessages?: number;
   /** Builds the fifo/causal order layer; tests inject broken layers here. */
   makeOrder?: OrderFactory;
   /** The time at creation (timers start from it). */
@@ -69,6 +74,8 @@ export interface NodeOptions {
 /**
  * One rmchat process as a pure state machine: feed it datagrams, ticks and user sends
  * with the current time; take frames to send, deliveries, events and the next wake-up.
+ * It owns the per-peer channels, failure detection and the election; the ordering mode
+ * (modes/multicast.ts for fifo/causal, modes/total.ts for total) owns views and delivery.
  */
 export class RmNode {
   readonly id: NodeId;
@@ -77,32 +84,24 @@ export class RmNode {
   private readonly hostCount: number;
   private readonly limits: ProtocolLimits;
   readonly membership: MembershipConfig;
+  private readonly unsafe: UnsafeKnobs;
   private readonly peers: Array<Peer | undefined> = [];
-  private order: OrderLayer | undefined;
-  private readonly log: TotalLog | undefined;
-  /** fifo/causal: per sender, the next seq to hand to the order layer (0: set by the first one). */
-  private intake: SenderIntake;
-  private readonly stability: Stability;
+  private readonly mode: OrderingMode;
   private readonly detector: FailureDetector;
   private readonly election: Election;
-  private view: View = NO_VIEW;
   private readonly fragSize: number;
-  private readonly makeOrder: OrderFactory;
-  private ownSeq: MsgSeq = 0;
   private readonly ackCount = new Map<MsgSeq, number>();
-  private deliveries: Delivery[] = [];
   private events: NodeEvent[] = [];
   private released: number[] = [];
   private readonly complete: Uint8Array[] = [];
   private readonly elOut: ElectionOut = [];
   private lastStep: number;
-  private readonly startedAt: number;
-  private nextRelease = 0;
-  /** When each sender was first seen outside the installed view (relay buffers are let go later). */
-  private readonly senderGoneAt: Array<number | undefined> = [];
   private nextLeaderHb = 0;
   private shownLeader = "";
   private waitingShown = "";
+  private leaseShown = false;
+  /** A rejoin asked for while handling an event (carried out once the event is done). */
+  private rejoinWanted: string | undefined;
   private readonly st = {
     datagramsSent: 0,
     datagramsReceived: 0,
@@ -120,44 +119,25 @@ export class RmNode {
     this.ordering = opts.ordering;
     this.hostCount = opts.hostCount;
     this.limits = opts.limits;
+    this.unsafe = opts.unsafe ?? {};
     this.membership = { ...defaultMembership(opts.hostCount), ...opts.membership };
     this.fragSize = Math.max(64, opts.limits.maxDatagram - FRAME_OVERHEAD - ENTRY_OVERHEAD);
-    this.makeOrder = opts.makeOrder ?? makeOrderLayer;
     this.lastStep = now;
-    this.startedAt = now;
     for (let p = 0; p < opts.hostCount; p++)
       this.peers.push(p === opts.id ? undefined : new Peer(p, opts.limits));
     this.detector = new FailureDetector(opts.id, opts.hostCount, this.membership);
-    this.order = this.makeOrder(opts.ordering, opts.id, opts.hostCount);
-    if (!this.order) {
-      this.log = new TotalLog({
-        self: opts.id,
-        hostCount: opts.hostCount,
-        incarnation: opts.incarnation,
-        cfg: this.membership,
-        term: () => this.election.term,
-        isLeader: () => this.election.isLeader,
-        leader: () => this.election.leader,
-        members: () => this.view.members,
-        // Members, and every host not gone for long: a node cut off by a partition, or a late
-        // start, comes back as the same life and is owed what it missed.
-        retained: (p) => {
-          const q = this.peers[p];
-          return (
-            q !== undefined &&
-            (this.view.members.includes(p) || !this.goneForLong(q, this.lastStep))
-          );
-        },
-        retainLimit: opts.limits.maxBacklog,
-        batchBytes: Math.max(1024, opts.limits.maxMessageBytes / 2),
-        send: (to, msg) => this.unicast(to, msg),
-        observeTerm: (term) => this.election.observeTerm(term, this.lastStep),
-        observeLeader: (from, term) => this.election.observeLeader(from, term, this.lastStep),
-      });
+    const ctx = this.modeContext(opts.historyMessages ?? DEFAULT_HISTORY);
+    if (opts.ordering === "total") {
+      const total = new TotalMode(ctx);
+      total.observe = {
+        term: (term) => this.election.observeTerm(term, this.lastStep),
+        leader: (from, term) => this.election.observeLeader(from, term, this.lastStep),
+      };
+      this.mode = total;
+    } else {
+      this.mode = new MulticastMode(ctx, opts.ordering, opts.makeOrder ?? makeOrderLayer);
     }
-    this.stability = new Stability(opts.id, opts.hostCount);
-    this.intake = new SenderIntake(opts.hostCount, opts.limits.maxBacklog);
-    const log = this.log;
+    const mode = this.mode;
     this.election = new Election(
       opts.id,
       opts.hostCount,
@@ -165,9 +145,45 @@ export class RmNode {
       opts.random,
       opts.hard ?? { term: 0, votedFor: -1 },
       now,
-      () =>
-        log ? { lastIndex: log.lastIndex, lastTerm: log.lastTerm } : { lastIndex: 0, lastTerm: 0 },
+      () => mode.position(),
     );
+    this.election.unsafeVoteTwice = this.unsafe.voteTwice === true;
+  }
+
+  private modeContext(historyMessages: number): ModeContext {
+    return {
+      self: this.id,
+      hostCount: this.hostCount,
+      limits: this.limits,
+      cfg: this.membership,
+      unsafe: this.unsafe,
+      historyMessages,
+      inc: () => this.incarnation,
+      now: () => this.lastStep,
+      term: () => this.election.term,
+      isLeader: () => this.election.isLeader,
+      leader: () => this.election.leader,
+      live: (p) => this.detector.live(p) && (this.peers[p]?.knownInc ?? 0) !== 0,
+      knownInc: (p) => this.peers[p]?.knownInc ?? 0,
+      unicast: (to, msg) => this.unicast(to, msg),
+      noRoom: (targets, bytes) => this.noRoom(targets, bytes),
+      multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),
+      neverFits: (bytes) => {
+        const n = this.frags(bytes);
+        return n > this.limits.maxBacklog
+          ? `send backlog full: the message needs ${n} fragments (limit ${this.limits.maxBacklog})`
+          : undefined;
+      },
+      ctrl: (to, c) => this.ctrlTo(to, c),
+      deliver: (d, history) => this.deliver(d, history),
+      emit: (ev) => this.events.push(ev),
+      installed: (v) => this.installed(v),
+      abandon: (p, inc) => this.abandon(p, inc),
+      rejoin: (reason) => {
+        this.rejoinWanted ??= reason;
+      },
+      protocolError: () => this.drop("protocol-error"),
+    };
   }
 
   // ---------------------------------------------------------------- inputs
@@ -182,55 +198,95 @@ export class RmNode {
         error: `message too large: ${size} bytes (limit ${this.limits.maxMessageBytes})`,
       };
     }
-    const seq = this.ownSeq + 1;
-    if (this.log) {
-      if (this.log.pendingCount >= this.limits.maxBacklog) {
-        return {
-          ok: false,
-          error: `send backlog full: ${this.log.pendingCount} messages wait for the total order`,
-        };
-      }
-      this.ownSeq = seq;
-      this.st.messagesSent++;
-      this.log.own(seq, text);
-      return { ok: true, seq };
-    }
-    const order = this.order as OrderLayer;
-    const msg: ChatMsg = { kind: "chat", from: this.id, seq, text, vc: order.stamp(seq) };
-    const bytes = encodeApp(msg);
-    const frags = Math.max(1, Math.ceil(bytes.length / this.fragSize));
-    for (const p of this.peers) {
-      if (p && !p.send.hasRoom(frags)) {
-        return {
-          ok: false,
-          error: `send backlog full: node ${p.id} has ${p.send.queued} unacknowledged fragments (limit ${this.limits.maxBacklog})`,
-        };
-      }
-    }
-    this.ownSeq = seq;
-    for (const p of this.peers) if (p) this.enqueue(p, bytes, seq);
-    this.st.messagesSent++;
-    if (this.hostCount > 1) this.ackCount.set(seq, 0);
-    order.own(msg, this.deliveries);
-    return { ok: true, seq };
+    const r = this.mode.send(text);
+    if (r.ok) this.st.messagesSent++;
+    this.afterEvent();
+    return r;
   }
 
+  private frags(bytes: number): number {
+    return Math.max(1, Math.ceil(bytes / this.fragSize));
+  }
+
+  private noRoom(targets: readonly NodeId[], bytes: number): string | undefined {
+    const n = this.frags(bytes);
+    for (const t of targets) {
+      const p = this.peers[t];
+      if (p && !p.send.hasRoom(n)) {
+        return `send backlog full: node ${p.id} has ${p.send.queued} unacknowledged fragments (limit ${this.limits.maxBacklog})`;
+      }
+    }
+    return undefined;
+  }
+
+  private multicast(targets: readonly NodeId[], bytes: Uint8Array, tag: MsgSeq): void {
+    let n = 0;
+    for (const t of targets) {
+      const p = this.peers[t];
+      if (!p) continue;
+      this.enqueue(p, bytes, tag);
+      n++;
+    }
+    if (n > 0) this.ackCount.set(tag, 0);
+    this.ackTargets = n;
+  }
+
+  /** Peers the latest own message went to (acked events count towards it). */
+  private ackTargets = 0;
+
   private enqueue(p: Peer, bytes: Uint8Array, tag: number): void {
-    const n = Math.max(1, Math.ceil(bytes.length / this.fragSize));
+    const n = this.frags(bytes.length);
     for (let i = 0; i < n; i++) {
       const chunk = n === 1 ? bytes : bytes.subarray(i * this.fragSize, (i + 1) * this.fragSize);
       p.send.enqueue(i < n - 1 ? FLAG_MORE : 0, chunk, i === n - 1 ? tag : 0);
     }
   }
 
-  private unicast(to: NodeId, msg: AppMsg | LogMsg): void {
+  private unicast(to: NodeId, msg: AppMsg): void {
     const p = this.peers[to];
-    if (p) this.enqueue(p, encodeApp(msg as AppMsg), 0);
+    if (p) this.enqueue(p, encodeApp(msg), 0);
   }
 
   private drop(reason: DropReason): false {
     this.st.dropped[reason] = (this.st.dropped[reason] ?? 0) + 1;
     return false;
+  }
+
+  private deliver(d: Delivery, history: boolean): void {
+    this.st.delivered++;
+    const ev: NodeEvent = history
+      ? { type: "deliver", history: true, ...d }
+      : { type: "deliver", ...d };
+    this.events.push(ev);
+  }
+
+  private installed(v: View): void {
+    // A member's life we have not heard from yet: talk to that life from now on.
+    v.members.forEach((k, i) => {
+      const p = this.peers[k];
+      const inc = v.incs[i] as number;
+      if (p && inc > p.knownInc) this.learnLife(p, inc, this.lastStep);
+    });
+    this.events.push({
+      type: "view",
+      term: v.term,
+      version: v.version,
+      members: [...v.members],
+      incs: [...v.incs],
+    });
+  }
+
+  /** Life `inc` of `k` left the view: its channel is emptied (it learns from `base` that it must rejoin). */
+  private abandon(k: NodeId, inc: number): void {
+    const p = this.peers[k];
+    if (!p || p.knownInc !== inc) return;
+    const n = p.send.abandon();
+    if (n > 0)
+      this.events.push({
+        type: "notice",
+        level: "info",
+        msg: `released ${n} fragments held for departed node ${k}`,
+      });
   }
 
   /** Stall awareness and lease check, before anything else happens at `now`. */
@@ -247,6 +303,20 @@ export class RmNode {
     this.noteLeader();
   }
 
+  /** After every input: the mode's duties (views, leader work), then a pending rejoin. */
+  private afterEvent(): void {
+    this.flushElection();
+    this.noteLeader();
+    this.mode.advance();
+    if (this.rejoinWanted !== undefined) {
+      const why = this.rejoinWanted;
+      this.rejoinWanted = undefined;
+      this.rejoin(why);
+      this.mode.advance();
+    }
+    this.waitingNotice();
+  }
+
   /**
    * A datagram arrived. `source` is the id whose configured address and port it came
    * from (undefined when the address is not in the host list). Returns false when the
@@ -254,6 +324,12 @@ export class RmNode {
    */
   receive(now: number, source: NodeId | undefined, bytes: Uint8Array): boolean {
     this.step(now);
+    const ok = this.receiveFrame(now, source, bytes);
+    this.afterEvent();
+    return ok;
+  }
+
+  private receiveFrame(now: number, source: NodeId | undefined, bytes: Uint8Array): boolean {
     this.st.datagramsReceived++;
     this.st.bytesReceived += bytes.length;
     if (bytes.length > MAX_UDP_PAYLOAD) return this.drop("too-large");
@@ -264,30 +340,11 @@ export class RmNode {
     if (f.to !== this.id) return this.drop("misdirected");
     const p = this.peers[f.from];
     if (!p) return this.drop("wrong-source");
-    if (f.inc < p.knownInc) return this.drop("stale-incarnation");
-    if (f.inc > p.knownInc) {
-      if (p.knownInc !== 0) {
-        // A new life of the peer: its old process is gone, and so is what we owed it.
-        p.resetChannels();
-        this.relayOldLife(p.id);
-        this.newSenderLife(p.id, f.inc);
-        // Tell the new life where our numbering stands: what came before is not owed to it.
-        if (this.order && this.ownSeq > 0)
-          this.unicast(p.id, { kind: "base", next: this.ownSeq + 1 });
-        this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: f.inc });
-      } else {
-        // First news of this peer; if relays already brought us an earlier life, start over.
-        const life = this.intake.lifeOf(p.id);
-        if (life !== 0 && life !== f.inc) this.newSenderLife(p.id, f.inc);
-        p.send.kick(now);
-        this.events.push({ type: "peer", peer: p.id, state: "up", incarnation: f.inc });
-      }
-      p.knownInc = f.inc;
-      p.recv.ackPending = true;
-    }
+    if (f.inc < p.knownInc && !this.unsafe.acceptOldLife) return this.drop("stale-incarnation");
+    if (f.inc > p.knownInc) this.learnLife(p, f.inc, now);
     this.healthChanges((out) => this.detector.heard(p.id, now, out));
-    const forMe = f.toInc === this.incarnation;
-    if (f.ack && forMe) this.onAck(p, f.ack, now);
+    const forMe = f.toInc === this.incarnation || this.unsafe.acceptOldLife === true;
+    if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
       if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
       for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
@@ -303,8 +360,22 @@ export class RmNode {
       if (c) this.onCtrl(p.id, c, now);
       else this.drop("bad-ctrl");
     }
-    this.afterElection();
     return true;
+  }
+
+  /** Life `inc` of peer `p` exists (a frame from it, or a view that has it). */
+  private learnLife(p: Peer, inc: Incarnation, now: number): void {
+    if (p.knownInc !== 0) {
+      // A new life of the peer: its old process is gone, and so is what we owed it.
+      p.resetChannels();
+      this.events.push({ type: "peer", peer: p.id, state: "restarted", incarnation: inc });
+    } else {
+      p.send.kick(now);
+      this.events.push({ type: "peer", peer: p.id, state: "up", incarnation: inc });
+    }
+    p.knownInc = inc;
+    p.recv.ackPending = true;
+    this.mode.onPeerLife(p.id);
   }
 
   private onAck(p: Peer, ack: { cum: number; sacks: Array<[number, number]> }, now: number): void {
@@ -312,62 +383,32 @@ export class RmNode {
     p.send.onAck(now, ack, released);
     for (const seq of released) {
       const k = (this.ackCount.get(seq) ?? 0) + 1;
-      if (k >= this.hostCount - 1) this.ackCount.delete(seq);
+      if (k >= this.ackTargets) this.ackCount.delete(seq);
       else this.ackCount.set(seq, k);
       this.events.push({ type: "acked", seq, peer: p.id, by: k });
     }
     released.length = 0;
   }
 
-  /** The peer abandoned messages for us (we were out of its view). */
+  /** The peer abandoned messages for us: we were left out of its view. */
   private onGap(p: Peer): void {
-    if (this.log) return; // total order: the log repairs itself from the leader
+    this.rejoinWanted ??= `node ${p.id} dropped messages for us (we were left out of the view)`;
+  }
+
+  /** Start over as a new incarnation (a new member: state transfer brings us up to date). */
+  private rejoin(reason: string): void {
+    this.incarnation++;
+    for (const q of this.peers) q?.resetChannels();
+    this.ackCount.clear();
+    this.complete.length = 0;
+    this.mode.reset();
     this.events.push({
       type: "notice",
       level: "warn",
-      msg: `node ${p.id} dropped messages for us while we were out of the view; rejoining as a new member`,
+      msg: `rejoining as a new member: ${reason}`,
     });
-    this.rejoin();
+    this.events.push({ type: "rejoin", incarnation: this.incarnation, reason });
   }
-
-  /** Start over as a new incarnation (what SWIM calls refuting by incarnation). */
-  private rejoin(): void {
-    this.incarnation++;
-    for (const q of this.peers) q?.resetChannels();
-    this.order = this.makeOrder(this.ordering, this.id, this.hostCount);
-    this.intake = new SenderIntake(this.hostCount, this.limits.maxBacklog);
-    this.ownSeq = 0;
-    this.ackCount.clear();
-    this.complete.length = 0;
-  }
-
-  /** A sender's new life: forget its old one in the intake, order layer and relay buffers. */
-  private newSenderLife(k: NodeId, inc: number): void {
-    this.order?.peerReset(k);
-    this.intake.newLife(k, inc);
-    this.stability.forget(k);
-  }
-
-  /** The sender's old life ended (it restarted): pass on what members may lack of it. */
-  private relayOldLife(k: NodeId): void {
-    if (!this.order) return;
-    const targets = new Set(this.view.members);
-    for (const q of this.peers) if (q && q.id !== k && this.detector.live(q.id)) targets.add(q.id);
-    for (const { to, r } of this.stability.relays(k, [...targets])) {
-      this.unicast(to, { kind: "relay", inc: r.inc, msg: r.msg });
-    }
-  }
-
-  /** Hand a sender's message to the order layer through the intake (once, in order, one life). */
-  private take(m: ChatMsg, inc: number): void {
-    if (this.intake.take(m, inc, this.pass) !== "ok") this.drop("stale-incarnation");
-  }
-
-  /** One function for every message (no closure per message on the hot path). */
-  private readonly pass = (m: ChatMsg, inc: number): void => {
-    if ((this.order as OrderLayer).remote(m, this.deliveries) !== "ok") this.drop("protocol-error");
-    this.stability.keep(m, inc, this.lastStep);
-  };
 
   private onMessages(p: Peer): void {
     const complete = this.complete;
@@ -377,49 +418,9 @@ export class RmNode {
         this.drop("bad-message");
         continue;
       }
-      this.onApp(p, m);
+      this.mode.onApp(p.id, p.knownInc, m);
     }
     complete.length = 0;
-  }
-
-  private onApp(p: Peer, m: AppMsg): void {
-    switch (m.kind) {
-      case "chat":
-        if (!this.order) return void this.drop("protocol-error");
-        this.take(m, p.knownInc);
-        return;
-      case "base": {
-        // We are a new life to this sender: its numbering starts at `next` for us.
-        if (!this.order) return;
-        const order = this.order;
-        this.intake.setBase(p.id, m.next, p.knownInc, this.pass, () => order.setBase(p.id, m.next));
-        return;
-      }
-      case "relay":
-        // The intake checks the sender's life (a relay may be our first news of the sender).
-        if (!this.order) return void this.drop("protocol-error");
-        this.take(m.msg, m.inc);
-        return;
-      case "view":
-        if (m.term < this.election.term || !newerView(m, this.view)) return;
-        this.election.observeLeader(p.id, m.term, this.lastStep);
-        this.install({ term: m.term, version: m.version, members: m.members });
-        return;
-      case "submit":
-        if (!this.log) return void this.drop("protocol-error");
-        this.log.onSubmit(p.id, p.knownInc, m);
-        return;
-      case "append":
-        if (!this.log) return void this.drop("protocol-error");
-        this.log.onAppend(p.id, m, this.deliveries);
-        return;
-      case "append-resp":
-        if (!this.log) return void this.drop("protocol-error");
-        this.log.onAppendResp(p.id, m);
-        return;
-      default:
-        m satisfies never;
-    }
   }
 
   private onCtrl(from: NodeId, c: Ctrl, now: number): void {
@@ -436,28 +437,12 @@ export class RmNode {
         else if (from === c.target) this.ctrlTo(c.origin, c);
         return;
       case "stable":
-        this.stability.report(from, c.delivered, c.incs);
-        return;
-      case "leader-ack":
-        this.election.receive(from, c, now, this.elOut);
-        // A member whose view is not ours missed a view message (a new life, say): resend it.
-        if (this.election.isLeader && c.view && this.view.members.includes(from)) {
-          const [t, v] = c.view;
-          if (t !== this.view.term || v !== this.view.version) this.resendView(from, now);
-        }
-        this.flushElection();
+        this.mode.onStable?.(from, c.delivered, c.incs);
         return;
       default:
         this.election.receive(from, c, now, this.elOut);
         this.flushElection();
     }
-  }
-
-  private resendView(to: NodeId, now: number): void {
-    const p = this.peers[to];
-    if (!p || now < p.viewResentAt + 5 * this.membership.heartbeatMs) return;
-    p.viewResentAt = now;
-    this.unicast(to, { kind: "view", ...this.view });
   }
 
   private ctrlTo(to: NodeId, c: Ctrl): void {
@@ -467,7 +452,7 @@ export class RmNode {
   private flushElection(): void {
     for (const o of this.elOut) {
       if (o.msg.t === "leader-ack" && o.msg.term === this.election.term) {
-        o.msg.view = [this.view.term, this.view.version];
+        o.msg.view = [this.mode.view.term, this.mode.view.version];
       }
       // "all" means the live peers: the others get a slow heartbeat until they answer.
       if (o.to === "all") {
@@ -481,18 +466,7 @@ export class RmNode {
   private healthChanges(fn: (out: HealthChange[]) => void): void {
     const out: HealthChange[] = [];
     fn(out);
-    for (const h of out) {
-      this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
-      const p = this.peers[h.peer];
-      if (p) p.deadSince = h.to === "dead" ? this.lastStep : undefined;
-    }
-  }
-
-  /** Dead (or never heard from) for longer than `releaseAfterMs`: nothing is kept for it any more. */
-  private goneForLong(p: Peer, now: number): boolean {
-    if (this.detector.live(p.id)) return false;
-    const since = p.deadSince ?? (p.knownInc === 0 ? this.startedAt : now);
-    return now >= since + this.membership.releaseAfterMs;
+    for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
   }
 
   /** Timers: call at (or after) `nextWake()`. */
@@ -502,23 +476,13 @@ export class RmNode {
     const probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
     this.healthChanges((out) => this.detector.tick(now, out, probes));
     for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
-    this.releaseDeparted(now);
     this.election.tick(now, this.elOut);
     if (this.election.isLeader && now >= this.nextLeaderHb) {
       this.election.heartbeat(now, this.elOut);
       this.nextLeaderHb = now + this.membership.heartbeatMs;
     }
-    this.flushElection();
-    this.afterElection();
+    this.afterEvent();
   }
-
-  private afterElection(): void {
-    this.noteLeader();
-    if (this.election.isLeader && this.nextLeaderHb === Number.POSITIVE_INFINITY)
-      this.nextLeaderHb = 0;
-  }
-
-  private leaseShown = false;
 
   /** Lease changes: held while we lead with a valid lease (checked before anything else acts). */
   private noteLease(): void {
@@ -567,7 +531,6 @@ export class RmNode {
     if (this.election.isLeader) consider(this.nextLeaderHb);
     for (const p of this.peers) {
       if (!p) continue;
-      if (p.leftAt !== undefined) consider(p.leftAt + this.membership.releaseAfterMs);
       consider(p.send.deadline());
       consider(p.lastSent + this.heartbeatInterval(p));
     }
@@ -578,82 +541,16 @@ export class RmNode {
     return this.detector.live(p.id) ? this.membership.heartbeatMs : this.membership.deadProbeMs;
   }
 
-  // ---------------------------------------------------------------- views
-
-  private install(v: View): void {
-    const old = this.view;
-    this.view = v;
-    for (const m of v.members) {
-      const p = this.peers[m];
-      if (p) p.leftAt = undefined;
-    }
-    for (const m of old.members) {
-      const p = this.peers[m];
-      if (p && !v.members.includes(m)) p.leftAt = this.lastStep;
-    }
-    // Senders outside the view may have died mid-multicast: pass on what members lack.
-    for (let k = 0; k < this.hostCount; k++) {
-      if (k === this.id) continue;
-      if (v.members.includes(k)) {
-        this.senderGoneAt[k] = undefined;
-        continue;
-      }
-      this.senderGoneAt[k] ??= this.lastStep;
-      for (const { to, r } of this.stability.relays(k, v.members)) {
-        this.unicast(to, { kind: "relay", inc: r.inc, msg: r.msg });
-      }
-    }
-    this.events.push({ type: "view", term: v.term, version: v.version, members: [...v.members] });
-  }
-
-  /** A member that left the view long enough ago: release what we held for it. */
-  private releaseDeparted(now: number): void {
-    for (const p of this.peers) {
-      if (!p || p.leftAt === undefined || now < p.leftAt + this.membership.releaseAfterMs) continue;
-      p.leftAt = undefined;
-      const n = p.send.abandon();
-      if (n > 0)
-        this.events.push({
-          type: "notice",
-          level: "info",
-          msg: `released ${n} fragments held for departed node ${p.id}`,
-        });
-    }
-  }
-
-  private updateView(): void {
-    if (!this.election.isLeader) return;
-    const v = nextView(
-      this.view,
-      this.id,
-      this.election.term,
-      (p) => p === this.id || this.detector.live(p),
-      this.hostCount,
-    );
-    if (!v) return;
-    this.install(v);
-    for (const m of v.members) if (m !== this.id) this.unicast(m, { kind: "view", ...v });
-  }
-
   // ---------------------------------------------------------------- outputs
 
-  /** Everything to do after the events so far: frames to send, deliveries, events. */
+  /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
-    this.updateView();
-    this.log?.sync(this.deliveries);
-    this.waitingNotice();
-    if (!this.log) this.stabilityReports(now);
     const datagrams: OutDatagram[] = [];
     for (const p of this.peers) {
       if (!p) continue;
       const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
       if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
       this.framesFor(p, now, datagrams);
-    }
-    if (this.deliveries.length > 0) {
-      for (const d of this.deliveries) this.events.push({ type: "deliver", ...d });
-      this.st.delivered += this.deliveries.length;
-      this.deliveries = [];
     }
     const events = this.events;
     this.events = [];
@@ -663,51 +560,6 @@ export class RmNode {
       res.persist = this.election.hard();
     }
     return res;
-  }
-
-  private stabilityReports(now: number): void {
-    // Reports arrive once per heartbeat: releasing more often than that finds nothing new.
-    if (now >= this.nextRelease) {
-      this.nextRelease = now + this.membership.heartbeatMs;
-      this.releaseStable(now);
-    }
-    let report: unknown[] | undefined;
-    for (const p of this.peers) {
-      if (!p || now < p.nextStable || !this.detector.live(p.id)) continue;
-      if (!report) {
-        const { received, incs } = this.intake.report();
-        received[this.id] = this.ownSeq;
-        incs[this.id] = this.incarnation;
-        report = encodeCtrl({ t: "stable", delivered: received, incs });
-      }
-      p.ctrl.push(report);
-      p.nextStable = now + this.membership.heartbeatMs;
-    }
-  }
-
-  /** Let go of relay buffers that every owed host has, and of long-departed senders'. */
-  private releaseStable(now: number): void {
-    // Stable once every member, and every host not gone for long (a late start, or one cut off
-    // by a partition, comes back as the same life), has it.
-    const owed = [...this.view.members];
-    for (const p of this.peers) {
-      if (p && !owed.includes(p.id) && !this.goneForLong(p, now)) owed.push(p.id);
-    }
-    this.stability.release(
-      owed,
-      this.limits.maxBacklog,
-      (k) => this.peers[k]?.knownInc ?? 0,
-      now - this.membership.releaseAfterMs,
-    );
-    // A sender out of the view for long: its messages were relayed at each view change; let go.
-    for (let k = 0; k < this.hostCount; k++) {
-      const gone = this.senderGoneAt[k];
-      if (gone !== undefined && now >= gone + this.membership.releaseAfterMs) {
-        this.stability.forget(k);
-        this.intake.dropEarly(k);
-        this.senderGoneAt[k] = undefined;
-      }
-    }
   }
 
   private framesFor(p: Peer, now: number, out: OutDatagram[]): void {
@@ -755,10 +607,8 @@ export class RmNode {
   }
 
   private waitingNotice(): void {
-    if (!this.log) return;
-    const waiting = this.log.pendingCount > 0 && this.election.leader === undefined;
-    let key = "";
-    if (waiting) {
+    let key = this.mode.waitingReason() ?? "";
+    if (key === "waiting for leader") {
       const c = this.detector.counts();
       key = `waiting for leader: ${c.alive + c.suspect} of ${this.hostCount} up, need ${this.membership.quorum}`;
     }
@@ -770,22 +620,12 @@ export class RmNode {
   // ---------------------------------------------------------------- introspection
 
   heldBack(): HeldMessage[] {
-    if (this.log) {
-      const why =
-        this.election.leader === undefined
-          ? "a leader to order it"
-          : `its order number from leader ${this.election.leader}`;
-      return this.log
-        .waiting()
-        .map((m) => ({ from: this.id, seq: m.seq, text: m.text, waitingFor: why }));
-    }
-    return (this.order as OrderLayer).heldBack();
+    return this.mode.heldBack();
   }
 
   /** Own message `seq`: how many peers have acknowledged it (all of them once released). */
   ackedBy(seq: MsgSeq): number {
-    if (seq > this.ownSeq) return 0;
-    return this.ackCount.get(seq) ?? this.hostCount - 1;
+    return this.ackCount.get(seq) ?? this.ackTargets;
   }
 
   status(): NodeStatus {
@@ -794,7 +634,7 @@ export class RmNode {
       role: this.election.role,
       leader: this.election.leader,
       leaseUntil: this.election.leaseUntil,
-      view: this.view,
+      view: this.mode.view,
     };
   }
 
@@ -829,18 +669,12 @@ export class RmNode {
       ...this.st,
       dropped: { ...this.st.dropped },
       unacked,
-      heldBack: this.heldCount(),
+      heldBack: this.mode.heldCount,
       retransmissions: retransmissions + fast,
       fastRetransmissions: fast,
       duplicates,
       peers,
     };
-  }
-
-  private heldCount(): number {
-    return this.log
-      ? this.log.pendingCount + this.log.uncommitted
-      : (this.order as OrderLayer).heldCount;
   }
 
   /** Buffered state (for boundedness checks): unacked entries, out-of-order entries, held-back messages. */
@@ -861,9 +695,9 @@ export class RmNode {
     return {
       unacked,
       outOfOrder,
-      heldBack: this.heldCount(),
-      log: this.log?.size ?? 0,
-      retained: this.stability.size,
+      heldBack: this.mode.heldCount,
+      log: this.mode.logSize,
+      retained: this.mode.retained,
     };
   }
 

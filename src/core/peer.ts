@@ -2,7 +2,7 @@ import { RecvChannel } from "./recv-channel.js";
 import { SendChannel } from "./send-channel.js";
 import type { Incarnation, NodeId, ProtocolLimits } from "./types.js";
 
-/** Everything one node keeps about one other configured host. */
+/** Everything one node keeps about one other configured host: its channels. */
 export class Peer {
   /** Incarnation we address our frames to (0 = never heard from it). */
   knownInc: Incarnation = 0;
@@ -12,14 +12,6 @@ export class Peer {
   ctrl: unknown[] = [];
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
-  /** When the failure detector declared it dead (undefined while alive or suspect). */
-  deadSince: number | undefined;
-  /** Leader: when we last resent our view to it. */
-  viewResentAt = Number.NEGATIVE_INFINITY;
-  /** When our next stability report to it is due (fifo/causal). */
-  nextStable = 0;
-  /** When it left the view we installed (undefined while a member or never one). */
-  leftAt: number | undefined;
 
   constructor(
     readonly id: NodeId,

@@ -34,7 +34,7 @@ export const integrity: Checker = (tr) => {
   for (let i = 0; i < tr.events.length; i++) {
     const e = tr.events[i];
     if (!e) continue;
-    if (e.kind === "start") alive.set(e.node, lifeKey(e.node, e.inc));
+    if (e.kind === "start" || e.kind === "rejoin") alive.set(e.node, lifeKey(e.node, e.inc));
     if (e.kind === "crash") alive.delete(e.node);
     if (e.kind !== "deliver") continue;
     const who = `node ${e.node} (inc ${e.inc})`;

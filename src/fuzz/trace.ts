@@ -113,6 +113,7 @@ export function analyse(tr: Trace): Analysis {
   let ambiguous: string | null = null;
   tr.events.forEach((e, index) => {
     switch (e.kind) {
+      case "rejoin":
       case "start": {
         const key = lifeKey(e.node, e.inc);
         const life: Life = {
@@ -120,7 +121,7 @@ export function analyse(tr: Trace): Analysis {
           node: e.node,
           inc: e.inc,
           idx: lifeList.length,
-          first: !everUp.has(e.node),
+          first: e.kind === "start" && !everUp.has(e.node),
           live: true,
         };
         everUp.add(e.node);
@@ -174,6 +175,8 @@ export function analyse(tr: Trace): Analysis {
         return;
       }
       case "refused":
+      case "leader":
+      case "view":
         return;
     }
   });

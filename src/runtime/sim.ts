@@ -58,15 +58,29 @@ export type HistoryEvent =
       node: NodeId;
       inc: number;
       from: NodeId;
+      /** The sender's incarnation, as the protocol reports it. */
+      fromInc?: number;
       seq: MsgSeq;
       text: string;
       order?: number;
       vc?: number[];
+      /** State transfer (a new member's recent past). */
+      history?: true;
     }
+  /** The node started over as a new member (new incarnation) without crashing. */
+  | { kind: "rejoin"; t: number; node: NodeId; inc: number }
   | { kind: "crash"; t: number; node: NodeId }
   | { kind: "start"; t: number; node: NodeId; inc: number }
   | { kind: "leader"; t: number; node: NodeId; term: number; leader: NodeId | null }
-  | { kind: "view"; t: number; node: NodeId; term: number; version: number; members: NodeId[] };
+  | {
+      kind: "view";
+      t: number;
+      node: NodeId;
+      term: number;
+      version: number;
+      members: NodeId[];
+      incs: number[];
+    };
 
 type SimEvent =
   | { type: "arrive"; to: NodeId; from: NodeId; bytes: Uint8Array; toInc: number }
@@ -79,6 +93,8 @@ interface Host {
   wakeToken: number;
   wakeAt: number | undefined;
   incCounter: number;
+  /** The incarnation the history attributes events to (changes at a rejoin, in event order). */
+  life: number;
   /** What the node persisted (term and vote): survives crashes, like a disk. */
   hard: HardState | undefined;
   /** When the process is frozen (SIGSTOP) until; events wait for it. */
@@ -133,6 +149,7 @@ export class Sim {
         wakeToken: 0,
         wakeAt: undefined,
         incCounter: 0,
+        life: 0,
         hard: undefined,
         frozenUntil: 0,
         lastWake: -1,
@@ -174,6 +191,7 @@ export class Sim {
     if (h.hard) opts.hard = h.hard;
     if (this.orderFactory) opts.makeOrder = this.orderFactory;
     h.node = new RmNode(opts);
+    h.life = inc;
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);
   }
@@ -206,16 +224,9 @@ export class Sim {
     const n = h.node;
     if (!n) return false;
     const r = n.send(this.now, text);
-    if (r.ok)
-      this.history.push({
-        kind: "send",
-        t: this.now,
-        node: i,
-        inc: n.incarnation,
-        seq: r.seq,
-        text,
-      });
-    else this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
+    // A send is recorded when the message leaves (the node's "sent" event), which may be
+    // later: a node holds its messages while it is outside a view or inside a view change.
+    if (!r.ok) this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
     this.settle(i);
     return r.ok;
   }
@@ -337,14 +348,28 @@ export class Sim {
           kind: "deliver",
           t: this.now,
           node: i,
-          inc: n.incarnation,
+          inc: h.life,
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
         };
         if (ev.order !== undefined) rec.order = ev.order;
         if (ev.vc !== undefined) rec.vc = ev.vc;
+        if (ev.inc !== undefined) rec.fromInc = ev.inc;
+        if (ev.history) rec.history = true;
         this.history.push(rec);
+      } else if (ev.type === "sent") {
+        this.history.push({
+          kind: "send",
+          t: this.now,
+          node: i,
+          inc: h.life,
+          seq: ev.seq,
+          text: ev.text,
+        });
+      } else if (ev.type === "rejoin") {
+        h.life = ev.incarnation;
+        this.history.push({ kind: "rejoin", t: this.now, node: i, inc: ev.incarnation });
       } else if (ev.type === "leader") {
         this.history.push({
           kind: "leader",
@@ -361,6 +386,7 @@ export class Sim {
           term: ev.term,
           version: ev.version,
           members: ev.members,
+          incs: ev.incs,
         });
       }
       this.onEvent?.(i, ev);

@@ -36,6 +36,7 @@ const view = (node: number, term: number, version: number, members: number[]): T
   term,
   version,
   members,
+  incs: members.map(() => 1),
 });
 
 describe("membership checkers", () => {

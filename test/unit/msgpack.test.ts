@@ -140,7 +140,7 @@ describe("direct MessagePack writer", () => {
       prevTerm: 2,
       commit: 69999,
       compact: 0,
-      snap: false,
+      snap: null,
       entries,
     };
     expect(decodeApp(0, encodeApp(msg), 4)).toEqual(msg);

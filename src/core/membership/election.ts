@@ -43,6 +43,8 @@ export class Election {
   leaseUntil = 0;
   /** Set when term or vote changed: the shell must persist it before sending. */
   dirty = false;
+  /** Negative control: grant every vote request, a second one in the same term included. */
+  unsafeVoteTwice = false;
   private lastLeaderContact = Number.NEGATIVE_INFINITY;
   private deadline: number;
   private grants = new Set<NodeId>();
@@ -266,7 +268,7 @@ export class Election {
         if (msg.term > this.term) this.becomeFollower(msg.term, undefined, now);
         const granted =
           msg.term === this.term &&
-          (this.votedFor === -1 || this.votedFor === from) &&
+          (this.votedFor === -1 || this.votedFor === from || this.unsafeVoteTwice) &&
           this.role !== "leader" &&
           this.upToDate(msg.lastIndex, msg.lastTerm);
         if (granted) {

@@ -14,6 +14,8 @@ export class CausalOrder implements OrderLayer {
   /** Next seq expected on the channel from each sender (validation). */
   private readonly received: MsgSeq[];
   private held = 0;
+  /** Whose clock entries a message waits for (members of the installed view). */
+  private active: boolean[];
 
   constructor(
     private readonly self: NodeId,
@@ -22,6 +24,17 @@ export class CausalOrder implements OrderLayer {
     this.delivered = new Array<number>(hostCount).fill(0);
     this.received = new Array<number>(hostCount).fill(0);
     this.queues = Array.from({ length: hostCount }, () => new Queue<ChatMsg>());
+    this.active = new Array<boolean>(hostCount).fill(true);
+  }
+
+  setMembers(members: readonly NodeId[]): void {
+    this.active.fill(false);
+    for (const m of members) this.active[m] = true;
+  }
+
+  discardHeld(): void {
+    for (const q of this.queues) q.clear();
+    this.held = 0;
   }
 
   stamp(seq: MsgSeq): number[] {
@@ -57,7 +70,7 @@ export class CausalOrder implements OrderLayer {
     for (let k = 0; k < vc.length; k++) {
       if (k === m.from) {
         if (vc[k] !== (this.delivered[k] as number) + 1) return false;
-      } else if ((vc[k] as number) > (this.delivered[k] as number)) return false;
+      } else if (this.active[k] && (vc[k] as number) > (this.delivered[k] as number)) return false;
     }
     return true;
   }

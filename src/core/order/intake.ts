@@ -1,90 +1,133 @@
 import type { ChatMsg } from "../app-message.js";
 import type { MsgSeq, NodeId } from "../types.js";
 
+/** One life (incarnation) of a sender as the intake sees it. */
+interface SenderLife {
+  inc: number;
+  /** Next seq to hand on. */
+  next: MsgSeq;
+  /** Highest seq that may be handed on (a view change holds the rest). */
+  limit: number;
+  /** Messages that arrived ahead of `next` or above `limit`. */
+  early: Map<MsgSeq, ChatMsg>;
+}
+
 export type IntakeResult = "ok" | "stale-life";
 
 /**
  * fifo/causal intake: a sender's messages reach the order layer once each and in seq order,
- * whether they come on its channel or relayed by others, and only from one life (incarnation)
- * of the sender at a time. Early messages wait (bounded); a `base` says where a sender's
- * numbering starts for a new life of ours.
+ * whether they come on its channel or relayed by others, and only from the sender life the
+ * installed view admitted. A newer life's messages wait until a view admits it; an older
+ * life's are refused. A view change holds a sender at a limit (its flush cut).
  */
 export class SenderIntake {
-  private next: MsgSeq[];
-  private early: Array<Map<MsgSeq, ChatMsg>>;
-  /** The sender life whose messages we take (0: none yet). */
-  private inc: number[];
+  private readonly cur: Array<SenderLife | undefined>;
+  private readonly pend: Array<SenderLife | undefined>;
+  /** Per sender: the newest life that left our view (its late messages are dropped). */
+  private readonly closed: number[];
 
   constructor(
     hostCount: number,
     private readonly maxEarly: number,
   ) {
-    this.next = new Array<MsgSeq>(hostCount).fill(1);
-    this.early = Array.from({ length: hostCount }, () => new Map<MsgSeq, ChatMsg>());
-    this.inc = new Array<number>(hostCount).fill(0);
+    this.cur = new Array<SenderLife | undefined>(hostCount).fill(undefined);
+    this.pend = new Array<SenderLife | undefined>(hostCount).fill(undefined);
+    this.closed = new Array<number>(hostCount).fill(0);
   }
 
-  /** Hand `m` (and what it unblocks) to `pass`, in order; early ones wait. */
+  /** Hand `m` (and what it unblocks) to `pass`, in order; early ones wait (bounded). */
   take(m: ChatMsg, inc: number, pass: (m: ChatMsg, inc: number) => void): IntakeResult {
     const k = m.from;
-    if (this.inc[k] !== 0 && this.inc[k] !== inc) return "stale-life";
-    let next = this.next[k] as MsgSeq;
-    const early = this.early[k] as Map<MsgSeq, ChatMsg>;
-    if (m.seq < next) return "ok";
-    if (m.seq > next) {
-      if (early.size < this.maxEarly) early.set(m.seq, m);
+    const c = this.cur[k];
+    if (c && c.inc === inc) {
+      if (m.seq < c.next) return "ok";
+      if (m.seq > c.next || m.seq > c.limit) {
+        if (c.early.size < this.maxEarly) c.early.set(m.seq, m);
+        return "ok";
+      }
+      c.early.set(m.seq, m);
+      this.release(c, pass);
       return "ok";
     }
-    this.inc[k] = inc;
-    for (let cur: ChatMsg | undefined = m; cur; cur = early.get(next)) {
-      early.delete(next);
-      pass(cur, inc);
-      next++;
+    if (c && inc < c.inc) return "stale-life";
+    if (inc <= (this.closed[k] as number)) return "ok"; // late news of a life that left
+    let p = this.pend[k];
+    if (p && inc < p.inc) return "stale-life";
+    if (!p || p.inc !== inc) {
+      p = { inc, next: 1, limit: 0, early: new Map() };
+      this.pend[k] = p;
     }
-    for (const s of early.keys()) if (s < next) early.delete(s);
-    this.next[k] = next;
+    if (p.early.size < this.maxEarly) p.early.set(m.seq, m);
     return "ok";
   }
 
-  /**
-   * Sender `k`'s numbering starts at `next` for us (we are a new life to it): `moved` runs first
-   * (the order layer's base), then whatever waited at `next` is handed on.
-   */
-  setBase(
-    k: NodeId,
-    next: MsgSeq,
-    inc: number,
-    pass: (m: ChatMsg, inc: number) => void,
-    moved: () => void,
-  ): void {
-    if (next <= (this.next[k] as MsgSeq)) return;
-    this.next[k] = next;
-    this.inc[k] = inc;
-    moved();
-    const early = this.early[k] as Map<MsgSeq, ChatMsg>;
+  private release(c: SenderLife, pass: (m: ChatMsg, inc: number) => void): void {
+    for (let m = c.early.get(c.next); m && c.next <= c.limit; m = c.early.get(c.next)) {
+      c.early.delete(c.next);
+      c.next++;
+      pass(m, c.inc);
+    }
+  }
+
+  /** A view admits life `inc` of sender `k`, whose messages in it start at `next`. */
+  admit(k: NodeId, inc: number, next: MsgSeq, pass: (m: ChatMsg, inc: number) => void): void {
+    const p = this.pend[k];
+    const early = p && p.inc === inc ? p.early : new Map<MsgSeq, ChatMsg>();
+    if (p && p.inc <= inc) this.pend[k] = undefined;
     for (const s of early.keys()) if (s < next) early.delete(s);
-    const first = early.get(next);
-    if (first) this.take(first, inc, pass);
+    const c: SenderLife = { inc, next, limit: Number.POSITIVE_INFINITY, early };
+    this.cur[k] = c;
+    this.release(c, pass);
   }
 
-  /** A new life of sender `k`: start over. */
-  newLife(k: NodeId, inc: number): void {
-    this.next[k] = 1;
-    this.early[k]?.clear();
-    this.inc[k] = inc;
+  /** Hand on sender `k`'s messages only up to `limit` (Infinity: no limit). */
+  setLimit(k: NodeId, limit: number, pass: (m: ChatMsg, inc: number) => void): void {
+    const c = this.cur[k];
+    if (!c) return;
+    c.limit = limit;
+    this.release(c, pass);
   }
 
-  /** The life of `k` we take messages from (0: none yet). */
+  /** Sender `k` left the view: nothing more of that life is taken. */
+  close(k: NodeId): void {
+    const c = this.cur[k];
+    if (c && c.inc > (this.closed[k] as number)) this.closed[k] = c.inc;
+    this.cur[k] = undefined;
+    const p = this.pend[k];
+    if (p && p.inc <= (this.closed[k] as number)) this.pend[k] = undefined;
+  }
+
+  /** Forget everything (a new life of our own). */
+  clear(): void {
+    this.cur.fill(undefined);
+    this.pend.fill(undefined);
+    this.closed.fill(0);
+  }
+
+  /** Messages of `k`'s admitted life handed on so far (its seqs 1..n or base..n). */
+  received(k: NodeId): number {
+    const c = this.cur[k];
+    return c ? c.next - 1 : 0;
+  }
+
+  /** The admitted life of `k` (0: none). */
   lifeOf(k: NodeId): number {
-    return this.inc[k] as number;
+    return this.cur[k]?.inc ?? 0;
   }
 
-  dropEarly(k: NodeId): void {
-    this.early[k]?.clear();
+  /** Messages waiting (early or held at a limit). */
+  get waiting(): number {
+    let n = 0;
+    for (const c of this.cur) n += c?.early.size ?? 0;
+    for (const p of this.pend) n += p?.early.size ?? 0;
+    return n;
   }
 
   /** For stability reports: how many messages of each sender we have, and from which life. */
   report(): { received: number[]; incs: number[] } {
-    return { received: this.next.map((n) => Math.max(0, n - 1)), incs: [...this.inc] };
+    return {
+      received: this.cur.map((c) => (c ? c.next - 1 : 0)),
+      incs: this.cur.map((c) => c?.inc ?? 0),
+    };
   }
 }

@@ -3,6 +3,8 @@ import type { MsgSeq, NodeId, Ordering, OrderNo } from "../types.js";
 
 export interface Delivery {
   from: NodeId;
+  /** The sender's incarnation (filled in by the node). */
+  inc?: number;
   seq: MsgSeq;
   text: string;
   /** Total mode: position in the total order (log index). */
@@ -34,6 +36,10 @@ export interface OrderLayer {
   peerReset(peer: NodeId): void;
   /** We are a new life: `peer`'s messages below `next` were before our time. */
   setBase(peer: NodeId, next: MsgSeq): void;
+  /** A view change completed: held-back messages that can no longer become ready go. */
+  discardHeld?(): void;
+  /** The members of the installed view (causal: only their clock entries are waited for). */
+  setMembers?(members: readonly NodeId[]): void;
 }
 
 /** A FIFO queue with O(1) amortised shift. */

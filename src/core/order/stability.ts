@@ -6,8 +6,6 @@ import { Queue } from "./layer.js";
 export interface Retained {
   msg: ChatMsg;
   inc: number;
-  /** When it was received. */
-  at: number;
 }
 
 interface Report {
@@ -16,10 +14,10 @@ interface Report {
 }
 
 /**
- * Agreement when a sender dies mid-multicast (fifo and causal modes). Every node keeps the
- * messages it received from others until every member of the view reports having them
- * (stability, from the periodic `stable` reports); when a sender leaves the view, each
- * node relays that sender's unstable messages to the members that lack them.
+ * Relay buffers (fifo and causal modes). Every member keeps the messages it received from
+ * others until every member of the view reports having them (stability, from the periodic
+ * `stable` reports). At a view change, a member that holds the cut of a sender that left
+ * relays from here what others lack (see views/flush.ts).
  */
 export class Stability {
   private readonly retained: Array<Queue<Retained>>;
@@ -33,8 +31,8 @@ export class Stability {
     this.reports = new Array<Report | undefined>(hostCount).fill(undefined);
   }
 
-  keep(msg: ChatMsg, inc: number, now: number): void {
-    (this.retained[msg.from] as Queue<Retained>).push({ msg, inc, at: now });
+  keep(msg: ChatMsg, inc: number): void {
+    (this.retained[msg.from] as Queue<Retained>).push({ msg, inc });
   }
 
   report(from: NodeId, received: number[], incs: number[]): void {
@@ -47,51 +45,37 @@ export class Stability {
     return r !== undefined && r.incs[k] === inc && (r.received[k] as number) >= seq;
   }
 
-  /**
-   * Release what every member other than us and the sender has; keep at most `limit` per
-   * sender, and nothing of a sender life older than `liveInc(k)` (it came back as a new life).
-   */
-  release(
-    members: readonly NodeId[],
-    limit: number,
-    liveInc: (k: NodeId) => number,
-    keptSince: number,
-  ): void {
+  /** Release what every member other than us and the sender has, and other lives of senders. */
+  release(members: readonly NodeId[], liveInc: (k: NodeId) => number): void {
     for (let k = 0; k < this.retained.length; k++) {
       const q = this.retained[k] as Queue<Retained>;
-      // Bounded in count, in age (a member that never reports it is given up on), and by life.
-      for (
-        let r = q.peek();
-        r && (q.length > limit || r.at < keptSince || r.inc < liveInc(k));
-        r = q.peek()
-      ) {
-        q.shift();
-      }
-      if (members.length === 0) continue;
       for (let r = q.peek(); r; r = q.peek()) {
-        const stable = members.every(
-          (m) => m === this.self || m === k || this.has(m, k, r.inc, r.msg.seq),
-        );
+        const stable =
+          r.inc !== liveInc(k) ||
+          members.every((m) => m === this.self || m === k || this.has(m, k, r.inc, r.msg.seq));
         if (!stable) break;
         q.shift();
       }
     }
   }
 
-  /** Sender `k` left the view: what to relay to whom. */
-  relays(k: NodeId, members: readonly NodeId[]): Array<{ to: NodeId; r: Retained }> {
-    const out: Array<{ to: NodeId; r: Retained }> = [];
+  /** Sender `k`'s message `seq` of life `inc`, if we still hold it. */
+  get(k: NodeId, inc: number, seq: number): ChatMsg | undefined {
     for (const r of this.retained[k] as Queue<Retained>) {
-      for (const m of members) {
-        if (m !== this.self && m !== k && !this.has(m, k, r.inc, r.msg.seq)) out.push({ to: m, r });
-      }
+      if (r.inc === inc && r.msg.seq === seq) return r.msg;
+      if (r.inc === inc && r.msg.seq > seq) return undefined;
     }
-    return out;
+    return undefined;
   }
 
-  /** The sender restarted: its old life's messages are no longer owed by anyone. */
+  /** Sender `k` left the view: its messages are no longer owed by anyone. */
   forget(k: NodeId): void {
     (this.retained[k] as Queue<Retained>).clear();
+    this.reports[k] = undefined;
+  }
+
+  clear(): void {
+    for (let k = 0; k < this.retained.length; k++) this.forget(k);
   }
 
   get size(): number {

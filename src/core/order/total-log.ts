@@ -1,4 +1,7 @@
+import { parseViewText, viewText } from "../app-message.js";
 import type { MembershipConfig } from "../membership/config.js";
+import { hasMember, NO_VIEW, sameMembers, type View } from "../membership/view.js";
+import { type HistoryEntry, HistoryRing } from "../state/history.js";
 import type { MsgSeq, NodeId } from "../types.js";
 import type { Delivery } from "./layer.js";
 import { Queue } from "./layer.js";
@@ -16,12 +19,22 @@ export interface LogContext {
   term(): number;
   isLeader(): boolean;
   leader(): NodeId | undefined;
-  /** Members of the installed view (replication targets). */
-  members(): NodeId[];
-  /** Peers whose entries we still keep: members, and those that left the view only recently. */
-  retained(p: NodeId): boolean;
-  /** At most this many delivered entries are kept for the peers above. */
+  /** At most this many applied entries are kept for members that lag behind. */
   retainLimit: number;
+  /** The recent messages applied at or before log position `upTo` (state transfer). */
+  historyUpTo(upTo: number): HistoryEntry[];
+  /** A view entry was applied: install it. */
+  installView(v: View): void;
+  /** State transfer: deliver these messages as history, before the view. */
+  deliverHistory(entries: HistoryEntry[]): void;
+  /** We fell behind the compacted log after having delivered: start over as a new life. */
+  rejoin(reason: string): void;
+  /** Negative control: commit without waiting for a quorum. */
+  unsafeCommit: boolean;
+  /** Leader: the member list the newest view should have (undefined: as it is). */
+  targetView(last: View): { members: NodeId[]; incs: number[] } | undefined;
+  /** State transfer: at most this many messages ordered before we joined are handed on. */
+  historyMessages: number;
   /** Text bytes per append message (a single larger entry still goes alone). */
   batchBytes: number;
   /** Reliable send of a log message to one peer. */
@@ -59,6 +72,13 @@ export class TotalLog {
   commit = 0;
   private applied = 0;
   private readonly followers = new Map<NodeId, Follower>();
+  /** The view in effect at `base`, and the view entries after it. */
+  private baseView: View = NO_VIEW;
+  private views: Array<{ index: number; view: View }> = [];
+  /** Whether a view with us in it was applied (from then on, deliveries are live). */
+  private joined = false;
+  /** Messages ordered before we joined: handed on as history when we join (bounded). */
+  private readonly preJoin: HistoryRing;
   /** Highest seq in the log per sender incarnation ("from/inc"). */
   private readonly ordered = new Map<string, MsgSeq>();
   /** Leader: submissions that arrived ahead of a gap. */
@@ -69,7 +89,47 @@ export class TotalLog {
   private submittedTo = "";
   private leaderTerm = -1;
 
-  constructor(private readonly ctx: LogContext) {}
+  constructor(private readonly ctx: LogContext) {
+    this.preJoin = new HistoryRing(ctx.historyMessages);
+  }
+
+  /** The newest view in the log (applied or not): the replication targets. */
+  get lastView(): View {
+    return this.views.length > 0
+      ? (this.views[this.views.length - 1] as { view: View }).view
+      : this.baseView;
+  }
+
+  private viewAt(i: number): View {
+    let v = this.baseView;
+    for (const x of this.views) if (x.index <= i) v = x.view;
+    return v;
+  }
+
+  /** Leader: append a view with these members if the newest one differs. */
+  proposeView(members: NodeId[], incs: number[]): void {
+    if (!this.ctx.isLeader() || this.leaderTerm !== this.ctx.term()) return;
+    const last = this.lastView;
+    if (last.term === this.leaderTerm && sameMembers(last, { members, incs })) return;
+    const view: View = {
+      term: this.leaderTerm,
+      version: last.term === this.leaderTerm ? last.version + 1 : 1,
+      members,
+      incs,
+    };
+    this.append({ term: this.leaderTerm, from: -2, inc: 0, seq: 0, text: viewText(view) });
+  }
+
+  /** A peer started a new life: what we knew of its log is void. */
+  peerRestarted(p: NodeId): void {
+    const f = this.followers.get(p);
+    if (!f) return;
+    f.next = this.lastIndex + 1;
+    f.match = 0;
+    f.needProbe = false;
+    f.probe = undefined;
+    f.sentCommit = -1;
+  }
 
   get lastIndex(): number {
     return this.base + this.entries.length;
@@ -137,12 +197,19 @@ export class TotalLog {
           sentCommit: -1,
         });
     }
-    // A no-op of our own term commits whatever earlier terms left uncommitted.
+    // A no-op of our own term commits whatever earlier terms left uncommitted; our view
+    // follows, before any message we order.
     this.append({ term: this.leaderTerm, from: -1, inc: 0, seq: 0, text: "" });
+    const t = this.ctx.targetView(this.lastView);
+    if (t) this.proposeView(t.members, t.incs);
   }
 
   private append(e: LogEntry): void {
     this.entries.push(e);
+    if (e.from === -2) {
+      const view = parseViewText(e.text, this.ctx.hostCount);
+      if (view) this.views.push({ index: this.lastIndex, view });
+    }
     if (e.from >= 0) {
       const k = `${e.from}/${e.inc}`;
       if (e.seq > (this.ordered.get(k) ?? 0)) this.ordered.set(k, e.seq);
@@ -180,9 +247,13 @@ export class TotalLog {
   }
 
   private replicate(): void {
-    const members = new Set(this.ctx.members());
+    const v = this.lastView;
     for (const [p, f] of this.followers) {
-      if (!members.has(p)) continue;
+      if (!v.members.includes(p)) continue;
+      if (f.next <= this.base) {
+        if (f.probe === undefined || f.needProbe) this.sendSnapshot(p, f, this.base);
+        continue;
+      }
       if (f.probe !== undefined) continue; // one probe in flight: wait for its answer
       if (f.needProbe || f.next <= this.lastIndex || f.sentCommit !== this.commit)
         this.sendAppend(p, f);
@@ -190,29 +261,32 @@ export class TotalLog {
     this.advanceCommit();
   }
 
+  /** State transfer: the follower starts from log position `at` (it must be applied here). */
+  private sendSnapshot(p: NodeId, f: Follower, at: number): void {
+    if (this.applied < at) return; // wait until we applied up to it ourselves
+    const ordered: number[] = [];
+    for (const [k, seq] of this.ordered) {
+      const [from, inc] = k.split("/").map(Number) as [number, number];
+      ordered.push(from, inc, seq);
+    }
+    f.next = at + 1;
+    f.sentCommit = this.commit;
+    f.needProbe = false;
+    f.probe = at;
+    this.ctx.send(p, {
+      kind: "append",
+      term: this.leaderTerm,
+      prevIndex: at,
+      prevTerm: this.termAt(at) ?? 0,
+      commit: this.commit,
+      compact: this.compactPoint(),
+      snap: { view: this.viewAt(at), history: this.ctx.historyUpTo(at), ordered },
+      entries: [],
+    });
+  }
+
   private sendAppend(p: NodeId, f: Follower): void {
     const compact = this.compactPoint();
-    if (f.next <= this.base) {
-      // The follower is behind our compacted prefix: it joins from our base.
-      const m: AppendMsg = {
-        kind: "append",
-        term: this.leaderTerm,
-        prevIndex: this.base,
-        prevTerm: this.baseTerm,
-        commit: this.commit,
-        compact,
-        snap: true,
-        entries: [],
-      };
-      f.next = this.base + 1;
-      f.sentCommit = this.commit;
-      if (f.needProbe) {
-        f.needProbe = false;
-        f.probe = this.base;
-      }
-      this.ctx.send(p, m);
-      return;
-    }
     const prevIndex = f.next - 1;
     let end = prevIndex;
     let bytes = 0;
@@ -231,7 +305,7 @@ export class TotalLog {
       prevTerm: this.termAt(prevIndex) ?? 0,
       commit: this.commit,
       compact,
-      snap: false,
+      snap: null,
       entries,
     });
     f.next = end + 1;
@@ -242,16 +316,17 @@ export class TotalLog {
     }
   }
 
-  /** Entries every member of the view stores can be dropped everywhere. */
+  /** Entries every member of the newest view stores can be dropped everywhere. */
   private compactPoint(): number {
     const top = Math.min(this.commit, this.applied);
     let m = top;
-    for (const [p, f] of this.followers) if (this.ctx.retained(p)) m = Math.min(m, f.match);
+    const v = this.lastView;
+    for (const [p, f] of this.followers) if (v.members.includes(p)) m = Math.min(m, f.match);
     return Math.max(m, top - this.ctx.retainLimit);
   }
 
   private advanceCommit(): void {
-    const q = this.ctx.cfg.quorum;
+    const q = this.ctx.unsafeCommit ? 1 : this.ctx.cfg.quorum;
     for (let n = this.lastIndex; n > this.commit; n--) {
       if (this.termAt(n) !== this.leaderTerm) break;
       let count = 1;
@@ -279,14 +354,35 @@ export class TotalLog {
     }
     this.ctx.observeLeader(from, m.term);
     if (m.snap) {
-      if (m.prevIndex > this.lastIndex || this.termAt(m.prevIndex) !== m.prevTerm) {
-        // Join from the leader's base: what came before is history we will not deliver.
-        this.entries = [];
-        this.base = m.prevIndex;
-        this.baseTerm = m.prevTerm;
-        if (this.commit < this.base) this.commit = this.base;
-        if (this.applied < this.base) this.applied = this.base;
+      if (m.prevIndex <= this.lastIndex && this.termAt(m.prevIndex) === m.prevTerm) {
+        reply(true, m.prevIndex); // we hold that prefix already
+        return;
       }
+      if (this.joined) {
+        // We delivered in a view and cannot catch up by the log: we are a new member now.
+        this.ctx.rejoin("fell behind the leader's compacted log");
+        return;
+      }
+      // State transfer: join from the leader's position, with the recent past as history.
+      this.entries = [];
+      this.views = [];
+      this.base = m.prevIndex;
+      this.baseTerm = m.prevTerm;
+      this.commit = this.base;
+      this.applied = this.base;
+      this.baseView = m.snap.view;
+      const o = m.snap.ordered;
+      for (let i = 0; i + 2 < o.length; i += 3) {
+        const k = `${o[i]}/${o[i + 1]}`;
+        if ((o[i + 2] as number) > (this.ordered.get(k) ?? 0))
+          this.ordered.set(k, o[i + 2] as number);
+      }
+      this.preJoin.clear();
+      for (const e of m.snap.history) {
+        this.ownDone(e.from, e.inc, e.seq);
+        this.preJoin.push(e);
+      }
+      this.applyView(m.snap.view);
       reply(true, this.base);
       return;
     }
@@ -323,6 +419,7 @@ export class TotalLog {
   }
 
   private truncateFrom(i: number): void {
+    this.views = this.views.filter((x) => x.index < i);
     const removed = this.entries.splice(i - this.base - 1);
     for (const e of removed) {
       if (e.from < 0) continue;
@@ -358,13 +455,48 @@ export class TotalLog {
     while (this.applied < this.commit) {
       this.applied++;
       const e = this.entries[this.applied - this.base - 1] as LogEntry;
-      if (e.from < 0) continue;
-      if (e.from === this.ctx.self && e.inc === this.ctx.incarnation) {
-        while ((this.pending.peek()?.seq ?? Number.POSITIVE_INFINITY) <= e.seq)
-          this.pending.shift();
+      if (e.from === -2) {
+        const view = parseViewText(e.text, this.ctx.hostCount);
+        if (view) this.applyView(view);
+        continue;
       }
-      out.push({ from: e.from, seq: e.seq, text: e.text, order: this.applied });
+      if (e.from < 0) continue;
+      this.ownDone(e.from, e.inc, e.seq);
+      if (this.joined)
+        out.push({ from: e.from, inc: e.inc, seq: e.seq, text: e.text, order: this.applied });
+      else
+        this.preJoin.push({
+          from: e.from,
+          inc: e.inc,
+          seq: e.seq,
+          text: e.text,
+          order: this.applied,
+        });
     }
+  }
+
+  /**
+   * A view reached us in log order. Before we are in one, messages are history; the first
+   * view with us hands that history on, then installs. A view without us after we joined
+   * means we were excluded: we start over as a new member.
+   */
+  private applyView(view: View): void {
+    if (!hasMember(view, this.ctx.self, this.ctx.incarnation)) {
+      if (this.joined) this.ctx.rejoin("the group ordered a view without us");
+      return;
+    }
+    if (!this.joined) {
+      this.joined = true;
+      this.ctx.deliverHistory(this.preJoin.entries());
+      this.preJoin.clear();
+    }
+    this.ctx.installView(view);
+  }
+
+  /** Own message `seq` is ordered and delivered: it no longer waits. */
+  private ownDone(from: NodeId, inc: number, seq: MsgSeq): void {
+    if (from !== this.ctx.self || inc !== this.ctx.incarnation) return;
+    while ((this.pending.peek()?.seq ?? Number.POSITIVE_INFINITY) <= seq) this.pending.shift();
   }
 
   private compact(upTo: number): void {
@@ -374,6 +506,8 @@ export class TotalLog {
     this.baseTerm = (this.entries[n - 1] as LogEntry).term;
     this.entries = this.entries.slice(n);
     this.base += n;
+    this.baseView = this.viewAt(this.base);
+    this.views = this.views.filter((x) => x.index > this.base);
   }
 
   /** Why own messages wait (for the TUI and notices). */

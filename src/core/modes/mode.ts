@@ -1,0 +1,90 @@
+import type { AppMsg } from "../app-message.js";
+import type { Ctrl } from "../ctrl.js";
+import type { MembershipConfig } from "../membership/config.js";
+import type { View } from "../membership/view.js";
+import type { NodeEvent, SendResult, UnsafeKnobs } from "../node-types.js";
+import type { Delivery, HeldMessage } from "../order/index.js";
+import type { HistoryEntry } from "../state/history.js";
+import type { MsgSeq, NodeId, ProtocolLimits } from "../types.js";
+
+/** What an ordering mode may ask of the node that hosts it. */
+export interface ModeContext {
+  readonly self: NodeId;
+  readonly hostCount: number;
+  readonly limits: ProtocolLimits;
+  readonly cfg: MembershipConfig;
+  readonly unsafe: UnsafeKnobs;
+  /** State transfer: how many recent messages a new member receives. */
+  readonly historyMessages: number;
+  /** Our current incarnation (it changes when we rejoin as a new life). */
+  inc(): number;
+  /** Time of the event being handled. */
+  now(): number;
+  term(): number;
+  isLeader(): boolean;
+  leader(): NodeId | undefined;
+  /** The failure detector thinks `p` is up, and we know its incarnation. */
+  live(p: NodeId): boolean;
+  /** The incarnation of `p` we talk to (0: never heard from it). */
+  knownInc(p: NodeId): number;
+  /** Reliable, FIFO send of one message to one peer. */
+  unicast(to: NodeId, msg: AppMsg): void;
+  /** Room for a message of `bytes` on every target's channel; an error line when there is none. */
+  noRoom(targets: readonly NodeId[], bytes: number): string | undefined;
+  /** A message of about `bytes` can never fit a channel's backlog: the error line. */
+  neverFits(bytes: number): string | undefined;
+  /** The same encoded bytes on every target's channel; `tag` is reported back in `acked` events. */
+  multicast(targets: readonly NodeId[], bytes: Uint8Array, tag: MsgSeq): void;
+  /** An unreliable control message (rides on the next frame to the peer). */
+  ctrl(to: NodeId, c: Ctrl): void;
+  /** A delivery (in order with events). */
+  deliver(d: Delivery, history: boolean): void;
+  emit(ev: NodeEvent): void;
+  /** A view was installed. */
+  installed(v: View): void;
+  /** Life `inc` of `p` left the view: stop sending to it and hold nothing for it. */
+  abandon(p: NodeId, inc: number): void;
+  /** Start over as a new member (new incarnation). */
+  rejoin(reason: string): void;
+  /** Count a dropped message. */
+  protocolError(): void;
+}
+
+/** The log position (or installed view) a candidate must match to get our vote. */
+export interface Position {
+  lastIndex: number;
+  lastTerm: number;
+}
+
+/**
+ * One ordering mode: fifo/causal (multicast + view-change flush) or total (replicated log
+ * with views as log entries). The node feeds it user sends, application messages from peers
+ * and news of peers; it decides what is delivered, in which view, and when.
+ */
+export interface OrderingMode {
+  /** The installed view. */
+  readonly view: View;
+  send(text: string): SendResult;
+  onApp(from: NodeId, fromInc: number, m: AppMsg): void;
+  /** Control messages of the mode (stability reports). */
+  onStable?(from: NodeId, received: number[], incs: number[]): void;
+  /** A peer's new life was learned (its old life is gone). */
+  onPeerLife(p: NodeId): void;
+  /** After every event: leader duties, view changes, timers of the mode. */
+  advance(): void;
+  /** Our own new life: forget everything but unsent user messages. */
+  reset(): void;
+  position(): Position;
+  heldBack(): HeldMessage[];
+  readonly heldCount: number;
+  /** Messages kept for relaying or for lagging members (boundedness). */
+  readonly retained: number;
+  /** Log entries (total). */
+  readonly logSize: number;
+  /** Own messages not yet multicast or ordered. */
+  readonly pendingCount: number;
+  /** Notices for the user about why messages wait. */
+  waitingReason(): string | undefined;
+  /** History entries to hand to a new member. */
+  historyEntries(upTo?: number): HistoryEntry[];
+}
