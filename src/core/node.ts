@@ -514,12 +514,14 @@ export class RmNode {
    */
   transferLeadership(now: number, to?: NodeId): NodeId | undefined {
     this.step(now);
-    const target = to ?? this.view.members.find((m) => m !== this.id && this.detector.live(m));
-    if (target === undefined || !this.detector.live(target)) return undefined;
-    if (!this.election.transferTo(target, now, this.elOut)) return undefined;
-    this.flushElection();
-    this.afterElection();
-    return target;
+    const members = this.mode.view.members;
+    const target = to ?? members.find((m) => m !== this.id && this.detector.live(m));
+    const ok =
+      target !== undefined &&
+      this.detector.live(target) &&
+      this.election.transferTo(target, now, this.elOut);
+    this.afterEvent();
+    return ok ? target : undefined;
   }
 
   nextWake(): number | undefined {
