@@ -4,7 +4,7 @@
 // with its own /etc/hosts bind-mounted into it (as Docker and Kubernetes do), each running
 // `rmchat agent --hosts-file /etc/hosts` with a leader-only web server. See demo.sh and the
 // README ("Cluster agent"). Run as root: node examples/cluster/cluster.mjs [--check] [N]
-// [--measure T]. Everything it makes (namespaces, links, hosts files, processes, firewall
+// [--measure T] [--measure-sigterm T]. Everything it makes (namespaces, links, hosts files, processes, firewall
 // rules) is removed on every exit path.
 import { execFileSync, spawn } from "node:child_process";
 import {
@@ -26,7 +26,11 @@ const args = process.argv.slice(2);
 const CHECK = args.includes("--check");
 const mi = args.indexOf("--measure");
 const MEASURE = mi >= 0 ? Number(args[mi + 1] ?? 5) : 0;
-const nArg = args.filter((a, i) => !a.startsWith("--") && !(mi >= 0 && i === mi + 1))[0];
+const si = args.indexOf("--measure-sigterm");
+const MEASURE_SIGTERM = si >= 0 ? Number(args[si + 1] ?? 5) : 0;
+const nArg = args.filter(
+  (a, i) => !a.startsWith("--") && !(mi >= 0 && i === mi + 1) && !(si >= 0 && i === si + 1),
+)[0];
 const N = Number(nArg ?? 3);
 const NAME = "web";
 const PORT = 7000;
@@ -495,10 +499,6 @@ async function measure(trials) {
     startAgent(leader);
   }
   await converge(machines, "after the trials");
-  const fig = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return `median ${Math.round(s[Math.floor(s.length / 2)])} ms, min ${Math.round(s[0])} ms, max ${Math.round(s.at(-1))} ms`;
-  };
   say(
     `kill -9 of the leader machine (${N} machines, ${trials} trials): every survivor's /etc/hosts renumbered: ${fig(hosts)}`,
   );
@@ -508,6 +508,62 @@ async function measure(trials) {
   say(
     `kill -9 of the leader machine (${N} machines, ${trials} trials): page answers from the new ${NAME}-0: ${fig(pages)}`,
   );
+}
+
+/**
+ * Figures for a planned stop: SIGTERM to the leader's agent, T times; until NAME-0 has moved in
+ * every other machine's /etc/hosts, and until the page answers from the new NAME-0.
+ */
+async function measureSigterm(trials) {
+  const moved = [];
+  const pages = [];
+  for (let k = 0; k < trials; k++) {
+    const { leader } = await converge(machines, `sigterm trial ${k + 1}`);
+    await sleep(500);
+    const rest = machines.filter((m) => m !== leader);
+    const exited = new Promise((ok) => leader.proc.on("exit", ok));
+    const t = performance.now();
+    leader.proc.kill("SIGTERM");
+    let next;
+    await until(
+      `sigterm trial ${k + 1}: ${NAME}-0 moves in every other machine's /etc/hosts`,
+      () => {
+        const heads = rest.map((m) => tableOf(m)[0]?.addr);
+        if (heads[0] === undefined || heads[0] === leader.addr) return false;
+        if (!heads.every((h) => h === heads[0])) return false;
+        next = byAddr(heads[0]);
+        return true;
+      },
+      WAIT_MS,
+      10,
+    );
+    moved.push(performance.now() - t);
+    const want = `served by machine m${next.i} (${next.addr})`;
+    await until(
+      `sigterm trial ${k + 1}: the page answers from the new ${NAME}-0`,
+      () => page(rest[0]) === want,
+      WAIT_MS,
+      20,
+    );
+    pages.push(performance.now() - t);
+    say(
+      `sigterm trial ${k + 1}/${trials}: ${NAME}-0 moved on all ${N - 1} others ${Math.round(moved.at(-1))} ms, page from the new ${NAME}-0 ${Math.round(pages.at(-1))} ms`,
+    );
+    await exited;
+    startAgent(leader);
+  }
+  await converge(machines, "after the sigterm trials");
+  say(
+    `SIGTERM of the leader's agent (${N} machines, ${trials} trials): ${NAME}-0 moved in every other machine's /etc/hosts: ${fig(moved)}`,
+  );
+  say(
+    `SIGTERM of the leader's agent (${N} machines, ${trials} trials): page answers from the new ${NAME}-0: ${fig(pages)}`,
+  );
+}
+
+function fig(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return `median ${Math.round(s[Math.floor(s.length / 2)])} ms, min ${Math.round(s[0])} ms, max ${Math.round(s.at(-1))} ms`;
 }
 
 // ------------------------------------------------------------------ main
@@ -527,6 +583,7 @@ try {
   setup();
   await story();
   if (MEASURE > 0) await measure(MEASURE);
+  if (MEASURE_SIGTERM > 0) await measureSigterm(MEASURE_SIGTERM);
   cleanup();
   const left = (shOk("ip", ["netns", "list"]) ?? "").split("\n").filter((l) => l.startsWith(TAG));
   if (left.length > 0) fail(`cleanup: namespaces left: ${left.join(", ")}`);
