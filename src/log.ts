@@ -4,6 +4,30 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 export type LogFields = Record<string, unknown>;
 
+/** Keys every record has; a field of the same name is kept as `fields.<key>` instead. */
+export const RESERVED_LOG_KEYS: readonly string[] = ["time", "level", "msg"];
+
+/** One log record: `time` (ISO 8601), `level`, `msg` first, then the fields, none overwriting those. */
+export function logRecord(
+  time: Date,
+  level: string,
+  msg: string,
+  ...fieldSets: LogFields[]
+): Record<string, unknown> {
+  // No prototype: a field named "__proto__" is a plain key like any other.
+  const rec: Record<string, unknown> = Object.assign(Object.create(null), {
+    time: time.toISOString(),
+    level,
+    msg,
+  });
+  for (const fields of fieldSets) {
+    for (const [k, v] of Object.entries(fields)) {
+      rec[RESERVED_LOG_KEYS.includes(k) ? `fields.${k}` : k] = v;
+    }
+  }
+  return rec;
+}
+
 /** Structured logs: one JSON object per line on stderr (or the given sink). */
 export class Logger {
   constructor(
@@ -20,8 +44,7 @@ export class Logger {
 
   log(level: Exclude<LogLevel, "silent">, msg: string, fields: LogFields = {}): void {
     if (!this.enabled(level)) return;
-    const rec = { t: new Date().toISOString(), level, msg, ...this.base, ...fields };
-    this.sink(`${JSON.stringify(rec)}\n`);
+    this.sink(`${JSON.stringify(logRecord(new Date(), level, msg, this.base, fields))}\n`);
   }
 
   debug(msg: string, fields?: LogFields): void {

@@ -1,11 +1,12 @@
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { safeJson, sanitize } from "../chat/sanitize.js";
+import { jsonEvent, sanitize } from "../chat/sanitize.js";
+import { startNode } from "../cli/node-start.js";
 import type { Config } from "../config/config.js";
 import type { NodeEvent } from "../core/node.js";
 import type { NodeId } from "../core/types.js";
 import type { Logger } from "../log.js";
-import { UdpRuntime } from "../runtime/udp.js";
+import type { MetricFamily } from "../runtime/metrics.js";
 import { writeHostsFile } from "./hosts-file.js";
 import { type CommandEvent, LeaderCommand } from "./leader-command.js";
 import { type Epoch, hostTable, type TableEntry } from "./table.js";
@@ -20,6 +21,8 @@ export interface AgentOptions {
   onLeader: string | undefined;
   graceMs: number;
   json: boolean;
+  /** `--metrics`: serve /metrics (node + agent families) and /health there. */
+  metrics: { host: string; port: number } | undefined;
   logger: Logger;
 }
 
@@ -31,21 +34,42 @@ export interface AgentOptions {
  */
 export async function runAgentService(o: AgentOptions): Promise<void> {
   const { config, logger, name, json } = o;
-  const rt = await UdpRuntime.start({
+  let epoch: Epoch = { term: 0, version: 0 };
+  let table: TableEntry[] = [];
+  let commandExits = 0;
+  // Read at scrape time; `cmd` is assigned below, before any scrape can happen.
+  const agentMetrics = (): MetricFamily[] => [
+    {
+      name: "rmchat_agent_table_entries",
+      help: "Entries of the host table (members of the installed view).",
+      type: "gauge",
+      samples: [{ labels: { name }, value: table.length }],
+    },
+    {
+      name: "rmchat_leader_command_running",
+      help: "1 while the leader-only command runs on this node.",
+      type: "gauge",
+      samples: [{ value: cmd?.running ? 1 : 0 }],
+    },
+    {
+      name: "rmchat_leader_command_exits_total",
+      help: "Times the leader-only command exited on its own while this node led.",
+      type: "counter",
+      samples: [{ value: commandExits }],
+    },
+  ];
+  const node = await startNode({
     id: o.id,
-    hosts: config.hosts,
-    ordering: config.ordering,
-    limits: config.limits,
+    config,
     faults: { delay: 0, drop: 0 },
     logger,
-    membership: config.membership,
-    stateDir: config.stateDir,
+    metrics: o.metrics,
+    extraMetrics: agentMetrics,
   });
+  const rt = node.rt;
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  let epoch: Epoch = { term: 0, version: 0 };
-  let table: TableEntry[] = [];
   let leader: NodeId | null = null;
   let stopping = false;
   const leaderWaiters = new Set<() => void>();
@@ -62,7 +86,10 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
     ? new LeaderCommand({
         cmd: o.onLeader,
         nodeId: o.id,
-        onEvent: (e) => commandEvent(e, json, out, logger),
+        onEvent: (e) => {
+          if (e.state === "exited") commandExits++;
+          commandEvent(e, json, out, logger);
+        },
         leaseDeadline,
         graceMs: o.graceMs,
       })
@@ -82,7 +109,7 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
             logger.error("cannot write the hosts file", { path: o.hostsFile, error: String(e) });
           }
         }
-        if (json) out(safeJson({ event: "table", epoch, table }));
+        if (json) out(jsonEvent("table", { epoch, table }));
         else {
           const list = table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ");
           out(`table ${epoch.term}.${epoch.version}: ${list}`);
@@ -92,7 +119,7 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
       case "leader":
         leader = ev.leader;
         for (const w of leaderWaiters) w();
-        if (json) out(safeJson({ event: "leader", term: ev.term, leader: ev.leader }));
+        if (json) out(jsonEvent("leader", { term: ev.term, leader: ev.leader }));
         else out(ev.leader === null ? "no leader" : `leader: node ${ev.leader} (term ${ev.term})`);
         return;
       case "lease":
@@ -100,7 +127,7 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
         else if (!ev.held) cmd?.stop("lost leadership or lease");
         return;
       case "deliver":
-        if (json) out(safeJson({ event: "deliver", from: ev.from, seq: ev.seq, text: ev.text }));
+        if (json) out(jsonEvent("deliver", { from: ev.from, seq: ev.seq, text: ev.text }));
         else out(`${ev.from} says: ${sanitize(ev.text)}`);
         return;
       case "notice":
@@ -138,7 +165,7 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("agent stopping", { reason: why });
-    if (json) out(safeJson({ event: "stopping", reason: why }));
+    if (json) out(jsonEvent("stopping", { reason: why }));
     await cmd?.close("agent exits");
     const before = rt.node.status();
     const to = rt.transferLeadership();
@@ -146,12 +173,12 @@ export async function runAgentService(o: AgentOptions): Promise<void> {
       logger.warn("no live member to hand leadership to", { view: before.view.members });
 
     if (to !== undefined) {
-      if (json) out(safeJson({ event: "handover", to }));
+      if (json) out(jsonEvent("handover", { to }));
       else out(`handing leadership to node ${to}`);
       // Stay a moment to vote for the successor; a lost request costs one election timeout.
       await otherLeader(2 * rt.node.membership.electionTimeoutMs);
     }
-    await rt.close();
+    await node.close();
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
@@ -172,7 +199,7 @@ function commandEvent(
   out: (line: string) => void,
   logger: Logger,
 ): void {
-  if (json) out(safeJson({ event: "command", ...e }));
+  if (json) out(jsonEvent("command", { ...e }));
   else if (e.state === "started") out(`command started (pid ${e.pid}, term ${e.term})`);
   else if (e.state === "stopped") out(`command stopped (${e.reason})`);
   else if (e.state === "watchdog") out(`watchdog: ${e.reason}, ${e.signal} to the command`);

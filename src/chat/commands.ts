@@ -138,7 +138,7 @@ export function suggest(word: string): string | undefined {
 }
 
 /** Damerau-Levenshtein (optimal string alignment) distance: a swap of two letters costs 1. */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 3) return 99;
   const d: number[][] = [];
   for (let i = 0; i <= a.length; i++) d.push([i]);

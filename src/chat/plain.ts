@@ -1,40 +1,46 @@
 import { createInterface } from "node:readline";
 import type { NodeEvent } from "../core/node.js";
 import type { ChatContext } from "./context.js";
-import { safeJson, sanitize } from "./sanitize.js";
+import { jsonEvent, sanitize } from "./sanitize.js";
 
 /** What line mode prints for one event on stdout (undefined: nothing). */
-export function formatEvent(ev: NodeEvent, json: boolean): string | undefined {
+export function formatEvent(ev: NodeEvent, json: boolean, now = new Date()): string | undefined {
   if (json) {
     switch (ev.type) {
       case "deliver": {
         const o: Record<string, unknown> = {
-          event: "deliver",
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
         };
         if (ev.order !== undefined) o.order = ev.order;
         if (ev.vc !== undefined) o.vc = ev.vc;
-        return safeJson(o);
+        if (ev.history) o.history = true;
+        return jsonEvent("deliver", o, now);
       }
       case "peer":
-        return safeJson({
-          event: "peer",
-          peer: ev.peer,
-          state: ev.state,
-          incarnation: ev.incarnation,
-        });
+        return jsonEvent(
+          "peer",
+          { peer: ev.peer, state: ev.state, incarnation: ev.incarnation },
+          now,
+        );
       case "notice":
-        return safeJson({ event: "notice", level: ev.level, msg: ev.msg });
+        return jsonEvent("notice", { level: ev.level, msg: ev.msg }, now);
       case "view":
-        return safeJson({ event: "view", term: ev.term, version: ev.version, members: ev.members });
+        return jsonEvent(
+          "view",
+          { term: ev.term, version: ev.version, members: ev.members, incarnations: ev.incs },
+          now,
+        );
+      case "rejoin":
+        return jsonEvent("rejoin", { incarnation: ev.incarnation, reason: ev.reason }, now);
       case "leader":
-        return safeJson({ event: "leader", term: ev.term, leader: ev.leader });
+        return jsonEvent("leader", { term: ev.term, leader: ev.leader }, now);
       case "health":
-        return safeJson({ event: "health", peer: ev.peer, state: ev.to });
+        return jsonEvent("health", { peer: ev.peer, state: ev.to }, now);
       case "acked":
       case "lease":
+      case "sent":
         return undefined;
     }
   }
@@ -79,7 +85,7 @@ export function runPlain(ctx: ChatContext): void {
     if (line.length === 0) return;
     const r = rt.send(line);
     if (!r.ok) {
-      if (json) out.write(`${safeJson({ event: "error", error: r.error })}\n`);
+      if (json) out.write(`${jsonEvent("error", { error: r.error })}\n`);
       process.stderr.write(`rmchat: ${r.error}\n`);
     }
   });

@@ -24,3 +24,16 @@ export function safeJson(value: unknown): string {
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+/**
+ * One `--json` event line: `time` (ISO 8601) and `event` first, then the fields (which cannot
+ * replace those two).
+ */
+export function jsonEvent(
+  event: string,
+  fields: Record<string, unknown>,
+  time = new Date(),
+): string {
+  const { time: _t, event: _e, ...rest } = fields;
+  return safeJson({ time: time.toISOString(), event, ...rest });
+}

@@ -40,6 +40,7 @@ export function formatEntry(e: Entry, s: Style, o: EntryOptions): string {
     if (e.vc !== undefined) d.push(`vc [${e.vc.join(",")}]`);
     line += ` ${s.dim(`[${d.join(" ")}]`)}`;
   }
+  if (e.history) return s.dim(line);
   if (e.own) {
     const parts = [e.delivered ? "delivered" : "sent"];
     if (o.peers > 0) parts.push(`acked ${Math.min(e.acks, o.peers)}/${o.peers}`);
@@ -295,7 +296,7 @@ export function logLine(line: string): { level: "info" | "warn" | "error"; text:
   }
   const level = rec.level === "warn" || rec.level === "error" ? rec.level : "info";
   const fields = Object.entries(rec)
-    .filter(([k]) => !["t", "level", "msg", "node"].includes(k))
+    .filter(([k]) => !["time", "level", "msg", "node"].includes(k))
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
   const msg = typeof rec.msg === "string" ? rec.msg : JSON.stringify(rec.msg);
   return { level, text: fields.length > 0 ? `${msg} (${fields.join(", ")})` : msg };

@@ -18,6 +18,8 @@ export interface ChatLine {
   acks: number;
   order?: number | undefined;
   vc?: number[] | undefined;
+  /** State transfer: the group's recent past, delivered before this node's first view. */
+  history?: boolean;
 }
 
 export type SysLevel = "info" | "warn" | "error" | "output";
@@ -45,6 +47,8 @@ export class ChatLog {
   private readonly open = new Map<MsgSeq, ChatLine>();
   /** Bumped on every change: the view redraws the pane only when it moved. */
   version = 0;
+  /** Between the "history" separator and the first live delivery. */
+  private inHistory = false;
 
   constructor(
     readonly self: NodeId,
@@ -77,7 +81,33 @@ export class ChatLog {
     this.push(line);
   }
 
-  deliver(d: Delivery, at: number): void {
+  deliver(d: Delivery, at: number, history = false): void {
+    if (history !== this.inHistory) {
+      this.inHistory = history;
+      this.system(
+        "info",
+        history
+          ? "── history: what the group said before we joined ──"
+          : "── end of history ──",
+        at,
+      );
+    }
+    if (history) {
+      this.push({
+        kind: "msg",
+        at,
+        from: d.from,
+        seq: d.seq,
+        text: d.text,
+        own: false,
+        delivered: true,
+        acks: 0,
+        order: d.order,
+        vc: d.vc,
+        history: true,
+      });
+      return;
+    }
     const mine = d.from === this.self ? this.open.get(d.seq) : undefined;
     if (mine) {
       mine.delivered = true;
@@ -134,7 +164,7 @@ export class ChatLog {
 export function applyEvent(log: ChatLog, ev: NodeEvent, now: number): void {
   switch (ev.type) {
     case "deliver":
-      log.deliver(ev, now);
+      log.deliver(ev, now, ev.history === true);
       break;
     case "acked":
       log.acked(ev.seq, ev.by);

@@ -5,9 +5,10 @@ import { loadConfig, resolveConfigPath } from "../config/config.js";
 import { Logger, type LogLevel } from "../log.js";
 import { commonOptions } from "./chat-command.js";
 import { UsageError } from "./errors.js";
+import { metricsOption, parseMetricsAddress } from "./node-start.js";
 
 export function agentBuilder(y: Argv) {
-  return commonOptions(y)
+  return metricsOption(commonOptions(y))
     .positional("id", { type: "string", describe: "this node's index in the config's host list" })
     .option("name", {
       type: "string",
@@ -62,6 +63,7 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
     onLeader: args.onLeader as string | undefined,
     graceMs: grace * 1000,
     json: args.json === true,
+    metrics: parseMetricsAddress(args.metrics),
     logger: new Logger(args.logLevel as LogLevel, { node: id, agent: name }),
   });
 }

@@ -6,8 +6,9 @@ import { loadConfig, resolveConfigPath } from "../config/config.js";
 import { ORDERINGS, type Ordering } from "../core/types.js";
 import { LOG_LEVELS, Logger, type LogLevel } from "../log.js";
 import { validateFaults } from "../runtime/faults.js";
-import { UdpRuntime } from "../runtime/udp.js";
+import { formatHostPort } from "../runtime/resolve.js";
 import { UsageError } from "./errors.js";
+import { metricsOption, parseMetricsAddress, startNode } from "./node-start.js";
 
 export interface ChatArgs {
   id: number;
@@ -35,7 +36,7 @@ export function commonOptions<T>(y: Argv<T>) {
 }
 
 export function chatBuilder(y: Argv) {
-  return commonOptions(y)
+  return metricsOption(commonOptions(y))
     .positional("id", { type: "string", describe: "this node's index in the config's host list" })
     .positional("delay", {
       type: "string",
@@ -94,27 +95,20 @@ export function prepareChat(args: Record<string, unknown>) {
       `id ${id} is not in the host list of ${config.path} (0..${config.hosts.length - 1})`,
     );
   }
-  return { id, delay, drop, config, logLevel: args.logLevel as LogLevel };
+  const metrics = parseMetricsAddress(args.metrics);
+  return { id, delay, drop, config, metrics, logLevel: args.logLevel as LogLevel };
 }
 
 export async function runChat(args: Record<string, unknown>): Promise<void> {
-  const { id, delay, drop, config, logLevel } = prepareChat(args);
+  const { id, delay, drop, config, metrics, logLevel } = prepareChat(args);
   const logger = new Logger(logLevel, { node: id });
-  const rt = await UdpRuntime.start({
-    id,
-    hosts: config.hosts,
-    ordering: config.ordering,
-    limits: config.limits,
-    faults: { delay, drop },
-    logger,
-    membership: config.membership,
-    stateDir: config.stateDir,
-  });
+  const node = await startNode({ id, config, faults: { delay, drop }, logger, metrics });
+  const rt = node.rt;
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
     if (!stopping) {
       stopping = true;
-      await rt.close();
+      await node.close();
     }
     process.exit(code);
   };
@@ -124,7 +118,7 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
   const json = args.json === true;
   const ctx: ChatContext = { rt, config, id, logger, json, shutdown };
   logger.info("node started", {
-    address: `${rt.address.address}:${rt.address.port}`,
+    address: formatHostPort(rt.address.address, rt.address.port),
     ordering: config.ordering,
     hosts: config.hosts.length,
     delay,

@@ -1,6 +1,13 @@
-import { createSocket } from "node:dgram";
+import { createSocket, type Socket } from "node:dgram";
 import type { Argv } from "yargs";
-import { loadConfig, resolveConfigPath } from "../config/config.js";
+import { ConfigError, loadConfig, resolveConfigPath } from "../config/config.js";
+import {
+  type Endpoint,
+  formatHostPort,
+  HostsError,
+  parseHostPort,
+  resolveHosts,
+} from "../runtime/resolve.js";
 import { decodeStatusAnswer, STATUS_QUERY, type StatusAnswer } from "../status/protocol.js";
 import { UsageError } from "./errors.js";
 
@@ -10,37 +17,111 @@ export function statusBuilder(y: Argv) {
       type: "string",
       describe: "config file (default: $RMCHAT_CONFIG, else config/default.json)",
     })
+    .option("addr", {
+      type: "string",
+      array: true,
+      describe: "ask this HOST:PORT (repeatable) instead of the config's hosts; no config needed",
+    })
     .option("timeout", { type: "number", default: 1, describe: "seconds to wait for answers" })
     .option("json", {
       type: "boolean",
       default: false,
-      describe: "print the answers as one JSON array",
+      describe: "print one JSON array, an entry per address asked",
     });
 }
 
 type Answer = StatusAnswer;
 
-/** `rmchat status`: ask every configured node what it knows; print the table, leader and states. */
+interface Target {
+  /** The config's index (config mode) or undefined (--addr). */
+  index: number | undefined;
+  /** As the user wrote it: `127.0.0.1:16400`, `db1:16400`. */
+  label: string;
+  endpoint: Endpoint;
+  family: 4 | 6;
+}
+
+async function targetsFromAddrs(addrs: string[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const a of addrs) {
+    const hp = parseHostPort(a, "");
+    if (!hp || hp.host === "" || hp.port === 0)
+      throw new UsageError(`--addr must be HOST:PORT or [IPv6]:PORT (got "${a}")`);
+    try {
+      const { endpoints, family } = await resolveHosts([hp]);
+      out.push({ index: undefined, label: a, endpoint: endpoints[0] as Endpoint, family });
+    } catch (e) {
+      if (e instanceof HostsError) throw new UsageError(`--addr ${a}: cannot resolve "${hp.host}"`);
+      throw e;
+    }
+  }
+  return out;
+}
+
+async function targetsFromConfig(path: string | undefined): Promise<Target[]> {
+  const config = loadConfig(resolveConfigPath(path));
+  try {
+    const { endpoints, family } = await resolveHosts(config.hosts);
+    return config.hosts.map((h, i) => ({
+      index: i,
+      label: formatHostPort(h.host, h.port),
+      endpoint: endpoints[i] as Endpoint,
+      family,
+    }));
+  } catch (e) {
+    if (e instanceof HostsError) throw new ConfigError(`config ${config.path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * `rmchat status`: ask every configured node (or the `--addr` ones) what it knows; print the
+ * table, leader and states. Exit code 1 when nobody answered.
+ */
 export async function runStatus(args: Record<string, unknown>): Promise<void> {
-  const config = loadConfig(resolveConfigPath(args.config as string | undefined));
   const timeout = Number(args.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 60)
     throw new UsageError("--timeout must be in (0, 60] seconds");
+  const addrs = (args.addr as string[] | undefined) ?? [];
+  const targets =
+    addrs.length > 0
+      ? await targetsFromAddrs(addrs)
+      : await targetsFromConfig(args.config as string | undefined);
+  const byEndpoint = new Map(
+    targets.map((t, i) => [`${t.endpoint.address}:${t.endpoint.port}`, i]),
+  );
   const answers = new Map<number, Answer>();
-  const sock = createSocket("udp4");
-  await new Promise<void>((ok) => sock.bind(0, ok));
-  sock.on("message", (msg) => {
+  const onMessage = (msg: Buffer, from: { address: string; port: number }): void => {
     const a = decodeStatusAnswer(msg);
-    if (a) answers.set(a.id, a);
-  });
-  for (const h of config.hosts) sock.send(STATUS_QUERY, h.port, h.host);
+    if (!a) return;
+    const i = byEndpoint.get(`${from.address}:${from.port}`);
+    if (i !== undefined) answers.set(i, a);
+  };
+  const sockets = new Map<4 | 6, Socket>();
+  for (const family of new Set(targets.map((t) => t.family))) {
+    const sock = createSocket(family === 6 ? "udp6" : "udp4");
+    await new Promise<void>((ok) => sock.bind(0, ok));
+    sock.on("message", onMessage);
+    sockets.set(family, sock);
+  }
+  for (const t of targets) {
+    sockets.get(t.family)?.send(STATUS_QUERY, t.endpoint.port, t.endpoint.address);
+  }
   await new Promise((r) => setTimeout(r, timeout * 1000));
-  sock.close();
-  const rows = config.hosts.map((h, i) => ({ i, h, a: answers.get(i) }));
+  for (const s of sockets.values()) s.close();
+  if (answers.size === 0) process.exitCode = 1;
+  const rows = targets.map((t, i) => ({ t, a: answers.get(i) }));
   if (args.json === true) {
-    process.stdout.write(
-      `${JSON.stringify(rows.map((r) => r.a ?? { id: r.i, answered: false }))}\n`,
+    const out = rows.map(({ t, a }) =>
+      a
+        ? { answered: true, ...a }
+        : {
+            answered: false,
+            ...(t.index !== undefined ? { id: t.index } : {}),
+            address: formatHostPort(t.endpoint.address, t.endpoint.port),
+          },
     );
+    process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
   const leaders = new Set(
@@ -61,15 +142,15 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
     }
   }
   process.stdout.write("nodes:\n");
-  for (const { i, h, a } of rows) {
+  for (const { t, a } of rows) {
+    const who = `${t.index ?? a?.id ?? "?"} ${t.label}`;
     if (!a) {
-      process.stdout.write(`  ${i} ${h.host}:${h.port}  no answer\n`);
+      process.stdout.write(`  ${who}  no answer\n`);
       continue;
     }
     const v = a.view as { term: number; version: number; members: number[] };
     process.stdout.write(
-      `  ${i} ${h.host}:${h.port}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
+      `  ${who}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
     );
   }
-  if (answers.size === 0) process.exitCode = 1;
 }

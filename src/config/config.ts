@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { MembershipConfig } from "../core/membership/config.js";
+import { defaultMembership, type MembershipConfig } from "../core/membership/config.js";
 import { DEFAULT_LIMITS, ORDERINGS, type Ordering, type ProtocolLimits } from "../core/types.js";
 
 export interface HostEntry {
@@ -15,14 +15,16 @@ export interface Config {
   limits: ProtocolLimits;
   /** Overrides of the membership timings (defaults: defaultMembership). */
   membership: Partial<MembershipConfig>;
-  /** Where term and vote are persisted (one small file per node); default: <tmpdir>/rmchat-state. */
+  /** Where term and vote are persisted (one small file per node); default: defaultStateDir(). */
   stateDir: string | undefined;
+  /** State transfer: recent messages a new member receives (0: none). */
+  historyMessages: number;
   /** Where the config was read from (for messages). */
   path: string;
 }
 
 /** Bounds for the keys of "membership": [min, max]. */
-const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]> = {
+export const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]> = {
   heartbeatMs: [5, 60_000],
   probeAfterMs: [10, 600_000],
   suspectAfterMs: [10, 600_000],
@@ -32,14 +34,17 @@ const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]> = {
   electionTimeoutMs: [10, 600_000],
   leaseMs: [5, 600_000],
   quorum: [1, 1024],
-  releaseAfterMs: [0, 86_400_000],
 };
+
+/** State transfer: bounds of `historyMessages`. */
+export const HISTORY_BOUNDS: [number, number] = [0, 1_000_000];
+export const DEFAULT_HISTORY_MESSAGES = 1000;
 
 /** A user-facing configuration error: printed as one line, exit code 2. */
 export class ConfigError extends Error {}
 
 /** Bounds for the numeric keys: [min, max]. */
-const LIMIT_BOUNDS: Record<keyof ProtocolLimits, [number, number]> = {
+export const LIMIT_BOUNDS: Record<keyof ProtocolLimits, [number, number]> = {
   maxDatagram: [512, 65507],
   maxMessageBytes: [1, 16 * 1024 * 1024],
   window: [1, 1_000_000],
@@ -49,13 +54,17 @@ const LIMIT_BOUNDS: Record<keyof ProtocolLimits, [number, number]> = {
   rtoMaxMs: [1, 3_600_000],
 };
 
-const KNOWN_KEYS = new Set([
+/** Every top-level key ("$schema" lets an editor find config/rmchat.schema.json; it is ignored). */
+export const TOP_KEYS: readonly string[] = [
+  "$schema",
   "hosts",
   "ordering",
   "membership",
   "stateDir",
+  "historyMessages",
   ...Object.keys(LIMIT_BOUNDS),
-]);
+];
+const HOST_KEYS: readonly string[] = ["host", "port"];
 
 /** The project's own config/default.json, whatever the working directory. */
 export function packageDefaultConfig(): string {
@@ -92,74 +101,143 @@ export function loadConfig(path: string): Config {
   return parseConfig(raw, path);
 }
 
+/** `hosts[2].port`, `membership.leaseMs`, `["odd key"]`: where in the file a value is. */
+function keyPath(parent: string, key: string): string {
+  const k = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
+  if (parent === "") return k;
+  return k.startsWith("[") ? `${parent}${k}` : `${parent}.${k}`;
+}
+
+/** Own enumerable properties only: "__proto__", "toString" and friends are plain unknown keys. */
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function checkInteger(
+  bad: (msg: string) => never,
+  where: string,
+  v: unknown,
+  [lo, hi]: [number, number],
+): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi)
+    bad(`${where}: must be an integer in ${lo}..${hi}`);
+  return v as number;
+}
+
 export function parseConfig(raw: unknown, path = "<config>"): Config {
   const bad = (msg: string): never => {
     throw new ConfigError(`config ${path}: ${msg}`);
   };
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) bad("must be a JSON object");
-  const obj = raw as Record<string, unknown>;
-  for (const k of Object.keys(obj)) if (!KNOWN_KEYS.has(k)) bad(`unknown key "${k}"`);
-  const hostsRaw = obj.hosts;
-  if (!Array.isArray(hostsRaw) || hostsRaw.length === 0) bad(`"hosts" must be a non-empty array`);
-  const hostList = hostsRaw as unknown[];
-  if (hostList.length > 1024) bad(`"hosts" has ${hostList.length} entries (at most 1024)`);
-  const seen = new Set<string>();
-  const hosts: HostEntry[] = hostList.map((h, i) => {
-    if (typeof h !== "object" || h === null) bad(`hosts[${i}] must be an object {"host", "port"}`);
-    const { host, port } = h as Record<string, unknown>;
-    if (typeof host !== "string" || host.length === 0)
-      bad(`hosts[${i}].host must be a non-empty string`);
-    if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-      bad(`hosts[${i}].port must be an integer in 1..65535`);
-    }
-    const k = `${host}:${port}`;
-    if (seen.has(k)) bad(`hosts[${i}] repeats ${k}`);
-    seen.add(k);
-    return { host: host as string, port: port as number };
+  if (!isObject(raw)) return bad("must be a JSON object");
+  const unknownKeys = (obj: Record<string, unknown>, parent: string, known: readonly string[]) => {
+    for (const k of Object.keys(obj))
+      if (!known.includes(k)) bad(`${keyPath(parent, k)}: unknown key`);
+  };
+  unknownKeys(raw, "", TOP_KEYS);
+  const schemaRef = own(raw, "$schema");
+  if (schemaRef !== undefined && typeof schemaRef !== "string") bad("$schema: must be a string");
+  const hostList = own(raw, "hosts");
+  if (!Array.isArray(hostList) || hostList.length === 0)
+    return bad("hosts: must be a non-empty array");
+  if (hostList.length > 1024) bad(`hosts: has ${hostList.length} entries (at most 1024)`);
+  const seen = new Map<string, number>();
+  const hosts: HostEntry[] = hostList.map((h: unknown, i) => {
+    const where = `hosts[${i}]`;
+    if (!isObject(h)) return bad(`${where}: must be an object {"host", "port"}`);
+    unknownKeys(h, where, HOST_KEYS);
+    const host = own(h, "host");
+    const port = own(h, "port");
+    if (typeof host !== "string" || host.trim().length === 0 || host.length > 253)
+      return bad(`${where}.host: must be a non-empty string (an address or a name)`);
+    if (host.startsWith("["))
+      bad(`${where}.host: write an IPv6 address without brackets ("::1", not "[::1]")`);
+    const p = checkInteger(bad, `${where}.port`, port, [1, 65535]);
+    const k = `${host}:${p}`;
+    const first = seen.get(k);
+    if (first !== undefined) bad(`${where}: repeats ${k} (hosts[${first}])`);
+    seen.set(k, i);
+    return { host, port: p };
   });
-  const ordering = obj.ordering ?? "causal";
+  const ordering = own(raw, "ordering") ?? "causal";
   if (typeof ordering !== "string" || !ORDERINGS.includes(ordering as Ordering)) {
-    bad(`"ordering" must be one of ${ORDERINGS.join(", ")}`);
+    bad(`ordering: must be one of ${ORDERINGS.join(", ")}`);
   }
   const limits: ProtocolLimits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_BOUNDS) as Array<keyof ProtocolLimits>) {
-    const v = obj[key];
-    if (v === undefined) continue;
-    const [lo, hi] = LIMIT_BOUNDS[key];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
-      bad(`"${key}" must be an integer in ${lo}..${hi}`);
-    }
-    limits[key] = v as number;
+    const v = own(raw, key);
+    if (v !== undefined) limits[key] = checkInteger(bad, key, v, LIMIT_BOUNDS[key]);
   }
-  if (limits.rtoMinMs > limits.rtoMaxMs) bad(`"rtoMinMs" must not exceed "rtoMaxMs"`);
   const membership: Partial<MembershipConfig> = {};
-  if (obj.membership !== undefined) {
-    const m = obj.membership;
-    if (typeof m !== "object" || m === null || Array.isArray(m))
-      bad(`"membership" must be an object`);
-    for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
-      const bounds = MEMBERSHIP_BOUNDS[k as keyof MembershipConfig];
-      if (!bounds) bad(`unknown key "membership.${k}"`);
-      const [lo, hi] = bounds as [number, number];
-      if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
-        bad(`"membership.${k}" must be an integer in ${lo}..${hi}`);
-      }
-      membership[k as keyof MembershipConfig] = v as number;
-    }
-    if (membership.quorum !== undefined && membership.quorum > hosts.length) {
-      bad(`"membership.quorum" cannot exceed the number of hosts (${hosts.length})`);
+  const m = own(raw, "membership");
+  if (m !== undefined) {
+    if (!isObject(m)) return bad("membership: must be an object");
+    unknownKeys(m, "membership", Object.keys(MEMBERSHIP_BOUNDS));
+    for (const k of Object.keys(m) as Array<keyof MembershipConfig>) {
+      membership[k] = checkInteger(bad, `membership.${k}`, m[k], MEMBERSHIP_BOUNDS[k]);
     }
   }
-  const stateDir = obj.stateDir;
+  const rule = checkRules(limits, membership, hosts.length);
+  if (rule) bad(rule);
+  const stateDir = own(raw, "stateDir");
   if (stateDir !== undefined && (typeof stateDir !== "string" || stateDir.length === 0)) {
-    bad(`"stateDir" must be a non-empty string`);
+    bad("stateDir: must be a non-empty string (a directory path)");
   }
+  const hm = own(raw, "historyMessages");
+  const historyMessages =
+    hm === undefined
+      ? DEFAULT_HISTORY_MESSAGES
+      : checkInteger(bad, "historyMessages", hm, HISTORY_BOUNDS);
   return {
     hosts,
     ordering: ordering as Ordering,
     limits,
     membership,
     stateDir: stateDir as string | undefined,
+    historyMessages,
     path,
   };
+}
+
+/**
+ * The rules between keys that the README states, each with its reason: the first one broken,
+ * as one line, or undefined. Defaults count: a `leaseMs` of 600 alone breaks the lease rule.
+ */
+export function checkRules(
+  limits: ProtocolLimits,
+  given: Partial<MembershipConfig>,
+  hostCount: number,
+): string | undefined {
+  const m = { ...defaultMembership(hostCount), ...given };
+  const show = (k: keyof MembershipConfig): string =>
+    `membership.${k} (${m[k]}${given[k] === undefined ? ", the default" : ""})`;
+  const below = (a: keyof MembershipConfig, b: keyof MembershipConfig, why: string) =>
+    m[a] < m[b] ? undefined : `${show(a)} must be below ${show(b)}: ${why}`;
+  const lim = (k: keyof ProtocolLimits): string => `${k} (${limits[k]})`;
+  return (
+    below(
+      "leaseMs",
+      "electionTimeoutMs",
+      "a new leader is elected only after the old lease has lapsed, so the leader-only command never runs twice",
+    ) ??
+    below("heartbeatMs", "leaseMs", "the leader renews its lease with each heartbeat round") ??
+    below("heartbeatMs", "suspectAfterMs", "a live peer is heard from every heartbeat") ??
+    below("probeAfterMs", "suspectAfterMs", "a silent peer is probed before it is suspected") ??
+    below("suspectAfterMs", "deadAfterMs", "a peer is suspected before it is declared dead") ??
+    (m.quorum > hostCount
+      ? `${show("quorum")} cannot exceed the number of hosts (${hostCount}): no leader could ever be elected`
+      : undefined) ??
+    (limits.rtoMinMs > limits.rtoMaxMs
+      ? `${lim("rtoMinMs")} must not exceed ${lim("rtoMaxMs")}: the timeout is kept between them`
+      : undefined) ??
+    (limits.rtoInitialMs < limits.rtoMinMs || limits.rtoInitialMs > limits.rtoMaxMs
+      ? `${lim("rtoInitialMs")} must lie between rtoMinMs (${limits.rtoMinMs}) and rtoMaxMs (${limits.rtoMaxMs})`
+      : undefined) ??
+    (limits.window > limits.maxBacklog
+      ? `${lim("window")} must not exceed ${lim("maxBacklog")}: the backlog holds the fragments in flight and those waiting`
+      : undefined)
+  );
 }

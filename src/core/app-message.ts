@@ -1,4 +1,5 @@
 import { Packr } from "msgpackr";
+import type { View } from "./membership/view.js";
 import {
   FALLBACK,
   fastUnpack,
@@ -7,11 +8,10 @@ import {
   sizeOfStrHeader,
   Writer,
 } from "./msgpack.js";
-import type { View } from "./membership/view.js";
-import type { HistoryEntry } from "./state/history.js";
-import type { FlushReport, ViewId } from "./views/flush.js";
 import type { AppendMsg, AppendRespMsg, LogEntry, SubmitMsg } from "./order/log-messages.js";
+import type { HistoryEntry } from "./state/history.js";
 import type { MsgSeq, NodeId } from "./types.js";
+import type { FlushReport, ViewId } from "./views/flush.js";
 
 /** A user message as multicast by its sender (fifo and causal modes). */
 export interface ChatMsg {
@@ -62,6 +62,13 @@ export interface HistoryMsg {
   entries: HistoryEntry[];
 }
 
+/** Member → leader: I installed the view. Leader → members: everyone did, send in it. */
+export interface ViewReadyMsg {
+  kind: "installed" | "start";
+  term: number;
+  version: number;
+}
+
 /** Leader → member: you come from another view; start over as a new life. */
 export interface RejoinMsg {
   kind: "rejoin";
@@ -84,6 +91,7 @@ export type AppMsg =
   | InstallMsg
   | HistoryMsg
   | RejoinMsg
+  | ViewReadyMsg
   | SubmitMsg
   | AppendMsg
   | AppendRespMsg;
@@ -98,6 +106,8 @@ const FLUSH_OK = 9;
 const INSTALL = 10;
 const HISTORY = 11;
 const REJOIN = 12;
+const INSTALLED = 13;
+const START = 14;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** [CHAT, seq, text, vc | nil] as MessagePack, written directly (the hot path, one allocation). */
@@ -143,6 +153,10 @@ export function encodeApp(m: AppMsg): Uint8Array {
       return packr.pack([HISTORY, m.term, m.version, m.done ? 1 : 0, flatHistory(m.entries)]);
     case "rejoin":
       return packr.pack([REJOIN, m.term]);
+    case "installed":
+      return packr.pack([INSTALLED, m.term, m.version]);
+    case "start":
+      return packr.pack([START, m.term, m.version]);
     case "relay":
       return packr.pack([RELAY, m.msg.from, m.inc, m.msg.seq, m.msg.text, m.msg.vc]);
     case "submit":
@@ -286,6 +300,11 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
       const entries = readHistory(flat, hostCount);
       if (!nat(term) || !nat(version) || (done !== 0 && done !== 1) || !entries) return null;
       return { kind: "history", term, version, done: done === 1, entries };
+    }
+    case INSTALLED:
+    case START: {
+      if (raw.length !== 3 || !nat(raw[1]) || !nat(raw[2])) return null;
+      return { kind: raw[0] === START ? "start" : "installed", term: raw[1], version: raw[2] };
     }
     case REJOIN: {
       if (raw.length !== 2 || !nat(raw[1])) return null;

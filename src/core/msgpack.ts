@@ -172,11 +172,20 @@ export class Writer {
         b[this.pos++] = 0xcc;
         b[this.pos++] = x;
       } else if (x < 0x10000) {
-        b[this.pos++] = 0xcd;
-        this.pos = b.writeUInt16BE(x, this.pos);
+        // Byte by byte: cheaper than Buffer's checked writers on this hot path.
+        const p = this.pos;
+        b[p] = 0xcd;
+        b[p + 1] = x >>> 8;
+        b[p + 2] = x & 0xff;
+        this.pos = p + 3;
       } else {
-        b[this.pos++] = 0xce;
-        this.pos = b.writeUInt32BE(x, this.pos);
+        const p = this.pos;
+        b[p] = 0xce;
+        b[p + 1] = x >>> 24;
+        b[p + 2] = (x >>> 16) & 0xff;
+        b[p + 3] = (x >>> 8) & 0xff;
+        b[p + 4] = x & 0xff;
+        this.pos = p + 5;
       }
     } else if (x >> 0 === x) {
       if (x >= -0x20) b[this.pos++] = x & 0xff;

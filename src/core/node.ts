@@ -1,4 +1,5 @@
 import { type AppMsg, decodeApp, encodeApp } from "./app-message.js";
+import { bundle } from "./bundler.js";
 import { type Ctrl, decodeCtrl, encodeCtrl } from "./ctrl.js";
 import { defaultMembership, type MembershipConfig } from "./membership/config.js";
 import {
@@ -31,14 +32,7 @@ import {
 } from "./order/index.js";
 import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
-import {
-  type DataEntry,
-  decodeFrame,
-  ENTRY_OVERHEAD,
-  encodeFrame,
-  FLAG_MORE,
-  FRAME_OVERHEAD,
-} from "./wire.js";
+import { decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.js";
 
 export * from "./node-types.js";
 
@@ -307,7 +301,7 @@ export class RmNode {
   private afterEvent(): void {
     this.flushElection();
     this.noteLeader();
-    this.mode.advance();
+    if (this.rejoinWanted === undefined) this.mode.advance();
     if (this.rejoinWanted !== undefined) {
       const why = this.rejoinWanted;
       this.rejoinWanted = undefined;
@@ -347,7 +341,9 @@ export class RmNode {
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
       if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
-      for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      // Flow control: while the mode holds too much of this peer's, its data waits (unacked).
+      if (this.mode.accepting?.(p.id) !== false)
+        for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
       this.onMessages(p);
     } else if (f.data.length > 0) {
       // Meant for an earlier life of ours, or sent before the peer knew which life it talks
@@ -397,6 +393,8 @@ export class RmNode {
 
   /** Start over as a new incarnation (a new member: state transfer brings us up to date). */
   private rejoin(reason: string): void {
+    this.election.abdicate(this.lastStep);
+    this.noteLeader();
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();
     this.ackCount.clear();
@@ -413,6 +411,7 @@ export class RmNode {
   private onMessages(p: Peer): void {
     const complete = this.complete;
     for (const bytes of complete) {
+      if (this.rejoinWanted !== undefined) break; // we start over: the rest is for the old life
       const m = decodeApp(p.id, bytes, this.hostCount);
       if (!m) {
         this.drop("bad-message");
@@ -545,6 +544,23 @@ export class RmNode {
 
   // ---------------------------------------------------------------- outputs
 
+  /** Our identity on the wire for the bundler (the incarnation changes when we rejoin). */
+  private readonly wire = ((node: RmNode) => ({
+    get id(): NodeId {
+      return node.id;
+    },
+    get inc(): Incarnation {
+      return node.incarnation;
+    },
+    get maxDatagram(): number {
+      return node.limits.maxDatagram;
+    },
+    sent(bytes: number): void {
+      node.st.datagramsSent++;
+      node.st.bytesSent += bytes;
+    },
+  }))(this);
+
   /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
     const datagrams: OutDatagram[] = [];
@@ -552,7 +568,7 @@ export class RmNode {
       if (!p) continue;
       const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
       if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
-      this.framesFor(p, now, datagrams);
+      bundle(this.wire, p, now, heartbeat, datagrams);
     }
     const events = this.events;
     this.events = [];
@@ -562,50 +578,6 @@ export class RmNode {
       res.persist = this.election.hard();
     }
     return res;
-  }
-
-  private framesFor(p: Peer, now: number, out: OutDatagram[]): void {
-    const due = p.send.takeDue();
-    const budget = this.limits.maxDatagram - FRAME_OVERHEAD;
-    let batch: DataEntry[] = [];
-    let size = 0;
-    let ctrl = p.ctrl;
-    p.ctrl = [];
-    const flush = (): void => {
-      const bytes = encodeFrame({
-        from: this.id,
-        inc: this.incarnation,
-        to: p.id,
-        toInc: p.knownInc,
-        ack: p.knownInc !== 0 || p.recv.ackPending ? p.recv.ack() : null,
-        data: batch,
-        base: p.send.base,
-        ctrl,
-      });
-      ctrl = [];
-      p.recv.ackPending = false;
-      p.lastSent = now;
-      out.push({ to: p.id, bytes });
-      this.st.datagramsSent++;
-      this.st.bytesSent += bytes.length;
-      batch = [];
-      size = 0;
-    };
-    for (const e of due) {
-      if (!p.send.stillNeeded(e)) continue;
-      const need = e.payload.length + ENTRY_OVERHEAD;
-      if (batch.length > 0 && size + need > budget) flush();
-      batch.push(e);
-      size += need;
-      p.send.sent(e, now);
-    }
-    if (
-      batch.length > 0 ||
-      p.recv.ackPending ||
-      ctrl.length > 0 ||
-      now >= p.lastSent + this.heartbeatInterval(p)
-    )
-      flush();
   }
 
   private waitingNotice(): void {

@@ -14,6 +14,8 @@ export type RecvOutcome = "new" | "duplicate" | "out-of-window";
 export class RecvChannel {
   private cum: Seq = 0;
   private readonly ooo = new Map<Seq, { flags: number; payload: Uint8Array }>();
+  /** The selective-ack ranges of `ooo`, kept until it changes (read-only for callers). */
+  private sacks: Array<[Seq, Seq]> | undefined;
   private parts: Uint8Array[] = [];
   private partsBytes = 0;
   private discarding = false;
@@ -34,6 +36,7 @@ export class RecvChannel {
     if (seq > this.cum + this.limits.window) return "out-of-window";
     if (seq !== this.cum + 1) {
       this.ooo.set(seq, { flags, payload });
+      this.sacks = undefined;
       return "new";
     }
     this.accept(flags, payload, out);
@@ -69,6 +72,7 @@ export class RecvChannel {
   skipTo(base: Seq, out: Uint8Array[]): boolean {
     if (base <= this.cum + 1) return false;
     for (const k of this.ooo.keys()) if (k < base) this.ooo.delete(k);
+    this.sacks = undefined;
     this.cum = base - 1;
     this.parts = [];
     this.partsBytes = 0;
@@ -83,28 +87,35 @@ export class RecvChannel {
       const next = this.ooo.get(this.cum + 1);
       if (!next) break;
       this.ooo.delete(this.cum + 1);
+      this.sacks = undefined;
       this.accept(next.flags, next.payload, out);
     }
   }
 
   ack(): Ack {
+    this.sacks ??= this.sackRanges();
+    return { cum: this.cum, sacks: this.sacks };
+  }
+
+  /**
+   * The first MAX_SACK_RANGES maximal runs of held sequence numbers, ascending. Every held
+   * number lies in (cum, cum + window], so walking up from cum costs at most a window.
+   */
+  private sackRanges(): Array<[Seq, Seq]> {
     const sacks: Array<[Seq, Seq]> = [];
-    if (this.ooo.size > 0) {
-      const keys = [...this.ooo.keys()].sort((a, b) => a - b);
-      let start = keys[0] as Seq;
-      let end = start;
-      for (let i = 1; i < keys.length && sacks.length < MAX_SACK_RANGES; i++) {
-        const k = keys[i] as Seq;
-        if (k === end + 1) end = k;
-        else {
-          sacks.push([start, end]);
-          start = k;
-          end = k;
-        }
+    const ooo = this.ooo;
+    let left = ooo.size;
+    let k = this.cum + 1;
+    while (left > 0 && sacks.length < MAX_SACK_RANGES) {
+      while (!ooo.has(k)) k++;
+      const start = k;
+      while (ooo.has(k)) {
+        k++;
+        left--;
       }
-      if (sacks.length < MAX_SACK_RANGES) sacks.push([start, end]);
+      sacks.push([start, k - 1]);
     }
-    return { cum: this.cum, sacks };
+    return sacks;
   }
 
   /** Entries held out of order (for stats and boundedness checks). */
@@ -115,6 +126,7 @@ export class RecvChannel {
   reset(): void {
     this.cum = 0;
     this.ooo.clear();
+    this.sacks = undefined;
     this.parts = [];
     this.partsBytes = 0;
     this.discarding = false;

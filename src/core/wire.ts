@@ -52,11 +52,56 @@ export const ENTRY_OVERHEAD = 12;
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/** Nesting of control values the direct writer follows (a stable report is two deep). */
+const MAX_PLAIN_DEPTH = 4;
+
+/**
+ * Encoded size of a control value made of numbers and arrays of them (what `encodeCtrl`
+ * produces), or -1 for anything else: the frame then goes through msgpackr.
+ */
+function sizeOfPlain(v: unknown, depth: number): number {
+  if (typeof v === "number") return sizeOfNumber(v);
+  if (!Array.isArray(v) || depth >= MAX_PLAIN_DEPTH) return -1;
+  let size = sizeOfArrayHeader(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const x: unknown = v[i];
+    if (typeof x === "number") {
+      size += sizeOfNumber(x);
+      continue;
+    }
+    const k = sizeOfPlain(x, depth + 1);
+    if (k < 0) return -1;
+    size += k;
+  }
+  return size;
+}
+
+function writePlain(w: Writer, v: unknown): void {
+  if (typeof v === "number") {
+    w.number(v);
+    return;
+  }
+  const a = v as unknown[];
+  w.arrayHeader(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x: unknown = a[i];
+    if (typeof x === "number") w.number(x);
+    else writePlain(w, x);
+  }
+}
+
 export function encodeFrame(f: Frame): Uint8Array {
-  // [PROTOCOL, from, inc, to, toInc, ack | nil, flat data, base, ctrl]. Frames without control
-  // messages (the hot path) are written directly, size first, in one allocation.
+  // [PROTOCOL, from, inc, to, toInc, ack | nil, flat data, base, ctrl]. Frames whose control
+  // messages are numbers and arrays (all of ours) are written directly, size first, in one
+  // allocation; anything else goes through msgpackr.
   const ack = f.ack;
-  if (f.ctrl.length > 0) {
+  const ctrl = f.ctrl;
+  let ctrlSize = sizeOfArrayHeader(ctrl.length);
+  for (let i = 0; i < ctrl.length && ctrlSize >= 0; i++) {
+    const k = sizeOfPlain(ctrl[i], 0);
+    ctrlSize = k < 0 ? -1 : ctrlSize + k;
+  }
+  if (ctrlSize < 0) {
     let flatAck: number[] | null = null;
     if (ack) {
       flatAck = [ack.cum];
@@ -75,7 +120,7 @@ export function encodeFrame(f: Frame): Uint8Array {
     sizeOfNumber(f.to) +
     sizeOfNumber(f.toInc) +
     sizeOfNumber(f.base) +
-    1;
+    ctrlSize;
   if (ack) {
     size += sizeOfArrayHeader(1 + 2 * ack.sacks.length) + sizeOfNumber(ack.cum);
     for (const [a, b] of ack.sacks) size += sizeOfNumber(a) + sizeOfNumber(b);
@@ -107,7 +152,8 @@ export function encodeFrame(f: Frame): Uint8Array {
     w.bin(d.payload);
   }
   w.number(f.base);
-  w.arrayHeader(0);
+  w.arrayHeader(ctrl.length);
+  for (let i = 0; i < ctrl.length; i++) writePlain(w, ctrl[i]);
   return w.buf;
 }
 

@@ -1,14 +1,24 @@
 import { ORDERINGS, type Ordering } from "../core/types.js";
-import { type FuzzOutcome, fuzz } from "./property.js";
+import { type CampaignResult, campaign, defaultJobs, type ModeResult } from "./campaign.js";
+import { faultLine, fuzz } from "./property.js";
+import { simulated } from "./runner.js";
 import type { CrashStyle } from "./scenario.js";
 
-const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--seed S] [--path P] [--crash clean|abrupt]
+/** Below this many runs in all, workers cost more to start than they save: default to one. */
+const SMALL = 60;
+
+const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--seed S] [--path P] [--crash clean|abrupt] [--jobs J]
   --runs N     scenarios per mode (default 1000)
   --mode M     one ordering mode (default: all three)
   --seed S     fast-check seed (default: random, printed)
   --path P     replay the counterexample at this path (needs --seed and --mode)
-  --crash C    clean (default): a crash waits until the victim's messages are acknowledged;
-               abrupt: crash mid-send (agreement is then not guaranteed yet)`;
+  --crash C    abrupt (default): a crash at any instant, mid-send included (SIGKILL);
+               clean: a crash waits until the victim's messages are acknowledged
+  --jobs J     worker threads running chunks of runs in parallel (default: one per core,
+               or 1 below ${SMALL} runs in all; 1: everything in this process). The verdicts
+               do not depend on it.
+At the end, per mode: "faults <mode>: runs R, abrupt crashes C, restarts S, late starts L,
+partitions P" (runs with at least one of each), then the campaign line with the runs/s.`;
 
 interface Args {
   runs: number;
@@ -16,6 +26,7 @@ interface Args {
   seed: number;
   path: string | undefined;
   crash: CrashStyle;
+  jobs: number | undefined;
 }
 
 function fail(msg: string): never {
@@ -29,7 +40,8 @@ function parse(argv: string[]): Args {
     modes: [...ORDERINGS],
     seed: Math.floor(Math.random() * 0x7fffffff),
     path: undefined,
-    crash: "clean",
+    crash: "abrupt",
+    jobs: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -38,7 +50,7 @@ function parse(argv: string[]): Args {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     }
-    if (!["--runs", "--seed", "--path", "--mode", "--crash"].includes(flag ?? "")) {
+    if (!["--runs", "--seed", "--path", "--mode", "--crash", "--jobs"].includes(flag ?? "")) {
       fail(`unknown option ${flag}`);
     }
     if (v === undefined) fail(`missing value for ${flag}`);
@@ -50,6 +62,7 @@ function parse(argv: string[]): Args {
       return n;
     };
     if (flag === "--runs") a.runs = Math.max(1, int());
+    else if (flag === "--jobs") a.jobs = Math.max(1, int());
     else if (flag === "--seed") a.seed = int() | 0;
     else if (flag === "--path") a.path = v;
     else if (flag === "--mode") {
@@ -64,40 +77,90 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function runMode(a: Args, mode: Ordering): FuzzOutcome {
-  const t0 = Date.now();
-  let last = t0;
-  const tty = process.stderr.isTTY === true;
-  const progress = (n: number, shrinking: boolean): void => {
-    const now = Date.now();
-    if (now - last < (tty ? 250 : 5000)) return;
-    last = now;
-    const rate = (n / Math.max(0.001, (now - t0) / 1000)).toFixed(0);
-    const what = shrinking ? `shrinking (${n} runs)` : `${n}/${a.runs} runs`;
-    process.stderr.write(`${tty ? "\r" : ""}[${mode}] ${what}, ${rate}/s${tty ? "   " : "\n"}`);
-  };
-  const out = fuzz({
-    mode,
-    runs: a.runs,
-    seed: a.seed,
-    path: a.path,
-    crash: a.crash,
-    onProgress: progress,
-  });
-  const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  if (tty) process.stderr.write("\r\x1b[K");
-  const verdict = out.ok ? "ok" : "FAILED";
-  process.stdout.write(
-    `${mode}: ${verdict}, ${out.executed} scenario(s) in ${secs} s (seed ${a.seed})\n`,
-  );
-  if (out.report) process.stdout.write(`${out.report}\n`);
-  return out;
+/** "123 runs/s, 4567 virtual s per wall s" for `runs` runs and `virtualMs` simulated in `wallMs`. */
+function speed(runs: number, virtualMs: number, wallMs: number): string {
+  const secs = Math.max(0.001, wallMs / 1000);
+  return `${(runs / secs).toFixed(1)} runs/s, ${(virtualMs / 1000 / secs).toFixed(0)} virtual s per wall s`;
 }
 
-const args = parse(process.argv.slice(2));
-process.stdout.write(
-  `fuzz: seed ${args.seed}, ${args.runs} run(s) per mode, crash style ${args.crash}\n`,
+function printMode(a: Args, r: ModeResult): void {
+  const verdict = r.ok ? "ok" : "FAILED";
+  const secs = (r.wallMs / 1000).toFixed(1);
+  process.stdout.write(
+    `${r.mode}: ${verdict}, ${r.executed} scenario(s) in ${secs} s (seed ${a.seed}): ${speed(r.executed, r.virtualMs, r.wallMs)}\n`,
+  );
+  if (r.report) process.stdout.write(`${r.report}\n`);
+}
+
+/** Replay one counterexample path in this process. */
+function replay(a: Args, mode: Ordering, path: string): ModeResult {
+  const t0 = performance.now();
+  const before = { ...simulated };
+  const out = fuzz({ mode, runs: a.runs, seed: a.seed, path, crash: a.crash });
+  return {
+    ...out,
+    wallMs: performance.now() - t0,
+    virtualMs: simulated.virtualMs - before.virtualMs,
+    events: simulated.events - before.events,
+  };
+}
+
+async function main(a: Args): Promise<number> {
+  const jobs =
+    a.path !== undefined ? 1 : (a.jobs ?? (a.runs * a.modes.length < SMALL ? 1 : defaultJobs()));
+  process.stdout.write(
+    `fuzz: seed ${a.seed}, ${a.runs} run(s) per mode, crash style ${a.crash}, ${jobs} worker(s)\n`,
+  );
+  const tty = process.stderr.isTTY === true;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let last = t0;
+  const progress = (mode: Ordering, n: number, shrinking: boolean): void => {
+    const now = performance.now();
+    if (now - last < (tty ? 250 : 5000)) return;
+    last = now;
+    const what = shrinking ? `shrinking (${n} runs)` : `${n}/${a.runs} runs`;
+    process.stderr.write(`${tty ? "\r" : ""}[${mode}] ${what}${tty ? "   " : "\n"}`);
+  };
+  let res: CampaignResult;
+  if (a.path !== undefined) {
+    const mode = a.modes[0] as Ordering;
+    const r = replay(a, mode, a.path);
+    res = { modes: [r], wallMs: r.wallMs, jobs: 1 };
+  } else {
+    res = await campaign({
+      modes: a.modes,
+      runs: a.runs,
+      seed: a.seed,
+      crash: a.crash,
+      jobs,
+      onProgress: progress,
+    });
+  }
+  if (tty) process.stderr.write("\r\x1b[K");
+  for (const r of res.modes) printMode(a, r);
+  for (const r of res.modes) process.stdout.write(`${faultLine(r.mode, r.faults)}\n`);
+  let executed = 0;
+  let virtualMs = 0;
+  for (const r of res.modes) {
+    executed += r.executed;
+    virtualMs += r.virtualMs;
+  }
+  // CPU time of this process and its worker threads: the figure a shared machine does not skew.
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(
+    `campaign: ${executed} scenario(s) in ${(res.wallMs / 1000).toFixed(1)} s on ${res.jobs} worker(s): ${speed(executed, virtualMs, res.wallMs)}; ${(cpuMs / 1000).toFixed(1)} CPU s, ${(executed / Math.max(0.001, cpuMs / 1000)).toFixed(1)} runs per CPU s\n`,
+  );
+  return res.modes.some((r) => !r.ok) ? 1 : 0;
+}
+
+main(parse(process.argv.slice(2))).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`fuzz: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
 );
-let failed = 0;
-for (const m of args.modes) if (!runMode(args, m).ok) failed++;
-process.exitCode = failed > 0 ? 1 : 0;

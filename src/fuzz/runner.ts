@@ -1,9 +1,11 @@
+import type { UnsafeKnobs } from "../core/node-types.js";
 import type { OrderFactory } from "../core/order/index.js";
 import type { NodeId } from "../core/types.js";
 import { seededRng } from "../runtime/rng.js";
 import { type LinkFaults, PERFECT_LINK, Sim } from "../runtime/sim.js";
+import { MAX_LIVES_PER_NODE } from "./membership-checkers.js";
 import type { LinkSpec, Plan } from "./scenario.js";
-import type { LearnEvent, NodeFinal, Trace, TraceEvent } from "./trace.js";
+import type { NodeFinal, Trace } from "./trace.js";
 
 /** Virtual time the network must stay quiet before the final state is taken, ms. */
 const QUIET_MS = 3000;
@@ -15,8 +17,21 @@ const CRASH_POLL_MS = 5;
 /** How often the lease-overlap sampler looks, ms of virtual time. */
 const LEASE_SAMPLE_MS = 5;
 
+/**
+ * State transfer in fuzz runs: above any run's message count (a plan sends at most a few
+ * hundred), so every new life is owed the group's complete history.
+ */
+export const FUZZ_HISTORY_MESSAGES = 1000;
+
+/** What this process simulated so far: runs, virtual time (ms) and simulator events. */
+export const simulated = { runs: 0, virtualMs: 0, events: 0 };
+
 export interface RunOptions {
   orderFactory?: OrderFactory;
+  /** Deliberately broken protocol variants (negative controls). */
+  unsafe?: UnsafeKnobs;
+  /** Default FUZZ_HISTORY_MESSAGES. */
+  historyMessages?: number;
 }
 
 export interface RunResult {
@@ -27,40 +42,68 @@ export interface RunResult {
 
 /** Filler, as code points: some take 2, 3 and 4 bytes in UTF-8 (and 2 UTF-16 units). */
 const FILL = [..."abcdefghijklmnopqrstuvwxyz0123456789 éß€😀"];
+const CYCLE = FILL.join("");
+/** UTF-16 offset in CYCLE of each code point of FILL (and of its end). */
+const AT: number[] = [0];
+for (const c of FILL) AT.push((AT[AT.length - 1] as number) + c.length);
+
+/** Code points FILL[r], FILL[r + 1], … (cyclically), `count` of them. */
+function filler(r: number, count: number): string {
+  const len = FILL.length;
+  const first = Math.min(count, len - r);
+  let s = CYCLE.slice(AT[r], AT[r + first]);
+  const rest = count - first;
+  if (rest > 0) s += CYCLE.repeat(Math.floor(rest / len)) + CYCLE.slice(0, AT[rest % len]);
+  return s;
+}
 
 /**
- * A unique text of `size` code points (at least its tag). Empty only on a node's first
- * life, where (sender, seq) still tells it apart from every other message.
+ * A unique text of `size` code points (at least its tag). Empty only when `mayBeEmpty`: the
+ * runner allows it once per node, in a node that never crashes and has not rejoined, so
+ * (sender, seq, text) still tells every message apart.
  */
-export function makeText(node: NodeId, k: number, size: number, firstLife: boolean): string {
-  if (size === 0 && firstLife) return "";
-  const parts = [`n${node}.${k}|`];
-  for (let i = parts[0]?.length ?? 0; i < size; i++) parts.push(FILL[(k + i) % FILL.length] ?? "");
-  return parts.join("");
+export function makeText(node: NodeId, k: number, size: number, mayBeEmpty: boolean): string {
+  if (size === 0 && mayBeEmpty) return "";
+  const tag = `n${node}.${k}|`;
+  // Code point i (from the tag's end up to `size`) is FILL[(k + i) % FILL.length].
+  return size > tag.length ? tag + filler((k + tag.length) % FILL.length, size - tag.length) : tag;
 }
 
 function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults {
   const rng = seededRng(p.seed ^ 0x5bd1e995);
-  const blocked = (a: NodeId, b: NodeId, now: number): boolean =>
-    p.partitions.some(
-      (x) => now >= x.from && now < x.until && x.side.includes(a) !== x.side.includes(b),
-    );
+  const cut: LinkFaults = { ...PERFECT_LINK, drop: 1 };
+  // Per directed link (from * nodes + to): its spec and what it does with and without a spike,
+  // computed once (the simulator only reads the answer).
+  const specs: LinkSpec[] = [];
+  const plain: LinkFaults[] = [];
+  const spiked: LinkFaults[] = [];
+  for (let from = 0; from < p.nodes; from++)
+    for (let to = 0; to < p.nodes; to++) {
+      const spec = p.links.find((l) => l.from === from && l.to === to)?.spec ?? p.link;
+      const faults = { drop: spec.dropPct / 100, duplicate: spec.dupPct / 100 };
+      specs.push(spec);
+      plain.push({
+        ...faults,
+        delayMinMs: spec.delayMinMs + 0.05,
+        delayMaxMs: spec.delayMinMs + spec.jitterMs + 0.2,
+      });
+      spiked.push({ ...faults, delayMinMs: spec.spikeMs / 2, delayMaxMs: spec.spikeMs });
+    }
   return (from, to, now) => {
     if (now >= p.faultEndMs) return PERFECT_LINK;
-    if (blocked(from, to, now)) return { ...PERFECT_LINK, drop: 1 };
-    const spec: LinkSpec = p.links.find((l) => l.from === from && l.to === to)?.spec ?? p.link;
+    for (const x of p.partitions)
+      if (now >= x.from && now < x.until && x.side.includes(from) !== x.side.includes(to))
+        return cut;
+    const k = from * p.nodes + to;
+    const spec = specs[k] as LinkSpec;
     const spike = spec.spikePct > 0 && rng() * 100 < spec.spikePct;
-    return {
-      drop: spec.dropPct / 100,
-      duplicate: spec.dupPct / 100,
-      delayMinMs: spike ? spec.spikeMs / 2 : spec.delayMinMs + 0.05,
-      delayMaxMs: spike ? spec.spikeMs : spec.delayMinMs + spec.jitterMs + 0.2,
-    };
+    return (spike ? spiked[k] : plain[k]) as LinkFaults;
   };
 }
 
-/** Run a plan in the simulator; returns the history (with learn events) and final buffers. */
+/** Run a plan in the simulator; returns the history and the final buffers. */
 export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
+  const historyMessages = opts.historyMessages ?? FUZZ_HISTORY_MESSAGES;
   const sim = new Sim({
     seed: p.seed,
     hosts: p.nodes,
@@ -70,26 +113,17 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     link: linkFn(p),
     lateStart: p.lateStarts.map((l) => l.node),
     orderFactory: opts.orderFactory,
+    historyMessages,
+    ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });
-  const learns: Array<{ at: number; ev: LearnEvent }> = [];
-  sim.onEvent = (node, ev) => {
-    const n = sim.node(node);
-    if (ev.type !== "peer" || !n) return;
-    const le: LearnEvent = {
-      kind: "learn",
-      t: sim.now,
-      node,
-      inc: n.incarnation,
-      peer: ev.peer,
-      peerInc: ev.incarnation,
-    };
-    learns.push({ at: sim.history.length, ev: le });
-  };
+  // Empty texts: once per node, only in a node that never crashes, in its first life.
+  const firstInc = new Array<number>(p.nodes).fill(0);
+  const emptyUsed = new Set<NodeId>();
+  const crashing = new Set(p.crashes.map((c) => c.node));
   const down = new Set<NodeId>();
   const stopped = new Set<NodeId>();
   let pending =
     p.lateStarts.length + p.crashes.reduce((k, c) => k + (c.restartAt === null ? 1 : 2), 0);
-  const crashed = new Set<NodeId>();
   let k = 0;
 
   for (const l of p.lateStarts) {
@@ -100,8 +134,14 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   }
   for (const s of p.sends) {
     sim.at(s.at, () => {
-      if (stopped.has(s.node) || !sim.node(s.node)) return;
-      sim.send(s.node, makeText(s.node, k++, s.size, !crashed.has(s.node)));
+      const n = sim.node(s.node);
+      if (stopped.has(s.node) || !n) return;
+      firstInc[s.node] ||= n.incarnation;
+      const empty =
+        !crashing.has(s.node) && !emptyUsed.has(s.node) && n.incarnation === firstInc[s.node];
+      const text = makeText(s.node, k++, s.size, empty);
+      if (text === "") emptyUsed.add(s.node);
+      sim.send(s.node, text);
     });
   }
   const clean = (v: NodeId): boolean => {
@@ -128,10 +168,9 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
         sim.crash(v);
         down.add(v);
         stopped.delete(v);
-        crashed.add(v);
         pending--;
         if (c.restartAt === null) return;
-        sim.at(Math.max(c.restartAt, sim.now + 1), () => {
+        sim.at(Math.max(c.restartAt, sim.now), () => {
           sim.start(v);
           down.delete(v);
           pending--;
@@ -176,21 +215,47 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     return out;
   };
   const lastSend = p.sends.reduce((t, s) => Math.max(t, s.at), 0);
-  const settled = (): boolean =>
-    pending === 0 &&
-    sim.now > lastSend &&
-    finalOf().every((f) => f.heldBack + f.unackedToLive + f.outOfOrderFromLive + f.retained === 0);
+  // Nothing held back, unacknowledged to a live peer, out of order from one or retained, on any
+  // live node (finalOf's sums, without building it). Node state changes only through the
+  // simulator's steps, so a negative answer holds until the next one.
+  let emptyCheckedAt = -1;
+  const buffersEmpty = (): boolean => {
+    if (sim.changes === emptyCheckedAt) return false;
+    emptyCheckedAt = sim.changes;
+    for (let i = 0; i < p.nodes; i++) {
+      const n = sim.node(i);
+      if (!n) continue;
+      const b = n.buffered();
+      if (b.heldBack + b.retained > 0) return false;
+      for (let q = 0; q < p.nodes; q++) {
+        const pb = q !== i && sim.node(q) ? n.peerBuffered(q) : undefined;
+        if (pb && pb.unacked + pb.outOfOrder > 0) return false;
+      }
+    }
+    return true;
+  };
+  const settled = (): boolean => pending === 0 && sim.now > lastSend && buffersEmpty();
 
   // Leader-only services: sample, every LEASE_SAMPLE_MS of virtual time, which nodes lead with
   // a valid lease (the agent runs its command exactly then); two at once is a violation.
   const leaseOverlaps: string[] = [];
+  // Per node, until when it leads with a lease (-Infinity: it does not lead), as of the
+  // simulator step `leasesAt`: re-read only after a step (time alone changes nothing here).
+  const leaseEnd: number[] = new Array<number>(p.nodes).fill(-Infinity);
+  let leasesAt = -1;
   const sampleLeases = (): void => {
-    const holders: number[] = [];
-    for (let i = 0; i < p.nodes; i++) {
-      const st = sim.node(i)?.status();
-      if (st && st.role === "leader" && sim.now < st.leaseUntil) holders.push(i);
+    if (sim.changes !== leasesAt) {
+      leasesAt = sim.changes;
+      for (let i = 0; i < p.nodes; i++) {
+        const st = sim.node(i)?.status();
+        leaseEnd[i] = st && st.role === "leader" ? st.leaseUntil : -Infinity;
+      }
     }
-    if (holders.length > 1 && leaseOverlaps.length < 5) {
+    let holding = 0;
+    for (let i = 0; i < p.nodes; i++) if (sim.now < (leaseEnd[i] as number)) holding++;
+    if (holding > 1 && leaseOverlaps.length < 5) {
+      const holders: number[] = [];
+      for (let i = 0; i < p.nodes; i++) if (sim.now < (leaseEnd[i] as number)) holders.push(i);
       leaseOverlaps.push(
         `t=${sim.now.toFixed(1)}: nodes ${holders.join(" and ")} both lead with a valid lease`,
       );
@@ -198,25 +263,46 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     sim.at(sim.now + LEASE_SAMPLE_MS, sampleLeases);
   };
   sim.at(0, sampleLeases);
-  sim.run(p.faultEndMs);
-  const limit = p.faultEndMs + SETTLE_LIMIT_MS;
+  // A node that rejoins without end would make the run (and the checkers) crawl: stop it
+  // once one node has more lives than a plan can explain; convergence reports it.
+  const lives = new Array<number>(p.nodes).fill(0);
+  const storm = new Error("rejoin storm");
+  const seen = new Array<number>(p.nodes).fill(0);
+  sim.onEvent = (node) => {
+    const n = sim.node(node);
+    if (!n || n.incarnation === seen[node]) return;
+    seen[node] = n.incarnation;
+    lives[node] = (lives[node] ?? 0) + 1;
+    if ((lives[node] ?? 0) > MAX_LIVES_PER_NODE) throw storm;
+  };
   let settledAt: number | undefined;
-  while (sim.now < limit) {
-    if (settled()) {
-      settledAt = sim.now;
-      break;
+  try {
+    sim.run(p.faultEndMs);
+    const limit = p.faultEndMs + SETTLE_LIMIT_MS;
+    while (sim.now < limit) {
+      if (settled()) {
+        settledAt = sim.now;
+        break;
+      }
+      sim.run(sim.now + STEP_MS);
     }
-    sim.run(sim.now + STEP_MS);
+    sim.run(sim.now + QUIET_MS);
+  } catch (e) {
+    if (e !== storm) throw e;
+    settledAt = undefined;
   }
-  sim.run(sim.now + QUIET_MS);
+  simulated.runs++;
+  simulated.virtualMs += sim.now;
+  simulated.events += sim.events;
 
-  const events: TraceEvent[] = [];
-  let j = 0;
-  sim.history.forEach((e, i) => {
-    while (j < learns.length && (learns[j]?.at ?? 0) <= i)
-      events.push((learns[j++] as { ev: LearnEvent }).ev);
-    events.push(e);
-  });
-  while (j < learns.length) events.push((learns[j++] as { ev: LearnEvent }).ev);
-  return { trace: { nodes: p.nodes, events, final: finalOf(), leaseOverlaps }, settledAt };
+  return {
+    trace: {
+      nodes: p.nodes,
+      events: sim.history,
+      final: finalOf(),
+      leaseOverlaps,
+      historyMessages,
+    },
+    settledAt,
+  };
 }

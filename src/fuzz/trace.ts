@@ -1,20 +1,7 @@
 import type { Incarnation, MsgSeq, NodeId } from "../core/types.js";
 import type { HistoryEvent } from "../runtime/sim.js";
 
-/**
- * Recorded by the fuzz runner (not by the simulator): node `node`, in its life `inc`, learned
- * that `peer` runs incarnation `peerInc` (the node's "peer up / restarted" event).
- */
-export interface LearnEvent {
-  kind: "learn";
-  t: number;
-  node: NodeId;
-  inc: Incarnation;
-  peer: NodeId;
-  peerInc: Incarnation;
-}
-
-export type TraceEvent = HistoryEvent | LearnEvent;
+export type TraceEvent = HistoryEvent;
 
 /** What a live node still buffers once the network has been quiet for a while. */
 export interface NodeFinal {
@@ -40,22 +27,34 @@ export interface Trace {
   final: NodeFinal[];
   /** Instants at which two nodes led with a valid lease (sampled by the runner). */
   leaseOverlaps?: string[];
+  /**
+   * The state-transfer budget the nodes ran with. The checkers demand the complete group
+   * history of every new life, so a run may send at most this many messages.
+   */
+  historyMessages?: number;
 }
 
-/** One life (incarnation) of a node, from its start event to its crash or the end. */
+/**
+ * One life of a node: from a start (first start, late start, restart) or a rejoin (a new
+ * member without a crash) to its crash, its next rejoin, or the end of the history.
+ */
 export interface Life {
   key: string;
   node: NodeId;
   inc: Incarnation;
   /** Index of the life among all lives (dense, for vector clocks). */
   idx: number;
-  /** The node's first life: it has never been up before, so everything sent is due to it. */
+  /** The node's first life. */
   first: boolean;
+  /** How it began. */
+  via: "start" | "rejoin";
+  /** Index of the event that began it. */
+  begin: number;
   /** Still up at the end of the history. */
   live: boolean;
 }
 
-/** A successful send, identified by sender, seq and text. */
+/** A message that left its sender (a `send` event), identified by sender, seq and text. */
 export interface Msg {
   id: string;
   from: NodeId;
@@ -72,6 +71,17 @@ export interface Msg {
 
 export type Delivery = Extract<HistoryEvent, { kind: "deliver" }>;
 
+/** A view as one life installed it, with the non-history messages it delivered in it. */
+export interface InstalledView {
+  id: string;
+  members: NodeId[];
+  incs: number[];
+  /** Index of the view event. */
+  index: number;
+  /** Message ids delivered (not as history) while this was the life's view. */
+  delivered: string[];
+}
+
 /** Facts derived from a trace once, shared by the checkers. */
 export interface Analysis {
   lives: Map<string, Life>;
@@ -80,14 +90,24 @@ export interface Analysis {
   sendsByLife: Map<string, Msg[]>;
   /** Two sends that cannot be told apart (same sender, seq and text): the history is ambiguous. */
   ambiguous: string | null;
-  /** `${senderLife}>${receiverLife}` → index of the event where the sender learned that life. */
-  learned: Map<string, number>;
   /** Deliveries per receiving life, in history order, with their event index. */
   deliveries: Map<string, Array<{ d: Delivery; index: number }>>;
+  /** Deliveries by no running life (the node down, or the incarnation not its current one). */
+  orphans: Array<{ d: Delivery; index: number }>;
+  /** Successful send() calls per life (the message may leave later, or never). */
+  accepts: Map<string, Array<{ text: string; index: number; t: number }>>;
+  /** Views each life installed, in order (repeats of the same view folded). */
+  views: Map<string, InstalledView[]>;
+  /**
+   * Non-history deliveries made while the life had no installed view containing it
+   * (its node with its incarnation): the first one per life.
+   */
+  outsideView: Array<{ life: Life; d: Delivery; view: InstalledView | undefined }>;
 }
 
 export const lifeKey = (node: NodeId, inc: Incarnation): string => `${node}@${inc}`;
 export const msgId = (from: NodeId, seq: MsgSeq, text: string): string => `${from}#${seq}:${text}`;
+export const deliveryId = (d: Delivery): string => msgId(d.from, d.seq, d.text);
 
 /** Short human form of a message: `1#4 "n1.17…"`. */
 export function showMsg(from: NodeId, seq: MsgSeq, text: string): string {
@@ -96,6 +116,12 @@ export function showMsg(from: NodeId, seq: MsgSeq, text: string): string {
 }
 
 export const showLife = (l: Life): string => `node ${l.node} (inc ${l.inc})`;
+
+/** Whether a view contains the life: its node is a member with the life's incarnation. */
+export function viewHas(v: InstalledView, l: Life): boolean {
+  const i = v.members.indexOf(l.node);
+  return i >= 0 && v.incs[i] === l.inc;
+}
 
 const cache = new WeakMap<Trace, Analysis>();
 
@@ -108,41 +134,63 @@ export function analyse(tr: Trace): Analysis {
   const everUp = new Set<NodeId>();
   const msgs = new Map<string, Msg>();
   const sendsByLife = new Map<string, Msg[]>();
-  const learned = new Map<string, number>();
   const deliveries = new Map<string, Array<{ d: Delivery; index: number }>>();
+  const orphans: Analysis["orphans"] = [];
+  const accepts: Analysis["accepts"] = new Map();
+  const views = new Map<string, InstalledView[]>();
+  const outsideView: Analysis["outsideView"] = [];
+  const outside = new Set<Life>();
   let ambiguous: string | null = null;
+  const begin = (node: NodeId, inc: Incarnation, via: Life["via"], index: number): void => {
+    const prev = current.get(node);
+    if (prev) prev.live = false;
+    const key = lifeKey(node, inc);
+    const life: Life = {
+      key,
+      node,
+      inc,
+      idx: lifeList.length,
+      first: !everUp.has(node),
+      via,
+      begin: index,
+      live: true,
+    };
+    everUp.add(node);
+    current.set(node, life);
+    lives.set(key, life);
+    lifeList.push(life);
+    sendsByLife.set(key, []);
+    deliveries.set(key, []);
+    accepts.set(key, []);
+    views.set(key, []);
+  };
+  const running = (node: NodeId, inc: Incarnation): Life | undefined => {
+    const l = current.get(node);
+    return l && l.inc === inc ? l : undefined;
+  };
   tr.events.forEach((e, index) => {
     switch (e.kind) {
-      case "rejoin":
-      case "start": {
-        const key = lifeKey(e.node, e.inc);
-        const life: Life = {
-          key,
-          node: e.node,
-          inc: e.inc,
-          idx: lifeList.length,
-          first: e.kind === "start" && !everUp.has(e.node),
-          live: true,
-        };
-        everUp.add(e.node);
-        const prev = current.get(e.node);
-        if (prev) prev.live = false;
-        current.set(e.node, life);
-        lives.set(key, life);
-        lifeList.push(life);
+      case "start":
+        begin(e.node, e.inc, "start", index);
         return;
-      }
+      case "rejoin":
+        begin(e.node, e.inc, "rejoin", index);
+        return;
       case "crash": {
         const l = current.get(e.node);
         if (l) l.live = false;
         current.delete(e.node);
         return;
       }
+      case "accept": {
+        const l = running(e.node, e.inc);
+        if (l) accepts.get(l.key)?.push({ text: e.text, index, t: e.t });
+        return;
+      }
       case "send": {
-        const life = lives.get(lifeKey(e.node, e.inc));
+        const life = running(e.node, e.inc);
         if (!life) return;
-        const list = sendsByLife.get(life.key) ?? [];
-        sendsByLife.set(life.key, list);
+        const list = sendsByLife.get(life.key) as Msg[];
         const id = msgId(e.node, e.seq, e.text);
         if (msgs.has(id) && ambiguous === null) {
           ambiguous = `two sends of ${showMsg(e.node, e.seq, e.text)}: the history cannot tell them apart`;
@@ -162,37 +210,49 @@ export function analyse(tr: Trace): Analysis {
         msgs.set(id, m);
         return;
       }
-      case "learn": {
-        const k = `${lifeKey(e.node, e.inc)}>${lifeKey(e.peer, e.peerInc)}`;
-        if (!learned.has(k)) learned.set(k, index);
+      case "view": {
+        const life = current.get(e.node);
+        if (!life) return;
+        const list = views.get(life.key) as InstalledView[];
+        const id = `${e.term}.${e.version}`;
+        if (list[list.length - 1]?.id === id) return;
+        list.push({ id, members: e.members, incs: e.incs, index, delivered: [] });
         return;
       }
       case "deliver": {
-        const key = lifeKey(e.node, e.inc);
-        const list = deliveries.get(key) ?? [];
-        deliveries.set(key, list);
-        list.push({ d: e, index });
+        const life = running(e.node, e.inc);
+        if (!life) {
+          orphans.push({ d: e, index });
+          return;
+        }
+        deliveries.get(life.key)?.push({ d: e, index });
+        if (e.history) return;
+        const list = views.get(life.key) as InstalledView[];
+        const v = list[list.length - 1];
+        if (v && viewHas(v, life)) v.delivered.push(deliveryId(e));
+        else if (!outside.has(life)) {
+          outside.add(life);
+          outsideView.push({ life, d: e, view: v });
+        }
         return;
       }
       case "refused":
       case "leader":
-      case "view":
         return;
     }
   });
-  const a: Analysis = { lives, lifeList, msgs, sendsByLife, ambiguous, learned, deliveries };
+  const a: Analysis = {
+    lives,
+    lifeList,
+    msgs,
+    sendsByLife,
+    ambiguous,
+    deliveries,
+    orphans,
+    accepts,
+    views,
+    outsideView,
+  };
   cache.set(tr, a);
   return a;
-}
-
-/**
- * Whether life `r` is owed message `m`. A node's first life is owed everything (its peers
- * queue for it until it shows up). A restarted life starts empty and is owed only what a
- * sender sent after learning that life's incarnation: what peers had queued for the old
- * life is discarded on purpose, so earlier messages may legitimately never reach it.
- */
-export function owed(a: Analysis, m: Msg, r: Life): boolean {
-  if (r.first || m.life === r) return true;
-  const at = a.learned.get(`${m.life.key}>${r.key}`);
-  return at !== undefined && at < m.index;
 }

@@ -4,7 +4,7 @@ import {
   scaleForDelay,
 } from "../core/membership/config.js";
 import type { HardState } from "../core/membership/election.js";
-import { type NodeEvent, RmNode } from "../core/node.js";
+import { type NodeEvent, RmNode, type UnsafeKnobs } from "../core/node.js";
 import type { OrderFactory } from "../core/order/index.js";
 import {
   DEFAULT_LIMITS,
@@ -14,7 +14,7 @@ import {
   type ProtocolLimits,
 } from "../core/types.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
-import { EventHeap } from "./heap.js";
+import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
 
 /** What the simulated network does to one datagram on one link, on top of the node's own fault layer. */
@@ -47,9 +47,21 @@ export interface SimOptions {
   membership?: Partial<MembershipConfig>;
   /** Order layer constructor for every node (default: the real one). */
   orderFactory?: OrderFactory;
+  /** State transfer: recent messages a new life receives (NodeOptions.historyMessages). */
+  historyMessages?: number;
+  /** Deliberately broken protocol variants (negative controls for the fuzz suite only). */
+  unsafe?: UnsafeKnobs;
 }
 
+/**
+ * The recorded history of a run. `accept`: the user's send() returned ok (the message may be
+ * held while the node is not in a view); `send`: the message actually left (the node's
+ * "sent" event), stamped with the life's incarnation at that moment; `refused`: send()
+ * failed. `rejoin`: the process started over as a new member (incarnation `inc`) without a
+ * crash. A delivery with `history` is state transfer; a view lists its members' incarnations.
+ */
 export type HistoryEvent =
+  | { kind: "accept"; t: number; node: NodeId; inc: number; text: string }
   | { kind: "send"; t: number; node: NodeId; inc: number; seq: MsgSeq; text: string }
   | { kind: "refused"; t: number; node: NodeId; text: string; error: string }
   | {
@@ -58,19 +70,17 @@ export type HistoryEvent =
       node: NodeId;
       inc: number;
       from: NodeId;
-      /** The sender's incarnation, as the protocol reports it. */
+      /** The sender's incarnation as the protocol reports it (the checkers do not rely on it). */
       fromInc?: number;
       seq: MsgSeq;
       text: string;
       order?: number;
       vc?: number[];
-      /** State transfer (a new member's recent past). */
       history?: true;
     }
-  /** The node started over as a new member (new incarnation) without crashing. */
-  | { kind: "rejoin"; t: number; node: NodeId; inc: number }
   | { kind: "crash"; t: number; node: NodeId }
   | { kind: "start"; t: number; node: NodeId; inc: number }
+  | { kind: "rejoin"; t: number; node: NodeId; inc: number; reason: string }
   | { kind: "leader"; t: number; node: NodeId; term: number; leader: NodeId | null }
   | {
       kind: "view";
@@ -82,10 +92,11 @@ export type HistoryEvent =
       incs: number[];
     };
 
-type SimEvent =
-  | { type: "arrive"; to: NodeId; from: NodeId; bytes: Uint8Array; toInc: number }
-  | { type: "wake"; node: NodeId; token: number }
-  | { type: "action"; fn: () => void };
+/** Event kinds in the queue: a = destination node, b = source node (arrive) or timer token (wake). */
+const ARRIVE = 0;
+const WAKE = 1;
+const ACTION = 2;
+type EventRef = Uint8Array | (() => void);
 
 interface Host {
   node: RmNode | undefined;
@@ -93,8 +104,8 @@ interface Host {
   wakeToken: number;
   wakeAt: number | undefined;
   incCounter: number;
-  /** The incarnation the history attributes events to (changes at a rejoin, in event order). */
-  life: number;
+  /** The incarnation of the running life, as the history knows it (start, then rejoins). */
+  inc: number;
   /** What the node persisted (term and vote): survives crashes, like a disk. */
   hard: HardState | undefined;
   /** When the process is frozen (SIGSTOP) until; events wait for it. */
@@ -113,11 +124,20 @@ export class Sim {
   readonly history: HistoryEvent[] = [];
   readonly hosts: Host[] = [];
   readonly ordering: Ordering;
-  private readonly heap = new EventHeap<SimEvent>();
+  private readonly queue = new EventQueue<EventRef>();
+  /** Events handled so far (datagram arrivals, timer wakes and scheduled actions). */
+  events = 0;
+  /**
+   * Steps that may have changed some node's state (a node handled an input, started or
+   * crashed). Observers that only read nodes may cache what they read until it moves.
+   */
+  changes = 0;
   private readonly rng: Rng;
   private readonly limits: ProtocolLimits;
   private readonly membership: MembershipConfig;
   private readonly orderFactory: OrderFactory | undefined;
+  private readonly historyMessages: number | undefined;
+  private readonly unsafe: UnsafeKnobs | undefined;
   private readonly link: (from: NodeId, to: NodeId, now: number) => LinkFaults;
   /** Blocked directed links (partitions). */
   private readonly blocked = new Set<number>();
@@ -137,6 +157,8 @@ export class Sim {
       opts.faults?.delay ?? 0,
     );
     this.orderFactory = opts.orderFactory;
+    this.historyMessages = opts.historyMessages;
+    this.unsafe = opts.unsafe;
     const late = new Set(opts.lateStart ?? []);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
@@ -149,7 +171,7 @@ export class Sim {
         wakeToken: 0,
         wakeAt: undefined,
         incCounter: 0,
-        life: 0,
+        inc: 0,
         hard: undefined,
         frozenUntil: 0,
         lastWake: -1,
@@ -190,8 +212,10 @@ export class Sim {
     opts.membership = this.membership;
     if (h.hard) opts.hard = h.hard;
     if (this.orderFactory) opts.makeOrder = this.orderFactory;
+    if (this.historyMessages !== undefined) opts.historyMessages = this.historyMessages;
+    if (this.unsafe) opts.unsafe = this.unsafe;
     h.node = new RmNode(opts);
-    h.life = inc;
+    h.inc = inc;
     this.history.push({ kind: "start", t: this.now, node: i, inc });
     this.settle(i);
   }
@@ -200,6 +224,7 @@ export class Sim {
     const h = this.hosts[i] as Host;
     if (!h.node) return;
     h.node = undefined;
+    this.changes++;
     h.wakeToken++;
     h.wakeAt = undefined;
     this.history.push({ kind: "crash", t: this.now, node: i });
@@ -224,9 +249,9 @@ export class Sim {
     const n = h.node;
     if (!n) return false;
     const r = n.send(this.now, text);
-    // A send is recorded when the message leaves (the node's "sent" event), which may be
-    // later: a node holds its messages while it is outside a view or inside a view change.
-    if (!r.ok) this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
+    // The "send" itself is recorded when the node reports it left ("sent", in settle).
+    if (r.ok) this.history.push({ kind: "accept", t: this.now, node: i, inc: h.inc, text });
+    else this.history.push({ kind: "refused", t: this.now, node: i, text, error: r.error });
     this.settle(i);
     return r.ok;
   }
@@ -241,20 +266,20 @@ export class Sim {
 
   /** Run `fn` at virtual time t. */
   at(t: number, fn: () => void): void {
-    this.heap.push(Math.max(t, this.now), { type: "action", fn });
+    this.queue.push(Math.max(t, this.now), ACTION, 0, 0, fn);
   }
 
   /** Process events up to virtual time `until` (ms); returns the number processed. */
   run(until: number, maxEvents = 5_000_000): number {
+    const q = this.queue;
     let n = 0;
-    for (;;) {
-      const t = this.heap.peekTime();
-      if (t === undefined || t > until || n >= maxEvents) break;
-      const e = this.heap.pop() as { t: number; v: SimEvent };
-      this.now = e.t;
-      this.dispatch(e.v);
+    while (n < maxEvents && q.size > 0 && q.peekTime() <= until) {
+      q.pop();
+      this.now = q.t;
+      this.dispatch(q.kind, q.a, q.b, q.ref);
       n++;
     }
+    this.events += n;
     if (this.now < until && n < maxEvents) this.now = until;
     return n;
   }
@@ -264,8 +289,8 @@ export class Sim {
     const end = this.now + limit;
     for (;;) {
       if (this.quiet()) return true;
-      const t = this.heap.peekTime();
-      if (t === undefined || t > end) return this.quiet();
+      const t = this.queue.peekTime();
+      if (this.queue.size === 0 || t > end) return this.quiet();
       this.run(t);
     }
   }
@@ -286,44 +311,37 @@ export class Sim {
     h.frozenUntil = Math.max(h.frozenUntil, this.now + ms);
   }
 
-  private dispatch(ev: SimEvent): void {
-    const target = ev.type === "arrive" ? ev.to : ev.type === "wake" ? ev.node : undefined;
-    if (target !== undefined) {
-      const h = this.hosts[target] as Host;
-      if (h.frozenUntil > this.now) {
-        this.heap.push(h.frozenUntil, ev);
-        return;
-      }
+  private dispatch(kind: number, a: number, b: number, ref: EventRef | undefined): void {
+    if (kind === ACTION) {
+      (ref as () => void)();
+      return;
     }
-    switch (ev.type) {
-      case "action":
-        ev.fn();
-        return;
-      case "wake": {
-        const h = this.hosts[ev.node] as Host;
-        if (!h.node || ev.token !== h.wakeToken) return;
-        h.wakeAt = undefined;
-        if (this.now === h.lastWake) {
-          if (++h.sameWakes > 1000)
-            throw new Error(
-              `node ${ev.node} wakes again and again at t=${this.now}: a timer that never advances`,
-            );
-        } else {
-          h.lastWake = this.now;
-          h.sameWakes = 0;
-        }
-        h.node.tick(this.now);
-        this.settle(ev.node);
-        return;
-      }
-      case "arrive": {
-        const h = this.hosts[ev.to] as Host;
-        if (!h.node) return;
-        h.node.receive(this.now, ev.from, ev.bytes);
-        this.settle(ev.to);
-        return;
-      }
+    const h = this.hosts[a] as Host;
+    if (h.frozenUntil > this.now) {
+      this.queue.push(h.frozenUntil, kind, a, b, ref);
+      return;
     }
+    const node = h.node;
+    if (!node) return;
+    if (kind === ARRIVE) {
+      node.receive(this.now, b, ref as Uint8Array);
+      this.settle(a);
+      return;
+    }
+    // A timer: stale when re-armed (or the node restarted) since it was set.
+    if (b !== h.wakeToken) return;
+    h.wakeAt = undefined;
+    if (this.now === h.lastWake) {
+      if (++h.sameWakes > 1000)
+        throw new Error(
+          `node ${a} wakes again and again at t=${this.now}: a timer that never advances`,
+        );
+    } else {
+      h.lastWake = this.now;
+      h.sameWakes = 0;
+    }
+    node.tick(this.now);
+    this.settle(a);
   }
 
   /** Inject raw bytes as if they came from `from`'s address (garbage tests). */
@@ -339,16 +357,18 @@ export class Sim {
     const h = this.hosts[i] as Host;
     const n = h.node;
     if (!n) return;
+    this.changes++;
     const out = n.drain(this.now);
     if (out.persist) h.hard = out.persist;
     for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h);
     for (const ev of out.events) {
+      // Events come in order: a rejoin changes the incarnation of everything after it.
       if (ev.type === "deliver") {
         const rec: HistoryEvent = {
           kind: "deliver",
           t: this.now,
           node: i,
-          inc: h.life,
+          inc: h.inc,
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
@@ -363,13 +383,19 @@ export class Sim {
           kind: "send",
           t: this.now,
           node: i,
-          inc: h.life,
+          inc: h.inc,
           seq: ev.seq,
           text: ev.text,
         });
       } else if (ev.type === "rejoin") {
-        h.life = ev.incarnation;
-        this.history.push({ kind: "rejoin", t: this.now, node: i, inc: ev.incarnation });
+        h.inc = ev.incarnation;
+        this.history.push({
+          kind: "rejoin",
+          t: this.now,
+          node: i,
+          inc: ev.incarnation,
+          reason: ev.reason,
+        });
       } else if (ev.type === "leader") {
         this.history.push({
           kind: "leader",
@@ -395,8 +421,7 @@ export class Sim {
     if (w !== h.wakeAt) {
       h.wakeAt = w;
       h.wakeToken++;
-      if (w !== undefined)
-        this.heap.push(Math.max(w, this.now), { type: "wake", node: i, token: h.wakeToken });
+      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
     }
   }
 
@@ -411,7 +436,7 @@ export class Sim {
     const copies = lf.duplicate > 0 && this.rng() < lf.duplicate ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const delay = userDelay + lf.delayMinMs + this.rng() * (lf.delayMaxMs - lf.delayMinMs);
-      this.heap.push(this.now + delay, { type: "arrive", to, from, bytes, toInc: 0 });
+      this.queue.push(this.now + delay, ARRIVE, to, from, bytes);
     }
   }
 }

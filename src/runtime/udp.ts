@@ -1,6 +1,5 @@
 import { lookup as dnsLookup } from "node:dns";
-import { lookup } from "node:dns/promises";
-import { isIPv4 } from "node:net";
+import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
 import {
@@ -21,6 +20,7 @@ import {
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
+import { type Endpoint, formatHostPort, resolveHosts } from "./resolve.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -33,12 +33,14 @@ export interface UdpNodeOptions {
   incarnation?: number;
   /** Membership timing overrides (scaled up by the injected delay). */
   membership?: Partial<MembershipConfig>;
-  /** Where term and vote are persisted (default: <tmpdir>/rmchat-state). */
+  /** Where term and vote are persisted (default: defaultStateDir()). */
   stateDir?: string | undefined;
+  /** State transfer: recent messages a new member receives (default 1000; 0: none). */
+  historyMessages?: number;
 }
 
 /**
- * Endpoints are resolved once at start-up, so every send goes to an IPv4 literal: answer at
+ * Endpoints are resolved once at start-up, so every send goes to an address literal: answer at
  * once instead of through dns.lookup, which costs a lookup call and a nextTick per datagram.
  */
 function literalLookup(
@@ -46,17 +48,13 @@ function literalLookup(
   _opts: unknown,
   cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  if (isIPv4(host)) cb(null, host, 4);
-  else dnsLookup(host, { family: 4 }, (err, address, family) => cb(err, address, family));
+  const family = isIP(host);
+  if (family !== 0) cb(null, host, family);
+  else dnsLookup(host, (err, address, family) => cb(err, address, family));
 }
 
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
-
-interface Endpoint {
-  address: string;
-  port: number;
-}
 
 /**
  * The real shell around RmNode: one UDP socket bound to this node's configured address,
@@ -100,6 +98,7 @@ export class UdpRuntime {
       membership,
       random: Math.random,
       now: performance.now(),
+      ...(opts.historyMessages !== undefined ? { historyMessages: opts.historyMessages } : {}),
       ...(hard ? { hard } : {}),
     });
     this.faults = new FaultInjector(opts.faults, Math.random);
@@ -116,19 +115,11 @@ export class UdpRuntime {
     if (!Number.isInteger(opts.id) || opts.id < 0 || opts.id >= opts.hosts.length) {
       throw new StartError(`id ${opts.id} is not in the host list (0..${opts.hosts.length - 1})`);
     }
-    const endpoints: Endpoint[] = [];
-    for (const h of opts.hosts) {
-      try {
-        const r = await lookup(h.host, { family: 4 });
-        endpoints.push({ address: r.address, port: h.port });
-      } catch {
-        throw new StartError(`cannot resolve host "${h.host}" to an IPv4 address`);
-      }
-    }
+    const { endpoints, family } = await resolveHosts(opts.hosts);
     const me = endpoints[opts.id] as Endpoint;
     // No SO_REUSEADDR/SO_REUSEPORT: a second process with the same id must fail, not share traffic.
     const sock = DgramAsPromised.createSocket({
-      type: "udp4",
+      type: family === 6 ? "udp6" : "udp4",
       reuseAddr: false,
       lookup: literalLookup,
     });
@@ -157,7 +148,13 @@ export class UdpRuntime {
     } catch {
       // the kernel may cap buffer sizes; defaults still work
     }
-    const rt = new UdpRuntime(sock, endpoints, opts, me);
+    let rt: UdpRuntime;
+    try {
+      rt = new UdpRuntime(sock, endpoints, opts, me);
+    } catch (e) {
+      sock.destroy();
+      throw e;
+    }
     rt.attach();
     return rt;
   }
@@ -205,7 +202,7 @@ export class UdpRuntime {
   statusReport(): StatusAnswer {
     return statusReport(
       this.node,
-      `${this.address.address}:${this.address.port}`,
+      formatHostPort(this.address.address, this.address.port),
       this.statusExtra(),
     );
   }

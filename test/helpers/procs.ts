@@ -28,7 +28,12 @@ export function tempConfig(ports: number[], extra: Record<string, unknown> = {})
   const path = join(dir, "config.json");
   writeFileSync(
     path,
-    JSON.stringify({ hosts: ports.map((port) => ({ host: "127.0.0.1", port })), ...extra }),
+    JSON.stringify({
+      hosts: ports.map((port) => ({ host: "127.0.0.1", port })),
+      // Not the user's state directory (the default): each test config gets its own.
+      stateDir: join(dir, "state"),
+      ...extra,
+    }),
   );
   return path;
 }

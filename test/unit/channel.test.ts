@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RecvChannel } from "../../src/core/recv-channel.js";
 import { SendChannel } from "../../src/core/send-channel.js";
@@ -30,6 +31,34 @@ describe("RecvChannel", () => {
     r.receive(3, 0, b(3), out);
     expect(out.map((x) => x[0])).toEqual([1, 2, 3, 4]);
     expect(r.buffered).toBe(0);
+  });
+
+  it("sacks the first 16 runs held above the cumulative ack, as sorting what it holds would", () => {
+    const wide = { ...limits, window: 200 };
+    // Reference: every held number above cum, sorted, cut into maximal runs, the first 16.
+    const reference = (cum: number, held: Set<number>): Array<[number, number]> => {
+      const runs: Array<[number, number]> = [];
+      for (const k of [...held].filter((x) => x > cum).sort((x, y) => x - y)) {
+        const last = runs[runs.length - 1];
+        if (last && k === last[1] + 1) last[1] = k;
+        else runs.push([k, k]);
+      }
+      return runs.slice(0, 16);
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 260 }), { maxLength: 300 }), (seqs) => {
+        const r = new RecvChannel(wide);
+        const held = new Set<number>();
+        const out: Uint8Array[] = [];
+        for (const s of seqs) {
+          if (r.receive(s, 0, b(1), out) === "new") held.add(s);
+          const a = r.ack();
+          expect(a.sacks).toEqual(reference(a.cum, held));
+          expect(r.ack()).toEqual(a); // asked again with nothing new: the same answer
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("reassembles fragments and discards a message over the size limit", () => {

@@ -63,52 +63,95 @@ describe("fast MessagePack reader", () => {
   });
 });
 
+/** Frames as the core builds them; `inc` and `ctrl` vary by test. */
+function frameArb(
+  inc: fc.Arbitrary<number>,
+  data: { maxPayload: number; maxEntries: number },
+  ctrl: fc.Arbitrary<unknown[]>,
+) {
+  return fc.record({
+    from: fc.nat(1023),
+    inc,
+    to: fc.nat(1023),
+    toInc: inc,
+    ack: fc.option(
+      fc.record({
+        cum: fc.nat(),
+        sacks: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 16 }),
+      }),
+    ),
+    data: fc.array(
+      fc.record({
+        seq: fc.nat(),
+        flags: fc.nat(1),
+        payload: fc.uint8Array({ maxLength: data.maxPayload }),
+      }),
+      { maxLength: data.maxEntries },
+    ),
+    base: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+    ctrl,
+  });
+}
+
+/** The frame as msgpackr packs it: the reference encoding. */
+function referenceFrame(f: Frame): Uint8Array {
+  const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
+  const ack = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
+  return reference.pack([0x726d01, f.from, f.inc, f.to, f.toInc, ack, flat, f.base, f.ctrl]);
+}
+
 describe("direct MessagePack writer", () => {
   it("writes frames msgpackr reads back as the same array, as small or smaller", () => {
-    const frame = fc.record({
-      from: fc.nat(1023),
-      inc: fc.maxSafeNat(),
-      to: fc.nat(1023),
-      toInc: fc.maxSafeNat(),
-      ack: fc.option(
-        fc.record({
-          cum: fc.nat(),
-          sacks: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 16 }),
-        }),
-      ),
-      data: fc.array(
-        fc.record({
-          seq: fc.nat(),
-          flags: fc.nat(1),
-          payload: fc.uint8Array({ maxLength: 2000 }),
-        }),
-        { maxLength: 40 },
-      ),
-      base: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
-      ctrl: fc.constant<unknown[]>([]),
-    });
+    const frame = frameArb(
+      fc.maxSafeNat(),
+      { maxPayload: 2000, maxEntries: 40 },
+      fc.constant<unknown[]>([]),
+    );
     fc.assert(
       fc.property(frame, (f) => {
         const mine = encodeFrame(f as Frame);
-        const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
-        const ack = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
-        const theirs = reference.pack([
-          0x726d01,
-          f.from,
-          f.inc,
-          f.to,
-          f.toInc,
-          ack,
-          flat,
-          f.base,
-          [],
-        ]);
+        const theirs = referenceFrame(f as Frame);
         expect(norm(unpack(mine))).toEqual(norm(unpack(theirs)));
         expect(mine.length).toBeLessThanOrEqual(theirs.length);
         expect(fastUnpack(mine)).not.toBe(FALLBACK); // the fast path reads what it writes
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("writes frames with control messages byte for byte as msgpackr does", () => {
+    const nat = fc.oneof(fc.nat(300), fc.nat(), fc.maxSafeNat());
+    // What encodeCtrl makes: [tag, numbers…] and the stable report [9, numbers[], numbers[]].
+    const ctrl = fc.array(
+      fc.oneof(
+        fc.tuple(fc.nat(9), nat, nat),
+        fc.tuple(fc.constant(9), fc.array(nat, { maxLength: 20 }), fc.array(nat)),
+      ),
+      { minLength: 1, maxLength: 5 },
+    );
+    const frame = frameArb(nat, { maxPayload: 70_000, maxEntries: 3 }, ctrl);
+    fc.assert(
+      fc.property(frame, (f) => {
+        const mine = encodeFrame(f as Frame);
+        expect(Buffer.from(mine).equals(Buffer.from(referenceFrame(f as Frame)))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    // Control values of other kinds still go through msgpackr and decode as sent.
+    const odd: Frame = {
+      from: 1,
+      inc: 2,
+      to: 0,
+      toInc: 0,
+      ack: null,
+      data: [],
+      base: 1,
+      ctrl: [
+        [1, "x"],
+        [2, null],
+      ],
+    };
+    expect(unpack(encodeFrame(odd))).toEqual([0x726d01, 1, 2, 0, 0, null, [], 1, odd.ctrl]);
   });
 
   it("writes chat and append messages that decode to the same message", () => {

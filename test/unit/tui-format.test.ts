@@ -222,7 +222,7 @@ describe("hold-back panel", () => {
 describe("logLine", () => {
   it("turns a JSON log record into a short line with its level", () => {
     expect(
-      logLine('{"t":"x","level":"warn","msg":"socket error","node":1,"error":"EPERM"}\n'),
+      logLine('{"time":"x","level":"warn","msg":"socket error","node":1,"error":"EPERM"}\n'),
     ).toEqual({ level: "warn", text: "socket error (error=EPERM)" });
     expect(logLine("not json\n")).toEqual({ level: "info", text: "not json" });
   });

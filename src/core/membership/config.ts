@@ -18,8 +18,6 @@ export interface MembershipConfig {
   leaseMs: number;
   /** Votes needed to become leader; default a majority of the configured hosts. */
   quorum: number;
-  /** What we hold for a member that left the view is kept this long (a pause catches up), then released. */
-  releaseAfterMs: number;
 }
 
 export function defaultMembership(hostCount: number): MembershipConfig {
@@ -33,7 +31,6 @@ export function defaultMembership(hostCount: number): MembershipConfig {
     electionTimeoutMs: 500,
     leaseMs: 400,
     quorum: Math.floor(hostCount / 2) + 1,
-    releaseAfterMs: 10_000,
   };
 }
 

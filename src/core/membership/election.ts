@@ -104,6 +104,14 @@ export class Election {
     this.deadline = now + this.randomTimeout();
   }
 
+  /**
+   * We start over as a new member: whatever we led (a log, a view numbering) is gone, so we
+   * must not lead this term any longer. A later term may elect us again.
+   */
+  abdicate(now: number): void {
+    if (this.role !== "follower") this.becomeFollower(this.term, undefined, now);
+  }
+
   /** A process frozen for `ms` gives the leader the benefit of the doubt (not the lease). */
   stalled(ms: number): void {
     this.lastLeaderContact += ms;

@@ -68,6 +68,8 @@ export interface OrderingMode {
   onApp(from: NodeId, fromInc: number, m: AppMsg): void;
   /** Control messages of the mode (stability reports). */
   onStable?(from: NodeId, received: number[], incs: number[]): void;
+  /** Flow control: false while nothing more may be taken from `p`'s channel. */
+  accepting?(p: NodeId): boolean;
   /** A peer's new life was learned (its old life is gone). */
   onPeerLife(p: NodeId): void;
   /** After every event: leader duties, view changes, timers of the mode. */

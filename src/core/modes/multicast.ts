@@ -7,31 +7,16 @@ import {
   type HistoryMsg,
   type InstallMsg,
 } from "../app-message.js";
-import { hasMember, NO_VIEW, nextView, sameMembers, type View } from "../membership/view.js";
+import { hasMember, NO_VIEW, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage, OrderFactory, OrderLayer } from "../order/index.js";
 import { SenderIntake } from "../order/intake.js";
 import { Stability } from "../order/stability.js";
 import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.js";
-import {
-  cutOf,
-  type FlushReport,
-  newerViewId,
-  planInstall,
-  relaysFor,
-  sameViewId,
-  type ViewId,
-} from "../views/flush.js";
 import type { NodeId, Ordering } from "../types.js";
+import { cutOf, newerViewId, relaysFor, sameViewId, type ViewId } from "../views/flush.js";
+import { FlushLeader } from "../views/flush-leader.js";
 import type { ModeContext, OrderingMode, Position } from "./mode.js";
-
-/** The leader's view change in progress: who was asked, who answered. */
-interface Proposal {
-  id: ViewId;
-  members: NodeId[];
-  incs: number[];
-  reports: Map<NodeId, FlushReport>;
-}
 
 /** An install received; we deliver up to the cut, then install. */
 interface Installing {
@@ -65,9 +50,13 @@ export class MulticastMode implements OrderingMode {
   private installing: Installing | undefined;
   /** History chunks received for an install. */
   private historyIn: { id: ViewId; entries: HistoryEntry[]; done: boolean } | undefined;
-  private proposal: Proposal | undefined;
-  /** Leader: the member list last proposed in this term (to see when it changes). */
-  private authored: View = NO_VIEW;
+  /** Everyone installed the view: own messages may go (a barrier, so nobody receives a
+   * message of a view before it installed that view). */
+  private started = false;
+  /** Who sent us the install we are in (told when we installed). */
+  private installer: NodeId | undefined;
+  /** The leader's side of view changes (views/flush-leader.ts). */
+  private readonly leader: FlushLeader;
   private readonly out: Delivery[] = [];
   private nextStable = 0;
 
@@ -80,6 +69,7 @@ export class MulticastMode implements OrderingMode {
     this.intake = new SenderIntake(ctx.hostCount, ctx.limits.maxBacklog);
     this.stability = new Stability(ctx.self, ctx.hostCount);
     this.ring = new HistoryRing(ctx.historyMessages);
+    this.leader = new FlushLeader(ctx);
   }
 
   private newOrder(): OrderLayer {
@@ -92,6 +82,7 @@ export class MulticastMode implements OrderingMode {
 
   private canSend(): boolean {
     return (
+      this.started &&
       this.frozen === undefined &&
       this.installing === undefined &&
       hasMember(this.view, this.ctx.self, this.ctx.inc())
@@ -190,7 +181,14 @@ export class MulticastMode implements OrderingMode {
         this.onFlushOk(from, fromInc, m);
         break;
       case "install":
-        this.onInstall(m);
+        this.onInstall(from, m);
+        break;
+      case "installed":
+        this.onInstalled(from, m.term, m.version);
+        break;
+      case "start":
+        if (m.term === this.view.term && m.version === this.view.version && !this.frozen)
+          this.started = true;
         break;
       case "history":
         this.onHistory(m);
@@ -204,6 +202,12 @@ export class MulticastMode implements OrderingMode {
     }
     this.flushOut();
     this.tryComplete();
+  }
+
+  /** Flow control: while a sender's messages wait (held at a flush cut), take no more of its
+   * channel; it retransmits once they moved on. */
+  accepting(k: NodeId): boolean {
+    return !this.intake.full(k);
   }
 
   onStable(from: NodeId, received: number[], incs: number[]): void {
@@ -224,14 +228,20 @@ export class MulticastMode implements OrderingMode {
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     // An install we could not finish is abandoned: we are still in our old view.
     this.installing = undefined;
+    this.started = false;
     this.historyIn = undefined;
     this.frozen = id;
     const recv = new Array<number>(this.ctx.hostCount).fill(0);
-    for (const k of this.view.members) {
-      if (k === this.ctx.self) continue;
+    this.view.members.forEach((k, i) => {
+      if (k === this.ctx.self) return;
       recv[k] = this.intake.received(k);
-      this.intake.setLimit(k, recv[k] as number, this.pass);
-    }
+      // A sender that leaves: deliver nothing more of it until the cut is known (what we
+      // refuse now, relays bring if the cut has it). A sender that stays stops in this view
+      // when it reports, and sends in the next only once all installed it: everything we
+      // get from it until then is within its own report, the cut.
+      const stays = hasMember(m, k, this.view.incs[i] as number);
+      this.intake.setLimit(k, stays ? Number.POSITIVE_INFINITY : (recv[k] as number), this.pass);
+    });
     recv[this.ctx.self] = this.mcastSeq;
     const ok: FlushOkMsg = {
       kind: "flush-ok",
@@ -246,12 +256,13 @@ export class MulticastMode implements OrderingMode {
     else this.ctx.unicast(from, ok);
   }
 
-  private onInstall(m: InstallMsg): void {
+  private onInstall(from: NodeId, m: InstallMsg): void {
     const id: ViewId = { term: m.term, version: m.version };
     if (!this.frozen || !sameViewId(id, this.frozen)) return;
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     const mine = m.reports.find((r) => r.member === this.ctx.self);
     if (!mine || mine.inc !== this.ctx.inc()) return;
+    this.installer = from;
     const cut = new Map<NodeId, number>();
     let provider: NodeId | undefined;
     if (m.primary) {
@@ -352,109 +363,45 @@ export class MulticastMode implements OrderingMode {
       const fresh = m.reports.filter((r) => r.old === null).map((r) => r.member);
       if (fresh.length > 0) this.sendHistory(fresh, id);
     }
-    this.unblock();
+    const ready = { kind: "installed" as const, term: m.term, version: m.version };
+    if (this.installer === undefined || this.installer === this.ctx.self)
+      this.onInstalled(this.ctx.self, m.term, m.version);
+    else this.ctx.unicast(this.installer, ready);
+  }
+
+  /** Leader: a member installed the view; once all did, everyone may send in it. */
+  private onInstalled(from: NodeId, term: number, version: number): void {
+    if (!this.leader.onInstalled(from, term, version)) return;
+    if (this.view.term === term && this.view.version === version && !this.frozen)
+      this.started = true;
   }
 
   private sendHistory(to: NodeId[], id: ViewId): void {
     const chunks = chunkHistory(this.ring.entries(), this.ctx.limits.maxMessageBytes / 2);
     if (chunks.length === 0) chunks.push([]);
     for (const p of to) {
-      chunks.forEach((entries, i) =>
+      chunks.forEach((entries, i) => {
         this.ctx.unicast(p, {
           kind: "history",
           term: id.term,
           version: id.version,
           done: i === chunks.length - 1,
           entries,
-        }),
-      );
+        });
+      });
     }
   }
 
   // ---------------------------------------------------------------- the flush, leader side
 
   private onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): void {
-    const p = this.proposal;
-    if (!p || p.id.term !== m.term || p.id.version !== m.version) return;
-    const i = p.members.indexOf(from);
-    if (i < 0 || p.incs[i] !== fromInc) return;
-    p.reports.set(from, { member: from, inc: fromInc, old: m.old, recv: m.recv, next: m.next });
-    if (p.reports.size < p.members.length) return;
-    const reports = p.members.map((k) => p.reports.get(k) as FlushReport);
-    const plan = planInstall(this.ctx.self, reports);
-    for (const k of plan.rejoin) this.ctx.unicast(k, { kind: "rejoin", term: p.id.term });
-    const keep = reports.filter((r) => plan.members.includes(r.member));
-    const install: InstallMsg = {
-      kind: "install",
-      term: p.id.term,
-      version: p.id.version,
-      members: keep.map((r) => r.member),
-      incs: keep.map((r) => r.inc),
-      primary: plan.primary,
-      reports: keep,
-    };
-    this.proposal = undefined;
-    this.authored = {
-      term: p.id.term,
-      version: p.id.version,
-      members: install.members,
-      incs: install.incs,
-    };
-    for (const k of install.members) if (k !== this.ctx.self) this.ctx.unicast(k, install);
-    this.onInstall(install);
+    const install = this.leader.onFlushOk(from, fromInc, m);
+    if (install) this.onInstall(this.ctx.self, install);
   }
 
-  /** Leader: propose a view when the live members differ from the last one authored. */
   private lead(): void {
-    if (!this.ctx.isLeader()) {
-      this.proposal = undefined;
-      this.authored = NO_VIEW;
-      return;
-    }
-    const term = this.ctx.term();
-    const base =
-      this.proposal !== undefined
-        ? {
-            term,
-            version: this.proposal.id.version,
-            members: this.proposal.members,
-            incs: this.proposal.incs,
-          }
-        : this.authored.term === term
-          ? this.authored
-          : this.view;
-    const self = this.ctx.self;
-    const target = nextView(
-      base,
-      self,
-      term,
-      (p) => p === self || this.ctx.live(p),
-      (p) => (p === self ? this.ctx.inc() : this.ctx.knownInc(p)),
-      this.ctx.hostCount,
-    );
-    if (!target) return;
-    if (this.proposal && sameMembers(target, this.proposal)) return;
-    const version =
-      Math.max(
-        this.authored.term === term ? this.authored.version : 0,
-        this.proposal?.id.version ?? 0,
-        this.view.term === term ? this.view.version : 0,
-      ) + 1;
-    const req: FlushReqMsg = {
-      kind: "flush-req",
-      term,
-      version,
-      members: target.members,
-      incs: target.incs,
-    };
-    this.proposal = {
-      id: { term, version },
-      members: target.members,
-      incs: target.incs,
-      reports: new Map(),
-    };
-    for (const k of target.members) if (k !== self) this.ctx.unicast(k, req);
-    this.onFlushReq(self, req);
+    const req = this.leader.lead(this.view);
+    if (req) this.onFlushReq(this.ctx.self, req);
   }
 
   // ---------------------------------------------------------------- every event
@@ -497,8 +444,9 @@ export class MulticastMode implements OrderingMode {
     this.frozen = undefined;
     this.installing = undefined;
     this.historyIn = undefined;
-    this.proposal = undefined;
-    this.authored = NO_VIEW;
+    this.leader.reset();
+    this.started = false;
+    this.installer = undefined;
     this.out.length = 0;
   }
 
@@ -537,7 +485,9 @@ export class MulticastMode implements OrderingMode {
   waitingReason(): string | undefined {
     if (this.blocked.length === 0) return undefined;
     if (this.view.members.length === 0) return "waiting for a view";
-    return this.frozen || this.installing ? "waiting for the view change" : undefined;
+    return this.frozen || this.installing || !this.started
+      ? "waiting for the view change"
+      : undefined;
   }
 
   historyEntries(): HistoryEntry[] {

@@ -95,6 +95,9 @@ export class TotalMode implements OrderingMode {
       case "append-resp":
         this.log.onAppendResp(from, m);
         break;
+      case "history":
+        this.log.onHistory(m);
+        break;
       default:
         this.ctx.protocolError();
     }

@@ -42,7 +42,9 @@ export class SenderIntake {
     if (c && c.inc === inc) {
       if (m.seq < c.next) return "ok";
       if (m.seq > c.next || m.seq > c.limit) {
-        if (c.early.size < this.maxEarly) c.early.set(m.seq, m);
+        // Never dropped (its channel acknowledged it): `full` stops the channel instead, so
+        // this exceeds `maxEarly` by at most one datagram's worth.
+        c.early.set(m.seq, m);
         return "ok";
       }
       c.early.set(m.seq, m);
@@ -57,7 +59,7 @@ export class SenderIntake {
       p = { inc, next: 1, limit: 0, early: new Map() };
       this.pend[k] = p;
     }
-    if (p.early.size < this.maxEarly) p.early.set(m.seq, m);
+    p.early.set(m.seq, m);
     return "ok";
   }
 
@@ -113,6 +115,14 @@ export class SenderIntake {
   /** The admitted life of `k` (0: none). */
   lifeOf(k: NodeId): number {
     return this.cur[k]?.inc ?? 0;
+  }
+
+  /** No room left for `k`'s early messages. */
+  full(k: NodeId): boolean {
+    return (
+      (this.cur[k]?.early.size ?? 0) >= this.maxEarly ||
+      (this.pend[k]?.early.size ?? 0) >= this.maxEarly
+    );
   }
 
   /** Messages waiting (early or held at a limit). */

@@ -1,7 +1,7 @@
-import { parseViewText, viewText } from "../app-message.js";
+import { type HistoryMsg, parseViewText, viewText } from "../app-message.js";
 import type { MembershipConfig } from "../membership/config.js";
 import { hasMember, NO_VIEW, sameMembers, type View } from "../membership/view.js";
-import { type HistoryEntry, HistoryRing } from "../state/history.js";
+import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.js";
 import type { MsgSeq, NodeId } from "../types.js";
 import type { Delivery } from "./layer.js";
 import { Queue } from "./layer.js";
@@ -37,8 +37,8 @@ export interface LogContext {
   historyMessages: number;
   /** Text bytes per append message (a single larger entry still goes alone). */
   batchBytes: number;
-  /** Reliable send of a log message to one peer. */
-  send(to: NodeId, msg: LogMsg): void;
+  /** Reliable send of a log message (or a snapshot's history) to one peer. */
+  send(to: NodeId, msg: LogMsg | HistoryMsg): void;
   /** A higher term was seen: step down. */
   observeTerm(term: number): void;
   /** An append from the leader of `term`: leader contact. */
@@ -75,6 +75,10 @@ export class TotalLog {
   /** The view in effect at `base`, and the view entries after it. */
   private baseView: View = NO_VIEW;
   private views: Array<{ index: number; view: View }> = [];
+  /** History chunks that precede a snapshot (leader's term, snapshot position). */
+  private snapHistory: { term: number; at: number; entries: HistoryEntry[] } | undefined;
+  /** We asked to start over as a new member: this log takes no further part. */
+  private halted = false;
   /** Whether a view with us in it was applied (from then on, deliveries are live). */
   private joined = false;
   /** Messages ordered before we joined: handed on as history when we join (bounded). */
@@ -171,6 +175,7 @@ export class TotalLog {
 
   /** Called after any event: react to leader changes. */
   sync(out: Delivery[]): void {
+    if (this.halted) return;
     const l = this.ctx.leader();
     if (l !== undefined && this.ctx.isLeader() && this.leaderTerm !== this.ctx.term())
       this.becomeLeader();
@@ -273,6 +278,17 @@ export class TotalLog {
     f.sentCommit = this.commit;
     f.needProbe = false;
     f.probe = at;
+    // The history goes ahead in chunks (a message has a size limit); the snapshot follows.
+    const chunks = chunkHistory(this.ctx.historyUpTo(at), this.ctx.batchBytes);
+    chunks.forEach((entries, i) => {
+      this.ctx.send(p, {
+        kind: "history",
+        term: this.leaderTerm,
+        version: at,
+        done: i === chunks.length - 1,
+        entries,
+      });
+    });
     this.ctx.send(p, {
       kind: "append",
       term: this.leaderTerm,
@@ -280,7 +296,7 @@ export class TotalLog {
       prevTerm: this.termAt(at) ?? 0,
       commit: this.commit,
       compact: this.compactPoint(),
-      snap: { view: this.viewAt(at), history: this.ctx.historyUpTo(at), ordered },
+      snap: { view: this.viewAt(at), history: [], ordered },
       entries: [],
     });
   }
@@ -339,7 +355,16 @@ export class TotalLog {
     if (this.ctx.isLeader()) this.compact(this.compactPoint());
   }
 
+  /** A chunk of the history that goes with the leader's next snapshot. */
+  onHistory(m: HistoryMsg): void {
+    const h = this.snapHistory;
+    if (!h || h.term !== m.term || h.at !== m.version)
+      this.snapHistory = { term: m.term, at: m.version, entries: [...m.entries] };
+    else for (const e of m.entries) h.entries.push(e);
+  }
+
   onAppend(from: NodeId, m: AppendMsg, out: Delivery[]): void {
+    if (this.halted) return;
     const reply = (ok: boolean, index: number): void =>
       this.ctx.send(from, {
         kind: "append-resp",
@@ -360,7 +385,7 @@ export class TotalLog {
       }
       if (this.joined) {
         // We delivered in a view and cannot catch up by the log: we are a new member now.
-        this.ctx.rejoin("fell behind the leader's compacted log");
+        this.halt("fell behind the leader's compacted log");
         return;
       }
       // State transfer: join from the leader's position, with the recent past as history.
@@ -378,7 +403,10 @@ export class TotalLog {
           this.ordered.set(k, o[i + 2] as number);
       }
       this.preJoin.clear();
-      for (const e of m.snap.history) {
+      const h = this.snapHistory;
+      const history = h && h.term === m.term && h.at === m.prevIndex ? h.entries : m.snap.history;
+      this.snapHistory = undefined;
+      for (const e of history) {
         this.ownDone(e.from, e.inc, e.seq);
         this.preJoin.push(e);
       }
@@ -408,6 +436,13 @@ export class TotalLog {
       i++;
       const t = this.termAt(i);
       if (t === e.term) continue;
+      if (t !== undefined && i <= this.applied) {
+        // The leader's log lost entries we delivered (only possible when the processes
+        // that stored them lost their memory or are cut off): we cannot take part in
+        // this history; start over as a new member.
+        this.halt("the leader's log does not hold what we delivered");
+        return;
+      }
       if (t !== undefined) this.truncateFrom(i);
       this.append(e);
     }
@@ -452,7 +487,7 @@ export class TotalLog {
   }
 
   private apply(out: Delivery[]): void {
-    while (this.applied < this.commit) {
+    while (this.applied < this.commit && !this.halted) {
       this.applied++;
       const e = this.entries[this.applied - this.base - 1] as LogEntry;
       if (e.from === -2) {
@@ -482,7 +517,7 @@ export class TotalLog {
    */
   private applyView(view: View): void {
     if (!hasMember(view, this.ctx.self, this.ctx.incarnation)) {
-      if (this.joined) this.ctx.rejoin("the group ordered a view without us");
+      if (this.joined) this.halt("the group ordered a view without us");
       return;
     }
     if (!this.joined) {
@@ -491,6 +526,11 @@ export class TotalLog {
       this.preJoin.clear();
     }
     this.ctx.installView(view);
+  }
+
+  private halt(reason: string): void {
+    this.halted = true;
+    this.ctx.rejoin(reason);
   }
 
   /** Own message `seq` is ordered and delivered: it no longer waits. */

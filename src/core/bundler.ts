@@ -1,0 +1,60 @@
+import type { OutDatagram } from "./node-types.js";
+import type { Peer } from "./peer.js";
+import type { Incarnation, NodeId } from "./types.js";
+import { type DataEntry, ENTRY_OVERHEAD, encodeFrame, FRAME_OVERHEAD } from "./wire.js";
+
+/** Who we are on the wire, and where the bytes are counted. */
+export interface Sender {
+  id: NodeId;
+  inc: Incarnation;
+  maxDatagram: number;
+  sent(bytes: number): void;
+}
+
+/**
+ * Bundling: everything due to one peer (new and retransmitted fragments, the ack, control
+ * messages, a heartbeat when `heartbeat` says one is due) in as few datagrams as fit in
+ * `maxDatagram`. The ack and the control messages ride on the first frame.
+ */
+export function bundle(
+  me: Sender,
+  p: Peer,
+  now: number,
+  heartbeat: boolean,
+  out: OutDatagram[],
+): void {
+  const due = p.send.takeDue();
+  const budget = me.maxDatagram - FRAME_OVERHEAD;
+  let batch: DataEntry[] = [];
+  let size = 0;
+  let ctrl = p.ctrl;
+  p.ctrl = [];
+  const flush = (): void => {
+    const bytes = encodeFrame({
+      from: me.id,
+      inc: me.inc,
+      to: p.id,
+      toInc: p.knownInc,
+      ack: p.knownInc !== 0 || p.recv.ackPending ? p.recv.ack() : null,
+      data: batch,
+      base: p.send.base,
+      ctrl,
+    });
+    ctrl = [];
+    p.recv.ackPending = false;
+    p.lastSent = now;
+    out.push({ to: p.id, bytes });
+    me.sent(bytes.length);
+    batch = [];
+    size = 0;
+  };
+  for (const e of due) {
+    if (!p.send.stillNeeded(e)) continue;
+    const need = e.payload.length + ENTRY_OVERHEAD;
+    if (batch.length > 0 && size + need > budget) flush();
+    batch.push(e);
+    size += need;
+    p.send.sent(e, now);
+  }
+  if (batch.length > 0 || p.recv.ackPending || ctrl.length > 0 || heartbeat) flush();
+}

@@ -1,0 +1,127 @@
+import type { FlushOkMsg, FlushReqMsg, InstallMsg } from "../app-message.js";
+import { NO_VIEW, nextView, sameMembers, type View } from "../membership/view.js";
+import type { ModeContext } from "../modes/mode.js";
+import type { NodeId } from "../types.js";
+import { type FlushReport, planInstall, type ViewId } from "./flush.js";
+
+/** The leader's view change in progress: who was asked, who answered. */
+interface Proposal {
+  id: ViewId;
+  members: NodeId[];
+  incs: number[];
+  reports: Map<NodeId, FlushReport>;
+}
+
+/**
+ * The leader's side of the view-change flush (fifo/causal): propose a view when the live
+ * members differ from the last one authored (`flush-req` to every proposed member), collect
+ * the reports, install (`install` with every report; `rejoin` to members from another view),
+ * then, once every member reports the view installed, let everyone send in it (`start`).
+ * The member side is in modes/multicast.ts; the pure parts in views/flush.ts.
+ */
+export class FlushLeader {
+  private proposal: Proposal | undefined;
+  /** Members that have not yet reported the view installed. */
+  private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
+  /** The member list last proposed in this term (to see when it changes). */
+  private authored: View = NO_VIEW;
+
+  constructor(private readonly ctx: ModeContext) {}
+
+  /** A flush request when a view change is due (sent to the others; ours to handle). */
+  lead(installed: View): FlushReqMsg | undefined {
+    if (!this.ctx.isLeader()) {
+      this.reset();
+      return undefined;
+    }
+    const term = this.ctx.term();
+    const p = this.proposal;
+    const base = p
+      ? { term, version: p.id.version, members: p.members, incs: p.incs }
+      : this.authored.term === term
+        ? this.authored
+        : installed;
+    const self = this.ctx.self;
+    const target = nextView(
+      base,
+      self,
+      term,
+      (k) => k === self || this.ctx.live(k),
+      (k) => (k === self ? this.ctx.inc() : this.ctx.knownInc(k)),
+      this.ctx.hostCount,
+    );
+    if (!target || (p && sameMembers(target, p))) return undefined;
+    const version =
+      Math.max(
+        this.authored.term === term ? this.authored.version : 0,
+        p?.id.version ?? 0,
+        installed.term === term ? installed.version : 0,
+      ) + 1;
+    const req: FlushReqMsg = {
+      kind: "flush-req",
+      term,
+      version,
+      members: target.members,
+      incs: target.incs,
+    };
+    this.proposal = {
+      id: { term, version },
+      members: target.members,
+      incs: target.incs,
+      reports: new Map(),
+    };
+    for (const k of target.members) if (k !== self) this.ctx.unicast(k, req);
+    return req;
+  }
+
+  /** A member's report; with every report in, the install (sent to the others; ours to handle). */
+  onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): InstallMsg | undefined {
+    const p = this.proposal;
+    if (!p || p.id.term !== m.term || p.id.version !== m.version) return undefined;
+    const i = p.members.indexOf(from);
+    if (i < 0 || p.incs[i] !== fromInc) return undefined;
+    p.reports.set(from, { member: from, inc: fromInc, old: m.old, recv: m.recv, next: m.next });
+    if (p.reports.size < p.members.length) return undefined;
+    const reports = p.members.map((k) => p.reports.get(k) as FlushReport);
+    const plan = planInstall(this.ctx.self, reports);
+    for (const k of plan.rejoin) this.ctx.unicast(k, { kind: "rejoin", term: p.id.term });
+    const keep = reports.filter((r) => plan.members.includes(r.member));
+    const install: InstallMsg = {
+      kind: "install",
+      term: p.id.term,
+      version: p.id.version,
+      members: keep.map((r) => r.member),
+      incs: keep.map((r) => r.inc),
+      primary: plan.primary,
+      reports: keep,
+    };
+    this.proposal = undefined;
+    this.awaiting = { id: p.id, members: install.members, left: new Set(install.members) };
+    this.authored = {
+      term: p.id.term,
+      version: p.id.version,
+      members: install.members,
+      incs: install.incs,
+    };
+    for (const k of install.members) if (k !== this.ctx.self) this.ctx.unicast(k, install);
+    return install;
+  }
+
+  /** A member installed view (term, version); true once all did (`start` went to the others). */
+  onInstalled(from: NodeId, term: number, version: number): boolean {
+    const a = this.awaiting;
+    if (!a || a.id.term !== term || a.id.version !== version) return false;
+    a.left.delete(from);
+    if (a.left.size > 0) return false;
+    this.awaiting = undefined;
+    for (const k of a.members)
+      if (k !== this.ctx.self) this.ctx.unicast(k, { kind: "start", term, version });
+    return true;
+  }
+
+  reset(): void {
+    this.proposal = undefined;
+    this.awaiting = undefined;
+    this.authored = NO_VIEW;
+  }
+}

@@ -1,0 +1,130 @@
+import { fileURLToPath } from "node:url";
+import { describe } from "vitest";
+import { defaultMembership } from "../../src/core/membership/config.js";
+import {
+  Election,
+  type ElectionCtrl,
+  type ElectionOut,
+  type LogPosition,
+} from "../../src/core/membership/election.js";
+import { type Cmd, datadriven } from "../helpers/datadriven.js";
+
+let el: Election | undefined;
+let pos: LogPosition = { lastIndex: 0, lastTerm: 0 };
+let setup = { self: 0, hosts: 3, rng: 0 };
+
+function create(term: number, votedFor: number, now: number): Election {
+  const cfg = defaultMembership(setup.hosts);
+  const rng = setup.rng;
+  return new Election(
+    setup.self,
+    setup.hosts,
+    cfg,
+    () => rng,
+    { term, votedFor },
+    now,
+    () => pos,
+  );
+}
+
+function msgText(m: ElectionCtrl): string {
+  switch (m.t) {
+    case "prevote-req":
+    case "vote-req":
+      return `${m.t} term=${m.term} last=${m.lastIndex}/${m.lastTerm}`;
+    case "prevote-resp":
+    case "vote-resp":
+      return `${m.t} term=${m.term} granted=${m.granted}`;
+    case "leader-hb":
+    case "leader-ack":
+      return `${m.t} term=${m.term} round=${m.round}`;
+    case "timeout-now":
+      return `${m.t} term=${m.term}`;
+  }
+}
+
+/** Sends, then the state; a changed term or vote is "persisted" (dirty cleared, as the shell does). */
+function report(e: Election, out: ElectionOut, extra: string[] = []): string {
+  const lines = [...extra, ...out.map((o) => `-> ${o.to} ${msgText(o.msg)}`)];
+  let s = `${e.role} term=${e.term} vote=${e.votedFor} leader=${e.leader ?? "-"}`;
+  if (e.role === "leader") s += ` lease=${e.leaseUntil}`;
+  if (e.dirty) {
+    s += " persist";
+    e.dirty = false;
+  }
+  lines.push(s);
+  return lines.join("\n");
+}
+
+function parseMsg(c: Cmd): ElectionCtrl {
+  const term = c.num("term");
+  const t = c.str("t");
+  switch (t) {
+    case "prevote-req":
+    case "vote-req":
+      return { t, term, lastIndex: c.num("lastIndex", 0), lastTerm: c.num("lastTerm", 0) };
+    case "prevote-resp":
+    case "vote-resp":
+      return { t, term, granted: c.bool("granted", true) };
+    case "leader-hb":
+    case "leader-ack":
+      return { t, term, round: c.num("round", 1) };
+    default:
+      throw new Error(`unknown message ${t}`);
+  }
+}
+
+function handle(c: Cmd): string {
+  if (c.name === "new") {
+    setup = { self: c.num("self", 0), hosts: c.num("hosts", 3), rng: c.num("rng", 0) };
+    pos = { lastIndex: c.num("lastIndex", 0), lastTerm: c.num("lastTerm", 0) };
+    el = create(c.num("term", 0), c.num("voted", -1), c.num("now", 0));
+    el.unsafeVoteTwice = c.bool("voteTwice");
+    return report(el, []);
+  }
+  if (!el) throw new Error("no election: use new");
+  const e = el;
+  const out: ElectionOut = [];
+  switch (c.name) {
+    case "restart": {
+      // A new process from the persisted hard state.
+      const h = e.hard();
+      el = create(h.term, h.votedFor, c.num("now"));
+      return report(el, []);
+    }
+    case "log":
+      pos = { lastIndex: c.num("lastIndex"), lastTerm: c.num("lastTerm") };
+      return "ok";
+    case "tick":
+      e.tick(c.num("now"), out);
+      return report(e, out, [`wake ${e.nextWake()}`]);
+    case "recv":
+      e.receive(c.num("from"), parseMsg(c), c.num("now"), out);
+      return report(e, out);
+    case "heartbeat":
+      e.heartbeat(c.num("now"), out);
+      return report(e, out);
+    case "lease": {
+      const stepped = e.checkLease(c.num("now"));
+      return report(e, out, [stepped ? "lease lapsed: step down" : "lease ok"]);
+    }
+    case "abdicate":
+      e.abdicate(c.num("now"));
+      return report(e, out);
+    case "observe-leader":
+      e.observeLeader(c.num("from"), c.num("term"), c.num("now"));
+      return report(e, out);
+    case "observe-term":
+      e.observeTerm(c.num("term"), c.num("now"));
+      return report(e, out);
+    case "stalled":
+      e.stalled(c.num("ms"));
+      return report(e, out, [`wake ${e.nextWake()}`]);
+    default:
+      throw new Error(`unknown command ${c.name}`);
+  }
+}
+
+describe("Election (testdata/election.txt)", () => {
+  datadriven(fileURLToPath(new URL("testdata/election.txt", import.meta.url)), handle);
+});
