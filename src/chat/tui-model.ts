@@ -86,29 +86,11 @@ export class ChatLog {
       this.inHistory = history;
       this.system(
         "info",
-        history
-          ? "── history: what the group said before we joined ──"
-          : "── end of history ──",
+        history ? "── history: what the group said before we joined ──" : "── end of history ──",
         at,
       );
     }
-    if (history) {
-      this.push({
-        kind: "msg",
-        at,
-        from: d.from,
-        seq: d.seq,
-        text: d.text,
-        own: false,
-        delivered: true,
-        acks: 0,
-        order: d.order,
-        vc: d.vc,
-        history: true,
-      });
-      return;
-    }
-    const mine = d.from === this.self ? this.open.get(d.seq) : undefined;
+    const mine = !history && d.from === this.self ? this.open.get(d.seq) : undefined;
     if (mine) {
       mine.delivered = true;
       mine.order = d.order;
@@ -129,11 +111,12 @@ export class ChatLog {
       from: d.from,
       seq: d.seq,
       text: d.text,
-      own: d.from === this.self,
+      own: !history && d.from === this.self,
       delivered: true,
       acks: 0,
       order: d.order,
       vc: d.vc,
+      ...(history ? { history: true } : {}),
     });
   }
 

@@ -9,7 +9,7 @@ import {
   type ProbeCtrl,
 } from "./membership/detector.js";
 import { Election, type ElectionOut, type HardState } from "./membership/election.js";
-import type { View } from "./membership/view.js";
+import { hasMember, NO_VIEW, type View } from "./membership/view.js";
 import type { ModeContext, OrderingMode } from "./modes/mode.js";
 import { MulticastMode } from "./modes/multicast.js";
 import { TotalMode } from "./modes/total.js";
@@ -157,7 +157,15 @@ export class RmNode {
       term: () => this.election.term,
       isLeader: () => this.election.isLeader,
       leader: () => this.election.leader,
-      live: (p) => this.detector.live(p) && (this.peers[p]?.knownInc ?? 0) !== 0,
+      live: (p) => {
+        const q = this.peers[p];
+        return (
+          q !== undefined &&
+          this.detector.live(p) &&
+          q.knownInc !== 0 &&
+          q.knownInc !== q.departedInc
+        );
+      },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
@@ -254,7 +262,17 @@ export class RmNode {
     this.events.push(ev);
   }
 
+  /** The view installed before the current one (for departure records). */
+  private lastView: View = NO_VIEW;
+
   private installed(v: View): void {
+    // Lives the view leaves out: recorded once, so no view of ours takes them back.
+    this.lastView.members.forEach((k, i) => {
+      const p = this.peers[k];
+      const inc = this.lastView.incs[i] as number;
+      if (p && !hasMember(v, k, inc)) p.departedInc = Math.max(p.departedInc, inc);
+    });
+    this.lastView = v;
     // A member's life we have not heard from yet: talk to that life from now on.
     v.members.forEach((k, i) => {
       const p = this.peers[k];
@@ -301,7 +319,10 @@ export class RmNode {
   private afterEvent(): void {
     this.flushElection();
     this.noteLeader();
-    if (this.rejoinWanted === undefined) this.mode.advance();
+    if (this.rejoinWanted === undefined) {
+      this.mode.advance();
+      this.tellDeparted();
+    }
     if (this.rejoinWanted !== undefined) {
       const why = this.rejoinWanted;
       this.rejoinWanted = undefined;
@@ -386,6 +407,18 @@ export class RmNode {
     released.length = 0;
   }
 
+  /** Leader: a life the view left out that still talks to us is told to start over. */
+  private tellDeparted(): void {
+    if (!this.election.isLeader) return;
+    for (const p of this.peers) {
+      if (!p || p.knownInc === 0 || p.knownInc !== p.departedInc || p.toldRejoin === p.knownInc)
+        continue;
+      if (!this.detector.live(p.id)) continue;
+      p.toldRejoin = p.knownInc;
+      this.unicast(p.id, { kind: "rejoin", term: this.election.term });
+    }
+  }
+
   /** The peer abandoned messages for us: we were left out of its view. */
   private onGap(p: Peer): void {
     this.rejoinWanted ??= `node ${p.id} dropped messages for us (we were left out of the view)`;
@@ -400,6 +433,7 @@ export class RmNode {
     this.ackCount.clear();
     this.complete.length = 0;
     this.mode.reset();
+    this.lastView = NO_VIEW;
     this.events.push({
       type: "notice",
       level: "warn",
@@ -415,6 +449,12 @@ export class RmNode {
       const m = decodeApp(p.id, bytes, this.hostCount);
       if (!m) {
         this.drop("bad-message");
+        continue;
+      }
+      if (m.kind === "rejoin") {
+        // The group left this life of ours out of its view: start over as a new member.
+        if (m.term >= this.election.term)
+          this.rejoinWanted ??= `node ${p.id} says the group's view continues without us`;
         continue;
       }
       this.mode.onApp(p.id, p.knownInc, m);

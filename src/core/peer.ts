@@ -12,6 +12,13 @@ export class Peer {
   ctrl: unknown[] = [];
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
+  /**
+   * The departure record: the life of this peer that a view left out. That life is never
+   * proposed again (it must come back as a new life, with state transfer).
+   */
+  departedInc: Incarnation = 0;
+  /** The departed life we told to rejoin (once per life). */
+  toldRejoin: Incarnation = 0;
 
   constructor(
     readonly id: NodeId,

@@ -86,6 +86,20 @@ describe("message lines", () => {
     );
   });
 
+  it("shows state transfer dimmed under a history separator, then an end mark before live lines", () => {
+    const log = new ChatLog(0, 2);
+    log.deliver({ from: 0, seq: 1, text: "old own" }, 0, true);
+    log.deliver({ from: 1, seq: 1, text: "old" }, 0, true);
+    log.deliver({ from: 1, seq: 2, text: "live" }, 0);
+    const lines = log.entries.map((e) => plain(formatEntry(e, mono, { peers: 2, details: false })));
+    expect(lines[0]).toMatch(/history: what the group said before we joined/);
+    expect(lines[1]).toMatch(/ <node 0> old own$/); // an earlier life's: not "own", no state
+    expect(lines[3]).toMatch(/end of history/);
+    expect(lines[4]).toMatch(/ <node 1> live$/);
+    const past = log.entries[2] as (typeof log.entries)[number];
+    expect(formatEntry(past, color, { peers: 2, details: false })).toMatch(/^\{/); // dimmed
+  });
+
   it("shows a peer's tags and escapes as text", () => {
     const log = new ChatLog(0, 1);
     log.deliver({ from: 1, seq: 1, text: "{red-bg}\u001b[2J" }, 0);

@@ -118,7 +118,11 @@ export class MulticastMode implements OrderingMode {
       vc: this.order.stamp(seq),
     };
     const bytes = encodeApp(msg);
-    const targets = this.view.members.filter((m) => m !== this.ctx.self);
+    // The view's lives: a member we now know as a newer life is gone (the new life gets the
+    // history when a view admits it), so it is not sent this view's messages.
+    const targets = this.view.members.filter(
+      (m, i) => m !== this.ctx.self && this.ctx.knownInc(m) === this.view.incs[i],
+    );
     const err = this.ctx.noRoom(targets, bytes.length);
     if (err) return err;
     this.mcastSeq = seq;
@@ -193,9 +197,6 @@ export class MulticastMode implements OrderingMode {
       case "history":
         this.onHistory(m);
         break;
-      case "rejoin":
-        if (m.term >= this.ctx.term()) this.ctx.rejoin("the leader's view continues without us");
-        return;
       default:
         this.ctx.protocolError();
         return;

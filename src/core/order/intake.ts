@@ -117,12 +117,12 @@ export class SenderIntake {
     return this.cur[k]?.inc ?? 0;
   }
 
-  /** No room left for `k`'s early messages. */
+  /**
+   * No room left for `k`'s early messages (of its admitted life: a life not yet admitted
+   * sends nothing in our view before we admit it, so its early messages stay few).
+   */
   full(k: NodeId): boolean {
-    return (
-      (this.cur[k]?.early.size ?? 0) >= this.maxEarly ||
-      (this.pend[k]?.early.size ?? 0) >= this.maxEarly
-    );
+    return (this.cur[k]?.early.size ?? 0) >= this.maxEarly;
   }
 
   /** Messages waiting (early or held at a limit). */

@@ -54,6 +54,8 @@ interface Follower {
   probe: number | undefined;
   /** Commit index last sent (to know when a commit-only append is due). */
   sentCommit: number;
+  /** The probe in flight is a snapshot (answered only by a success). */
+  snapshot?: boolean;
 }
 
 /**
@@ -85,6 +87,8 @@ export class TotalLog {
   private readonly preJoin: HistoryRing;
   /** Highest seq in the log per sender incarnation ("from/inc"). */
   private readonly ordered = new Map<string, MsgSeq>();
+  /** Leader: submissions of lives not in the newest view, per "from/inc". */
+  private readonly unadmitted = new Map<string, Map<MsgSeq, string>>();
   /** Leader: submissions that arrived ahead of a gap. */
   private readonly early = new Map<string, Map<MsgSeq, string>>();
   /** Own messages not yet delivered, in seq order (resubmitted to each new leader). */
@@ -122,6 +126,17 @@ export class TotalLog {
       incs,
     };
     this.append({ term: this.leaderTerm, from: -2, inc: 0, seq: 0, text: viewText(view) });
+    // Submits that waited for their sender's admission: order them now, or let them go if a
+    // newer life of the sender is the member (the old one will never be).
+    for (const [k, q] of this.unadmitted) {
+      const [from, inc] = k.split("/").map(Number) as [NodeId, number];
+      const i = members.indexOf(from);
+      if (i < 0) continue;
+      this.unadmitted.delete(k);
+      if (incs[i] !== inc) continue;
+      for (const seq of [...q.keys()].sort((a, b) => a - b))
+        this.onSubmit(from, inc, { kind: "submit", seq, text: q.get(seq) as string });
+    }
   }
 
   /** A peer started a new life: what we knew of its log is void. */
@@ -132,6 +147,7 @@ export class TotalLog {
     f.match = 0;
     f.needProbe = false;
     f.probe = undefined;
+    f.snapshot = false;
     f.sentCommit = -1;
   }
 
@@ -231,6 +247,14 @@ export class TotalLog {
     if (!this.ctx.isLeader()) return; // the sender resubmits to the real leader
     if (this.leaderTerm !== this.ctx.term()) this.becomeLeader();
     const k = `${from}/${inc}`;
+    if (!hasMember(this.lastView, from, inc)) {
+      // Not a member (yet, or any more): a message is ordered only in a view that holds its
+      // sender. It waits for the view that admits this life (bounded by the sender's backlog).
+      const q = this.unadmitted.get(k) ?? new Map<MsgSeq, string>();
+      this.unadmitted.set(k, q);
+      if (q.size < this.ctx.retainLimit) q.set(m.seq, m.text);
+      return;
+    }
     let next = (this.ordered.get(k) ?? 0) + 1;
     if (m.seq < next) return;
     if (m.seq > next) {
@@ -278,6 +302,7 @@ export class TotalLog {
     f.sentCommit = this.commit;
     f.needProbe = false;
     f.probe = at;
+    f.snapshot = true;
     // The history goes ahead in chunks (a message has a size limit); the snapshot follows.
     const chunks = chunkHistory(this.ctx.historyUpTo(at), this.ctx.batchBytes);
     chunks.forEach((entries, i) => {
@@ -475,11 +500,16 @@ export class TotalLog {
     if (m.ok) {
       if (m.index > f.match) f.match = m.index;
       if (f.next < f.match + 1) f.next = f.match + 1;
-      if (f.probe === m.reqPrev) f.probe = undefined;
+      if (f.probe === m.reqPrev) {
+        f.probe = undefined;
+        f.snapshot = false;
+      }
       this.advanceCommit();
       return;
     }
-    // A rejection: only the one answering the probe in flight counts, or the first one.
+    // A rejection: only the one answering the probe in flight counts, or the first one. A
+    // snapshot is never rejected: a rejection while one is in flight answers an earlier append.
+    if (f.snapshot) return;
     if (f.probe !== undefined ? m.reqPrev !== f.probe : f.needProbe) return;
     f.probe = undefined;
     f.needProbe = true;
