@@ -6,12 +6,12 @@ import {
   openSync,
   readFileSync,
   realpathSync,
-  renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { writeDurably } from "../runtime/hard-state.js";
 import type { Epoch, TableEntry } from "./table.js";
 
 const begin = (name: string): string => `# BEGIN rmchat ${name}`;
@@ -107,15 +107,8 @@ export function writeHostsFile(
     return "in-place";
   }
   const tmp = join(dirname(path), `.${basename(path)}.rmchat-${process.pid}.tmp`);
-  const fd = openSync(tmp, "w", existsSync(path) ? statSync(path).mode & 0o777 : 0o644);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
+    writeDurably(path, text, existsSync(path) ? statSync(path).mode & 0o777 : 0o644, tmp);
     return "renamed";
   } catch (e) {
     try {

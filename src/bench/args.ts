@@ -24,6 +24,8 @@ export interface BenchArgs {
   save?: string | undefined;
   quiet: boolean;
   cpuProf?: string | undefined;
+  /** Seal the cluster under a fresh random key (measures the trust layer's cost). */
+  keys?: boolean | undefined;
 }
 
 /** The validated flags: one workload spec per node count. */

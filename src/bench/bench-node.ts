@@ -100,6 +100,7 @@ export class BenchNode {
         logger: new Logger("warn", { node: id, bench: true }),
         // Term and vote of throw-away nodes: in the benchmark's own temporary directory.
         stateDir,
+        keys: spec.key ? [new Uint8Array(Buffer.from(spec.key, "base64"))] : undefined,
       });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);

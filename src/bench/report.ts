@@ -142,6 +142,8 @@ export function formatReport(r: Report): string {
       );
     }
   }
+  const sealed = sealedCost(r.rows);
+  if (sealed.length > 0) out.push("", ...sealed);
   const problems = r.rows.flatMap((a) => a.problems.map((p) => `${describe(a.spec)}: ${p}`));
   if (problems.length > 0) {
     out.push("", "problems:");
@@ -161,6 +163,25 @@ export function formatReport(r: Report): string {
       "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions).",
   );
   return out.join("\n");
+}
+
+/** With --keys: each sealed row's throughput and latency against its plain twin. */
+export function sealedCost(rows: Aggregate[]): string[] {
+  const out: string[] = [];
+  for (const s of rows) {
+    if (!s.spec.key) continue;
+    const p = rows.find(
+      (x) => !x.spec.key && describe(x.spec) === describe({ ...s.spec, key: undefined }),
+    );
+    if (!p) continue;
+    const pct = (100 * s.median.throughputPerNode) / p.median.throughputPerNode;
+    out.push(
+      `sealed vs plain, ${describe(p.spec)}: ${rate(s.median.throughputPerNode)} vs ${rate(p.median.throughputPerNode)} msg/s/node = ${fmt(pct, 1)}% ` +
+        `(target >= 70%: ${pct >= 70 ? "met" : "NOT MET"}); p50 latency ${ms(s.median.latency.p50)} vs ${ms(p.median.latency.p50)} ms; ` +
+        `CPU ${fmt(s.median.cpuPct)}% vs ${fmt(p.median.cpuPct)}%`,
+    );
+  }
+  return out;
 }
 
 function runSeconds(a: Aggregate): number {

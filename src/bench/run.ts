@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchArgs, BenchPlan } from "./args.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
-import { runWorkload } from "./coordinator.js";
+import { type RunResult, runWorkload } from "./coordinator.js";
 import { formatProfile, summarizeProfiles } from "./profile.js";
 import { formatReport, jsonReport, machine, type Report } from "./report.js";
 import { type Aggregate, aggregate } from "./stats.js";
@@ -61,11 +61,12 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   const measured: Array<[number, number]> = [];
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
   const stateDir = mkdtempSync(join(tmpdir(), "rmchat-bench-"));
-  const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
+  /** A workload's warm-up runs, then one measured run per call of `measure`. */
+  const open = async (spec: WorkloadSpec) => {
     const pool = new WorkerPool(a.inProcess, { cpuProfDir });
-    const results = [];
+    const timeoutMs = (a.timeout + (spec.workload === "paced" ? spec.duration : 0)) * 1000;
+    const results: RunResult[] = [];
     try {
-      const timeoutMs = (a.timeout + (spec.workload === "paced" ? spec.duration : 0)) * 1000;
       // Unmeasured runs in the same processes: V8 compiles the whole path (socket, runtime,
       // core, checks) before the measured runs. Protocol state is fresh in every run.
       for (let i = 1; i <= a.warmupRuns; i++) {
@@ -77,21 +78,53 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
           progress: (line) => progress.show(line),
         });
       }
-      for (let i = 1; i <= runs; i++) {
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    return {
+      results,
+      close: () => pool.close(),
+      measure: async (label: string) => {
         const r = await runWorkload(spec, {
           pool,
           stateDir,
           timeoutMs,
-          label: `run ${i}/${runs}`,
+          label,
           progress: (line) => progress.show(line),
         });
         results.push(r);
         measured.push([r.goAt, r.goAt + r.wallMs]);
+      },
+    };
+  };
+  const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
+    const w = await open(spec);
+    try {
+      for (let i = 1; i <= runs; i++) await w.measure(`run ${i}/${runs}`);
+    } finally {
+      await w.close();
+    }
+    return aggregate(w.results);
+  };
+  /**
+   * --keys: the plain workload and its sealed twin measured in turns (plain, sealed, plain…),
+   * so that load from elsewhere on the machine weighs on both alike.
+   */
+  const execPair = async (plain: WorkloadSpec, sealed: WorkloadSpec, runs: number) => {
+    const p = await open(plain);
+    let s: Awaited<ReturnType<typeof open>> | undefined;
+    try {
+      s = await open(sealed);
+      for (let i = 1; i <= runs; i++) {
+        await p.measure(`run ${i}/${runs}`);
+        await s.measure(`run ${i}/${runs}`);
       }
     } finally {
-      await pool.close();
+      await s?.close();
+      await p.close();
     }
-    return aggregate(results);
+    return [aggregate(p.results), aggregate(s.results)];
   };
   let rows: Aggregate[] = [];
   let targets: TargetCheck[] | undefined;
@@ -103,6 +136,12 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
       const nodes = String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined;
       const base2 = { ...base, count: a.count === 200 ? 1000 : a.count };
       ({ rows } = await runScale({ base: base2, runs: a.runs, memoryDuration }, exec, nodes));
+    } else if (a.keys === true) {
+      // parseBenchArgs put each sealed spec right after its plain twin.
+      for (let k = 0; k + 1 < specs.length; k += 2)
+        rows.push(
+          ...(await execPair(specs[k] as WorkloadSpec, specs[k + 1] as WorkloadSpec, a.runs)),
+        );
     } else {
       for (const spec of specs) rows.push(await exec(spec, a.runs));
     }

@@ -30,6 +30,8 @@ export interface WorkloadSpec {
   /** Warm the JIT in memory before a node starts (see warmup.ts); set with warm-up runs. */
   warmup: boolean;
   limits: ProtocolLimits;
+  /** A key (base64) every node of the run seals its datagrams with; none: not sealed. */
+  key?: string;
 }
 
 /** Limits that keep a benchmark bounded in time and traffic. */
@@ -68,7 +70,7 @@ export function describe(spec: WorkloadSpec): string {
       : `${spec.workload} ${spec.nodes}×${spec.count}`;
   const faults = `${spec.delay > 0 ? ` delay ${spec.delay}` : ""} drop ${spec.drop}`;
   const down = spec.down > 0 ? `, ${spec.down} down` : "";
-  return `${base} ${spec.ordering}${faults}, ${spec.size} B${down}`;
+  return `${base} ${spec.ordering}${faults}, ${spec.size} B${down}${spec.key ? ", sealed" : ""}`;
 }
 
 const PAD = ".".repeat(BOUNDS.size[1]);

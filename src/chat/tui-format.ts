@@ -93,6 +93,8 @@ export interface TitleInfo {
   ordering: Ordering;
   hosts: number;
   leader: LeaderInfo;
+  /** Whether datagrams are sealed (keys configured); undefined: not shown. */
+  sealed?: boolean;
 }
 
 /** Top bar: who and where this node is, how it orders, who sequences. */
@@ -109,6 +111,7 @@ export function titleBar(t: TitleInfo, s: Style): string {
       (t.leader.kind === "leader" && t.leader.id === undefined);
     parts.push(waiting ? s.warn(leader) : leader);
   }
+  if (t.sealed !== undefined) parts.push(t.sealed ? "sealed" : s.warn("not sealed"));
   return ` ${parts.join(" │ ")}`;
 }
 
@@ -233,11 +236,12 @@ export function heldPanel(
   return out;
 }
 
-/** /peers: one line per host. */
+/** /peers: one line per host, then how the channel is protected and what it refused. */
 export function peersReport(
   self: NodeId,
   hosts: ReadonlyArray<{ host: string; port: number }>,
   stats: NodeStats,
+  trust?: { sealed: boolean; cluster: string; keys: number },
 ): string[] {
   const lines: string[] = [];
   hosts.forEach((h, id) => {
@@ -253,6 +257,12 @@ export function peersReport(
       `node ${id}  ${addr}  ${p.up ? p.health : p.health === "unknown" ? "down (never heard from)" : p.health}  ${rtt}  rto ${Math.round(p.rtoMs)}ms  unacked ${p.queued} (${p.inFlight} in flight)${p.up ? `  incarnation ${p.incarnation}` : ""}`,
     );
   });
+  if (trust) {
+    const d = stats.dropped as Partial<Record<string, number>>;
+    lines.push(
+      `cluster ${inert(trust.cluster)}, ${trust.sealed ? `sealed (AES-256-GCM, ${trust.keys} key${trust.keys === 1 ? "" : "s"} in the ring)` : "not sealed (no keys)"}; dropped: auth ${d.auth ?? 0}, foreign ${d.foreign ?? 0}, replay ${d.replay ?? 0}, unbound ${d.unbound ?? 0}`,
+    );
+  }
   return lines;
 }
 

@@ -112,6 +112,7 @@ export async function runTui(ctx: ChatContext): Promise<void> {
           ordering: config.ordering,
           hosts: config.hosts.length,
           leader: leader(),
+          sealed: rt.trust.sealed,
         },
         s,
       ),
@@ -178,7 +179,13 @@ export async function runTui(ctx: ChatContext): Promise<void> {
         output(helpReport());
         break;
       case "peers":
-        output(peersReport(id, config.hosts, rt.stats()));
+        output(
+          peersReport(id, config.hosts, rt.stats(), {
+            sealed: rt.trust.sealed,
+            cluster: rt.trust.cluster,
+            keys: rt.trust.keyIds().length,
+          }),
+        );
         break;
       case "stats":
         output(statsReport(rt.stats(), rt.faults.dropped, rt.sendErrors));

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
 import type { BenchArgs, BenchPlan } from "../bench/args.js";
 import { SUITES, type SuiteName } from "../bench/suite.js";
@@ -116,6 +117,12 @@ function builder(y: Argv) {
       default: false,
       describe: "no progress line on stderr",
     })
+    .option("keys", {
+      type: "boolean",
+      default: false,
+      describe:
+        "run every workload twice in one run: plain, then sealed (AES-256-GCM, a fresh key); the report gives sealed as % of plain",
+    })
     .option("cpu-prof", {
       type: "string",
       describe: "write a V8 CPU profile of every node process into this directory",
@@ -167,6 +174,8 @@ export function parseBenchArgs(a: BenchArgs): BenchPlan {
       "--cpu-prof profiles node processes; it does not combine with --in-process",
     );
   }
+  if (a.keys === true && a.suite !== undefined)
+    throw new UsageError("--keys compares single workloads; it does not combine with --suite");
   const workload = a.workload as WorkloadKind;
   const specs = nodes.map((n): WorkloadSpec => {
     if (!Number.isInteger(a.down) || a.down < 0 || a.down > n - 2) {
@@ -202,7 +211,10 @@ export function parseBenchArgs(a: BenchArgs): BenchPlan {
     return spec;
   });
   return {
-    specs,
+    specs:
+      a.keys === true
+        ? specs.flatMap((s) => [s, { ...s, key: randomBytes(32).toString("base64") }])
+        : specs,
     suite: a.suite as SuiteName | undefined,
     memoryDuration: a.duration ?? 60,
   };

@@ -124,6 +124,8 @@ export async function runChat(args: Record<string, unknown>): Promise<void> {
     delay,
     drop,
     incarnation: rt.node.incarnation,
+    cluster: config.cluster,
+    sealed: rt.trust.sealed,
   });
   const tty = process.stdin.isTTY && process.stdout.isTTY && args.plain !== true && !json;
   if (tty) return runTui(ctx);

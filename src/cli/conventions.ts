@@ -2,7 +2,7 @@ import type { Arguments, Argv } from "yargs";
 import { distance } from "../chat/commands.js";
 import { UsageError } from "./errors.js";
 
-export const SUBCOMMANDS = ["agent", "bench", "status"] as const;
+export const SUBCOMMANDS = ["agent", "bench", "keygen", "status"] as const;
 
 /** `rmchat stauts`: a word where a chat node's id belongs is a mistyped subcommand. */
 export function unknownCommand(word: string): string {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import yargs, { type Arguments, type Argv, type MiddlewareFunction } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError } from "../config/config.js";
@@ -66,6 +67,14 @@ function build(argv: string[]) {
         agentBuilder,
         async (a) => {
           await runAgent(a as unknown as Record<string, unknown>);
+        },
+      )
+      .command(
+        "keygen",
+        'print a new random key (base64, 32 bytes) for the config\'s "keys" or a key file',
+        (y) => y,
+        () => {
+          process.stdout.write(`${randomBytes(32).toString("base64")}\n`);
         },
       )
       .command(

@@ -33,6 +33,21 @@ export interface StartedNode {
   close(): Promise<void>;
 }
 
+/** A node's settings from the config (chat and agent take them from here alone). */
+export function fromConfig(config: Config) {
+  return {
+    hosts: config.hosts,
+    ordering: config.ordering,
+    limits: config.limits,
+    membership: config.membership,
+    stateDir: config.stateDir,
+    historyMessages: config.historyMessages,
+    cluster: config.cluster,
+    keys: config.keys,
+    keyFile: config.keyFile,
+  };
+}
+
 /**
  * Start the runtime for node `id` of `config` (host problems found while resolving are config
  * errors: one line, exit 2) and, when asked, the metrics server beside it.
@@ -49,17 +64,7 @@ export async function startNode(opts: {
   const { id, config, logger } = opts;
   let rt: UdpRuntime;
   try {
-    rt = await UdpRuntime.start({
-      id,
-      hosts: config.hosts,
-      ordering: config.ordering,
-      limits: config.limits,
-      faults: opts.faults,
-      logger,
-      membership: config.membership,
-      stateDir: config.stateDir,
-      historyMessages: config.historyMessages,
-    });
+    rt = await UdpRuntime.start({ id, faults: opts.faults, logger, ...fromConfig(config) });
   } catch (e) {
     if (e instanceof HostsError) throw new ConfigError(`config ${config.path}: ${e.message}`);
     throw e;

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import type { Argv } from "yargs";
-import { ConfigError, loadConfig, resolveConfigPath } from "../config/config.js";
+import { type Config, ConfigError, loadConfig, resolveConfigPath } from "../config/config.js";
 import {
   type Endpoint,
   formatHostPort,
@@ -8,7 +8,7 @@ import {
   parseHostPort,
   resolveHosts,
 } from "../runtime/resolve.js";
-import { decodeStatusAnswer, STATUS_QUERY, type StatusAnswer } from "../status/protocol.js";
+import { type StatusAnswer, statusClient } from "../status/protocol.js";
 import { UsageError } from "./errors.js";
 
 export function statusBuilder(y: Argv) {
@@ -20,7 +20,8 @@ export function statusBuilder(y: Argv) {
     .option("addr", {
       type: "string",
       array: true,
-      describe: "ask this HOST:PORT (repeatable) instead of the config's hosts; no config needed",
+      describe:
+        "ask this HOST:PORT (repeatable) instead of the config's hosts; no config needed unless the nodes seal (then --config or $RMCHAT_CONFIG gives cluster and keys)",
     })
     .option("timeout", { type: "number", default: 1, describe: "seconds to wait for answers" })
     .option("json", {
@@ -58,8 +59,7 @@ async function targetsFromAddrs(addrs: string[]): Promise<Target[]> {
   return out;
 }
 
-async function targetsFromConfig(path: string | undefined): Promise<Target[]> {
-  const config = loadConfig(resolveConfigPath(path));
+async function targetsFromConfig(config: Config): Promise<Target[]> {
   try {
     const { endpoints, family } = await resolveHosts(config.hosts);
     return config.hosts.map((h, i) => ({
@@ -83,16 +83,27 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 60)
     throw new UsageError("--timeout must be in (0, 60] seconds");
   const addrs = (args.addr as string[] | undefined) ?? [];
+  // With --addr the config is read only when one is named (it gives the cluster and keys).
+  const configFlag = args.config as string | undefined;
+  const config =
+    addrs.length === 0 || configFlag !== undefined || process.env.RMCHAT_CONFIG
+      ? loadConfig(resolveConfigPath(configFlag))
+      : undefined;
   const targets =
-    addrs.length > 0
+    addrs.length > 0 || config === undefined
       ? await targetsFromAddrs(addrs)
-      : await targetsFromConfig(args.config as string | undefined);
+      : await targetsFromConfig(config);
   const byEndpoint = new Map(
     targets.map((t, i) => [`${t.endpoint.address}:${t.endpoint.port}`, i]),
   );
   const answers = new Map<number, Answer>();
+  const client = statusClient({
+    cluster: config?.cluster,
+    keys: config?.keys,
+    hostCount: config?.hosts.length,
+  });
   const onMessage = (msg: Buffer, from: { address: string; port: number }): void => {
-    const a = decodeStatusAnswer(msg);
+    const a = client.open(msg);
     if (!a) return;
     const i = byEndpoint.get(`${from.address}:${from.port}`);
     if (i !== undefined) answers.set(i, a);
@@ -105,7 +116,7 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
     sockets.set(family, sock);
   }
   for (const t of targets) {
-    sockets.get(t.family)?.send(STATUS_QUERY, t.endpoint.port, t.endpoint.address);
+    sockets.get(t.family)?.send(client.query, t.endpoint.port, t.endpoint.address);
   }
   await new Promise((r) => setTimeout(r, timeout * 1000));
   for (const s of sockets.values()) s.close();
@@ -148,7 +159,11 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
       process.stdout.write(`  ${who}  no answer\n`);
       continue;
     }
-    const v = a.view as { term: number; version: number; members: number[] };
+    const v = a.view as { term: number; version: number; members: number[] } | undefined;
+    if (!v) {
+      process.stdout.write(`  ${who}  answered (truncated)\n`);
+      continue;
+    }
     process.stdout.write(
       `  ${who}  ${a.role} term ${a.term}  leader ${a.leader ?? "-"}  view ${v.term}.${v.version} [${v.members.join(",")}]${a.command ? "  running the leader command" : ""}\n`,
     );

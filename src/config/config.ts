@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultMembership, type MembershipConfig } from "../core/membership/config.js";
 import { DEFAULT_LIMITS, ORDERINGS, type Ordering, type ProtocolLimits } from "../core/types.js";
+import { parseKey } from "../runtime/trust.js";
 
 export interface HostEntry {
   host: string;
@@ -17,11 +18,19 @@ export interface Config {
   membership: Partial<MembershipConfig>;
   /** Where term and vote are persisted (one small file per node); default: defaultStateDir(). */
   stateDir: string | undefined;
+  /** Cluster name: frames of another cluster are dropped (counted `foreign`). */
+  cluster: string;
+  /** The keyring (primary first); empty: datagrams are not sealed. */
+  keys: Uint8Array[];
+  /** Where the keys came from when given as "keyFile" (re-read when it changes). */
+  keyFile: string | undefined;
   /** State transfer: recent messages a new member receives (0: none). */
   historyMessages: number;
   /** Where the config was read from (for messages). */
   path: string;
 }
+
+export const DEFAULT_CLUSTER = "rmchat";
 
 /** Bounds for the keys of "membership": [min, max]. */
 export const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]> = {
@@ -62,6 +71,9 @@ export const TOP_KEYS: readonly string[] = [
   "membership",
   "stateDir",
   "historyMessages",
+  "cluster",
+  "keys",
+  "keyFile",
   ...Object.keys(LIMIT_BOUNDS),
 ];
 const HOST_KEYS: readonly string[] = ["host", "port"];
@@ -191,12 +203,45 @@ export function parseConfig(raw: unknown, path = "<config>"): Config {
     hm === undefined
       ? DEFAULT_HISTORY_MESSAGES
       : checkInteger(bad, "historyMessages", hm, HISTORY_BOUNDS);
+  const cluster = own(raw, "cluster") ?? DEFAULT_CLUSTER;
+  if (
+    typeof cluster !== "string" ||
+    cluster.length === 0 ||
+    cluster.length > 64 ||
+    !/^[\x21-\x7e]+$/.test(cluster)
+  )
+    bad("cluster: must be 1 to 64 printable ASCII characters without spaces");
+  const keyList = own(raw, "keys");
+  const keyFileRaw = own(raw, "keyFile");
+  if (keyList !== undefined && keyFileRaw !== undefined)
+    bad(`keys, keyFile: give either "keys" or "keyFile", not both`);
+  let keys: Uint8Array[] = [];
+  if (keyList !== undefined) {
+    if (!Array.isArray(keyList) || keyList.length === 0)
+      bad("keys: must be a non-empty array of base64 keys (rmchat keygen makes one)");
+    keys = (keyList as unknown[]).map((k, i) => {
+      const key = typeof k === "string" ? parseKey(k) : "is not a string";
+      if (typeof key === "string") bad(`keys[${i}]: the key ${key} (a key is 32 bytes in base64)`);
+      return key as Uint8Array;
+    });
+  }
+  let keyFile: string | undefined;
+  if (keyFileRaw !== undefined) {
+    if (typeof keyFileRaw !== "string" || keyFileRaw.length === 0)
+      bad("keyFile: must be a non-empty string (a file path)");
+    const kf = keyFileRaw as string;
+    keyFile = isAbsolute(kf) || path === "<config>" ? kf : resolve(dirname(path), kf);
+    keys = loadKeyFile(keyFile);
+  }
   return {
     hosts,
     ordering: ordering as Ordering,
     limits,
     membership,
     stateDir: stateDir as string | undefined,
+    cluster: cluster as string,
+    keys,
+    keyFile,
     historyMessages,
     path,
   };
@@ -240,4 +285,40 @@ export function checkRules(
       ? `${lim("window")} must not exceed ${lim("maxBacklog")}: the backlog holds the fragments in flight and those waiting`
       : undefined)
   );
+}
+
+/**
+ * Read a key file: one base64 key a line (primary first; blank lines and `#` comments
+ * skipped). It must not be readable by group or others.
+ */
+export function loadKeyFile(path: string): Uint8Array[] {
+  let text: string;
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === "ENOENT"
+        ? `key file not found: ${path}`
+        : `cannot read key file ${path}: ${code ?? String(e)}`,
+    );
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new ConfigError(
+      `key file ${path} is readable or writable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`,
+    );
+  }
+  const keys: Uint8Array[] = [];
+  text.split("\n").forEach((line, i) => {
+    const t = line.trim();
+    if (t === "" || t.startsWith("#")) return;
+    const key = parseKey(t);
+    if (typeof key === "string")
+      throw new ConfigError(`key file ${path}, line ${i + 1}: the key ${key} (32 bytes in base64)`);
+    keys.push(key);
+  });
+  if (keys.length === 0) throw new ConfigError(`key file ${path} holds no key`);
+  return keys;
 }

@@ -101,6 +101,8 @@ function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults 
   };
 }
 
+const FUZZ_KEY = new Uint8Array(32).fill(0x5e);
+
 /** Run a plan in the simulator; returns the history and the final buffers. */
 export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   const historyMessages = opts.historyMessages ?? FUZZ_HISTORY_MESSAGES;
@@ -113,6 +115,12 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     link: linkFn(p),
     lateStart: p.lateStarts.map((l) => l.node),
     orderFactory: opts.orderFactory,
+    // Every third run seals its datagrams (a fixed key, epochs from the simulated
+    // incarnations): the trust layer is fuzzed with the rest and stays reproducible. Runs
+    // of a deliberately broken protocol (negative controls) stay plain: the trust layer's
+    // own checks would hide some breakage (a frame sealed for an old life never reaches
+    // the new one, whatever acceptOldLife says).
+    trust: p.seed % 3 === 1 && !opts.unsafe ? { keys: () => [FUZZ_KEY] } : undefined,
     historyMessages,
     ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });

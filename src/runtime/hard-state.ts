@@ -93,25 +93,46 @@ export class HardStateFile {
     return undefined;
   }
 
-  save(h: HardState): void {
-    const tmp = `${this.path}.tmp`;
+  /**
+   * The epoch of this life for sealing: the wall clock in ms, but always above the last
+   * life's (a clock stepped back must not repeat nonces). Stored and fsynced before use.
+   */
+  nextEpoch(nowMs: number): number {
+    const path = `${this.path.slice(0, -".json".length)}.epoch`;
+    let last = 0;
     try {
-      unlinkSync(tmp);
+      last = Number(readFileSync(path, "utf8").trim()) || 0;
     } catch {
-      // none left over
+      // first life on this machine (or an unreadable file: the clock alone then)
     }
-    // O_EXCL | O_NOFOLLOW: a file or link that appeared in between is an error, not a target.
-    const fd = openSync(
-      tmp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW,
-      0o600,
-    );
-    try {
-      writeSync(fd, JSON.stringify(h));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.path);
+    const epoch = Math.max(Math.floor(nowMs), last + 1);
+    writeDurably(path, String(epoch));
+    return epoch;
   }
+
+  save(h: HardState): void {
+    writeDurably(this.path, JSON.stringify(h));
+  }
+}
+
+/** Replace `path` atomically: a temporary file `tmp` (created with `mode`), fsync, rename. */
+export function writeDurably(path: string, text: string, mode = 0o600, tmp = `${path}.tmp`): void {
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // none left over
+  }
+  // O_EXCL | O_NOFOLLOW: a file or link that appeared in between is an error, not a target.
+  const fd = openSync(
+    tmp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW,
+    mode,
+  );
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }

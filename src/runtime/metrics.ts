@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { DropReason, NodeStats, NodeStatus } from "../core/node-types.js";
 import type { NodeId } from "../core/types.js";
+import { TRUST_DROPS, type TrustDrop } from "./trust.js";
 
 /** One metric family in the Prometheus text format (version 0.0.4). */
 export interface MetricFamily {
@@ -12,8 +13,11 @@ export interface MetricFamily {
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** Every drop reason, so a scrape shows each one (at 0) before it first happens. */
-export const DROP_REASONS: readonly DropReason[] = [
+/**
+ * Every drop reason, the core's and the trust layer's (src/runtime/trust.ts), so a scrape
+ * shows each one (at 0) before it first happens.
+ */
+export const DROP_REASONS: readonly (DropReason | TrustDrop)[] = [
   "undecodable",
   "not-a-frame",
   "bad-version",
@@ -27,6 +31,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   "stale-incarnation",
   "bad-message",
   "protocol-error",
+  ...TRUST_DROPS,
 ];
 
 const HEALTH_STATES = ["alive", "suspect", "dead", "unknown"] as const;
@@ -78,7 +83,8 @@ export interface MetricsSource {
   id: NodeId;
   ordering: string;
   incarnation: number;
-  stats(): NodeStats;
+  /** The node's statistics; `dropped` may hold the trust layer's reasons too. */
+  stats(): Omit<NodeStats, "dropped"> & { dropped: Partial<Record<string, number>> };
   status(): NodeStatus;
   sendErrors: number;
 }
@@ -92,7 +98,7 @@ export function nodeMetrics(src: MetricsSource, version: string): MetricFamily[]
   for (const p of st.peers) byHealth.set(p.health, (byHealth.get(p.health) ?? 0) + 1);
   const reasons = [
     ...DROP_REASONS,
-    ...Object.keys(st.dropped).filter((r) => !DROP_REASONS.includes(r as DropReason)),
+    ...Object.keys(st.dropped).filter((r) => !(DROP_REASONS as readonly string[]).includes(r)),
   ];
   const perPeer = (
     name: string,
@@ -142,7 +148,7 @@ export function nodeMetrics(src: MetricsSource, version: string): MetricFamily[]
       type: "counter",
       samples: reasons.map((reason) => ({
         labels: { reason },
-        value: st.dropped[reason as DropReason] ?? 0,
+        value: st.dropped[reason] ?? 0,
       })),
     },
     counter("rmchat_send_errors_total", "Socket send calls that failed.", src.sendErrors),

@@ -16,6 +16,7 @@ import {
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
+import { Trust } from "./trust.js";
 
 /** What the simulated network does to one datagram on one link, on top of the node's own fault layer. */
 export interface LinkFaults {
@@ -51,6 +52,18 @@ export interface SimOptions {
   historyMessages?: number;
   /** Deliberately broken protocol variants (negative controls for the fuzz suite only). */
   unsafe?: UnsafeKnobs;
+  /**
+   * The trust layer (envelope, cluster name, keyring), as the UDP shell runs it. Without it
+   * the simulated wire carries bare frames. Epochs are the simulated incarnations and keys
+   * are given, so a run stays reproducible from its seed.
+   */
+  trust?: SimTrust;
+}
+
+export interface SimTrust {
+  cluster?: string;
+  /** Each node's keyring, primary first (empty: plain envelopes). */
+  keys: (node: NodeId) => Uint8Array[];
 }
 
 /**
@@ -112,6 +125,10 @@ interface Host {
   frozenUntil: number;
   lastWake: number;
   sameWakes: number;
+  /** This node's keyring (kept across restarts, like its config). */
+  keys: Uint8Array[];
+  /** The running life's trust layer (a restart starts a fresh one, as a new process does). */
+  trust: Trust | undefined;
 }
 
 /**
@@ -146,6 +163,9 @@ export class Sim {
   datagrams = 0;
   /** Datagrams sent to each node (whether or not it runs). */
   readonly sentTo: number[] = [];
+  /** Observer of every datagram put on the wire, as sent (tests capture and replay them). */
+  tap: ((from: NodeId, to: NodeId, bytes: Uint8Array) => void) | undefined;
+  private readonly trustOpts: SimTrust | undefined;
 
   constructor(opts: SimOptions) {
     this.rng = seededRng(opts.seed);
@@ -157,6 +177,7 @@ export class Sim {
       opts.faults?.delay ?? 0,
     );
     this.orderFactory = opts.orderFactory;
+    this.trustOpts = opts.trust;
     this.historyMessages = opts.historyMessages;
     this.unsafe = opts.unsafe;
     const late = new Set(opts.lateStart ?? []);
@@ -176,6 +197,8 @@ export class Sim {
         frozenUntil: 0,
         lastWake: -1,
         sameWakes: 0,
+        keys: opts.trust ? opts.trust.keys(i) : [],
+        trust: undefined,
       });
     }
     for (let i = 0; i < opts.hosts; i++) if (!late.has(i)) this.start(i);
@@ -212,6 +235,15 @@ export class Sim {
     opts.membership = this.membership;
     if (h.hard) opts.hard = h.hard;
     if (this.orderFactory) opts.makeOrder = this.orderFactory;
+    if (this.trustOpts) {
+      h.trust = new Trust({
+        cluster: this.trustOpts.cluster ?? "rmchat",
+        keys: h.keys,
+        self: i,
+        epoch: inc,
+      });
+      opts.limits = { ...this.limits, maxDatagram: this.limits.maxDatagram - h.trust.overhead };
+    }
     if (this.historyMessages !== undefined) opts.historyMessages = this.historyMessages;
     if (this.unsafe) opts.unsafe = this.unsafe;
     h.node = new RmNode(opts);
@@ -224,10 +256,23 @@ export class Sim {
     const h = this.hosts[i] as Host;
     if (!h.node) return;
     h.node = undefined;
+    h.trust = undefined;
     this.changes++;
     h.wakeToken++;
     h.wakeAt = undefined;
     this.history.push({ kind: "crash", t: this.now, node: i });
+  }
+
+  /** The trust layer of node i's running life (undefined: down, or no trust layer). */
+  trustOf(i: NodeId): Trust | undefined {
+    return this.hosts[i]?.trust;
+  }
+
+  /** Install a new keyring on node i (now and for its later lives): rotation. */
+  setKeys(i: NodeId, keys: Uint8Array[]): void {
+    const h = this.hosts[i] as Host;
+    h.keys = keys;
+    h.trust?.setKeys(keys);
   }
 
   /** Block traffic between the two groups (both directions). */
@@ -324,8 +369,7 @@ export class Sim {
     const node = h.node;
     if (!node) return;
     if (kind === ARRIVE) {
-      node.receive(this.now, b, ref as Uint8Array);
-      this.settle(a);
+      this.inject(a, b, ref as Uint8Array);
       return;
     }
     // A timer: stale when re-armed (or the node restarted) since it was set.
@@ -344,11 +388,17 @@ export class Sim {
     this.settle(a);
   }
 
-  /** Inject raw bytes as if they came from `from`'s address (garbage tests). */
+  /** Hand bytes to node `to` as if they came from `from`'s address (garbage and replay tests). */
   inject(to: NodeId, from: NodeId | undefined, bytes: Uint8Array): void {
     const h = this.hosts[to] as Host;
     if (!h.node) return;
-    h.node.receive(this.now, from, bytes);
+    let frame = bytes;
+    if (h.trust) {
+      const o = h.trust.open(bytes, from);
+      if (typeof o === "string" || o.kind !== "frame") return;
+      frame = o.payload;
+    }
+    h.node.receive(this.now, from, frame);
     this.settle(to);
   }
 
@@ -430,6 +480,8 @@ export class Sim {
     this.sentTo[to] = (this.sentTo[to] ?? 0) + 1;
     const userDelay = h.faults.plan();
     if (userDelay === undefined) return;
+    if (h.trust) bytes = h.trust.wrap("frame", to, bytes);
+    this.tap?.(from, to, bytes);
     if (this.blocked.has(from * 1024 + to)) return;
     const lf = this.link(from, to, this.now);
     if (lf.drop > 0 && this.rng() < lf.drop) return;

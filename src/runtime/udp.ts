@@ -1,26 +1,30 @@
 import { lookup as dnsLookup } from "node:dns";
+import { statSync } from "node:fs";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised";
+import { DEFAULT_CLUSTER, loadKeyFile } from "../config/config.js";
 import {
   defaultMembership,
   type MembershipConfig,
   scaleForDelay,
 } from "../core/membership/config.js";
-import { type NodeEvent, type NodeStats, RmNode, type SendResult } from "../core/node.js";
+import {
+  type DropReason,
+  type NodeEvent,
+  type NodeStats,
+  RmNode,
+  type SendResult,
+} from "../core/node.js";
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
-import {
-  encodeStatusAnswer,
-  isStatusQuery,
-  type StatusAnswer,
-  statusReport,
-} from "../status/protocol.js";
+import { answerQuery, type StatusAnswer, statusReport } from "../status/protocol.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
 import { type Endpoint, formatHostPort, resolveHosts } from "./resolve.js";
+import { type Opened, TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -37,7 +41,18 @@ export interface UdpNodeOptions {
   stateDir?: string | undefined;
   /** State transfer: recent messages a new member receives (default 1000; 0: none). */
   historyMessages?: number;
+  /** Cluster name (default "rmchat"): datagrams of another cluster are dropped. */
+  cluster?: string | undefined;
+  /** The keyring, primary first; none or empty: datagrams are not sealed. */
+  keys?: readonly Uint8Array[] | undefined;
+  /** Key file the ring came from: re-read when it changes (rotation without restart). */
+  keyFile?: string | undefined;
 }
+
+/** Statistics of the node plus what the shell's trust layer dropped. */
+export type RuntimeStats = Omit<NodeStats, "dropped"> & {
+  dropped: Partial<Record<DropReason | TrustDrop, number>>;
+};
 
 /**
  * Endpoints are resolved once at start-up, so every send goes to an address literal: answer at
@@ -51,6 +66,16 @@ function literalLookup(
   const family = isIP(host);
   if (family !== 0) cb(null, host, family);
   else dnsLookup(host, (err, address, family) => cb(err, address, family));
+}
+
+/** The one warning line for a keyless node on a non-loopback address (undefined: none). */
+export function exposureWarning(
+  address: string,
+  port: number,
+  sealed: boolean,
+): string | undefined {
+  if (sealed || address.startsWith("127.") || address === "::1") return undefined;
+  return `bound to ${formatHostPort(address, port)} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`;
 }
 
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
@@ -75,7 +100,14 @@ export class UdpRuntime {
   /** Events produced before anyone listened: handed to the first listener. */
   private early: NodeEvent[] = [];
   private readonly hard: HardStateFile;
+  /** Envelope, keyring and anti-replay state (src/runtime/trust.ts). */
+  readonly trust: Trust;
+  /** Addresses of the configured hosts (keyless status answers go only there). */
+  private readonly hostAddresses = new Set<string>();
+  private keyFileWatch: NodeJS.Timeout | undefined;
   sendErrors = 0;
+  /** Status queries left unanswered (not from a host address without keys, or too small). */
+  statusRefused = 0;
 
   private constructor(
     private readonly sock: SocketAsPromised,
@@ -85,6 +117,14 @@ export class UdpRuntime {
   ) {
     this.hard = new HardStateFile(opts.stateDir, address.address, address.port);
     const hard = this.hard.load();
+    const keys = opts.keys ?? [];
+    this.trust = new Trust({
+      cluster: opts.cluster ?? DEFAULT_CLUSTER,
+      keys,
+      self: opts.id,
+      // Nonces are epoch ‖ counter: the epoch must grow across lives, so it is kept on disk.
+      epoch: keys.length > 0 ? this.hard.nextEpoch(Date.now()) : 1,
+    });
     const membership = scaleForDelay(
       { ...defaultMembership(opts.hosts.length), ...opts.membership },
       opts.faults.delay,
@@ -94,7 +134,8 @@ export class UdpRuntime {
       hostCount: opts.hosts.length,
       incarnation: opts.incarnation ?? Date.now(),
       ordering: opts.ordering,
-      limits: opts.limits,
+      // maxDatagram is the size on the wire: the envelope takes its share.
+      limits: { ...opts.limits, maxDatagram: opts.limits.maxDatagram - this.trust.overhead },
       membership,
       random: Math.random,
       now: performance.now(),
@@ -103,6 +144,7 @@ export class UdpRuntime {
     });
     this.faults = new FaultInjector(opts.faults, Math.random);
     endpoints.forEach((e, i) => {
+      this.hostAddresses.add(e.address);
       this.byAddress.set(`${e.address}:${e.port}`, i);
       if (!this.byPort.has(e.port)) this.byPort.set(e.port, i);
     });
@@ -155,6 +197,9 @@ export class UdpRuntime {
       sock.destroy();
       throw e;
     }
+    const warning = exposureWarning(me.address, me.port, rt.trust.sealed);
+    if (warning) opts.logger.warn(warning);
+    if (opts.keyFile) rt.watchKeyFile(opts.keyFile);
     rt.attach();
     return rt;
   }
@@ -163,14 +208,24 @@ export class UdpRuntime {
     const raw = this.sock.socket;
     raw.on("message", (msg, rinfo) => {
       if (this.closed) return;
-      if (isStatusQuery(msg)) {
-        // `rmchat status` (src/status/protocol.ts): read-only, no protocol state changes.
-        raw.send(encodeStatusAnswer(this.statusReport()), rinfo.port, rinfo.address);
-        return;
-      }
       const from = this.sourceOf(rinfo.address, rinfo.port);
       if (this.partition?.has(from)) return;
-      if (!this.node.receive(performance.now(), from, msg) && this.logger.enabled("debug")) {
+      const o = this.trust.open(msg, from);
+      if (typeof o === "string") {
+        if (this.logger.enabled("debug"))
+          this.logger.debug("dropped datagram", {
+            from: `${rinfo.address}:${rinfo.port}`,
+            bytes: msg.length,
+            reason: o,
+          });
+        return;
+      }
+      if (o.kind === "query") {
+        this.answerStatus(o, msg.length, rinfo.address, rinfo.port, from);
+        return;
+      }
+      if (o.kind !== "frame") return;
+      if (!this.node.receive(performance.now(), from, o.payload) && this.logger.enabled("debug")) {
         this.logger.debug("dropped datagram", {
           from: `${rinfo.address}:${rinfo.port}`,
           bytes: msg.length,
@@ -182,6 +237,59 @@ export class UdpRuntime {
       this.logger.warn("socket error", { error: err.message });
     });
     this.scheduleFlush();
+  }
+
+  /**
+   * `rmchat status` (src/status/protocol.ts): answer with what this node knows (read-only).
+   * Without keys only host addresses are answered; an answer is never larger than its query
+   * unless the query came from a host's own address and port.
+   */
+  private answerStatus(
+    query: Opened,
+    queryBytes: number,
+    address: string,
+    port: number,
+    from: NodeId | undefined,
+  ): void {
+    const source = { hostAddress: this.hostAddresses.has(address), host: from !== undefined };
+    const r = answerQuery(this.trust, query, queryBytes, source, () => this.statusReport());
+    if (r === undefined) return;
+    if (typeof r === "string") this.statusRefused++;
+    else this.sock.socket.send(r, port, address, this.afterSend);
+  }
+
+  /** Re-read the key file when it changes (checked every second): rotation without restart. */
+  private watchKeyFile(path: string): void {
+    let mtime = -1;
+    try {
+      mtime = statSync(path).mtimeMs;
+    } catch {
+      // reported at the next check
+    }
+    this.keyFileWatch = setInterval(() => {
+      let m = -2;
+      try {
+        m = statSync(path).mtimeMs;
+      } catch {
+        // missing: keep the ring, warn below
+      }
+      if (m === mtime) return;
+      mtime = m;
+      try {
+        this.setKeys(loadKeyFile(path));
+      } catch (e) {
+        this.logger.warn("key file not reloaded; keeping the current keyring", {
+          error: (e as Error).message,
+        });
+      }
+    }, 1000);
+    this.keyFileWatch.unref();
+  }
+
+  /** Replace the keyring (primary first): sealing switches to the new primary at once. */
+  setKeys(keys: readonly Uint8Array[]): void {
+    this.trust.setKeys(keys);
+    this.logger.info("keyring installed", { keys: this.trust.keyIds() });
   }
 
   /** The host id a datagram came from (configured address and port), if any. */
@@ -203,6 +311,7 @@ export class UdpRuntime {
     return statusReport(
       this.node,
       formatHostPort(this.address.address, this.address.port),
+      { sealed: this.trust.sealed, cluster: this.trust.cluster, dropped: this.stats().dropped },
       this.statusExtra(),
     );
   }
@@ -235,8 +344,11 @@ export class UdpRuntime {
     this.faults.settings = { ...this.faults.settings, ...f };
   }
 
-  stats(): NodeStats {
-    return this.node.stats();
+  stats(): RuntimeStats {
+    const st: RuntimeStats = this.node.stats();
+    const dropped = { ...st.dropped };
+    for (const r of TRUST_DROPS) if (this.trust.dropped[r] > 0) dropped[r] = this.trust.dropped[r];
+    return { ...st, dropped };
   }
 
   heldBack(): HeldMessage[] {
@@ -269,8 +381,9 @@ export class UdpRuntime {
       const ep = this.endpoints[d.to] as Endpoint;
       const delay = this.faults.plan();
       if (delay === undefined) continue;
-      if (delay <= 0) this.transmit(d.bytes, ep);
-      else setTimeout(() => this.transmit(d.bytes, ep), delay);
+      const bytes = this.trust.wrap("frame", d.to, d.bytes);
+      if (delay <= 0) this.transmit(bytes, ep);
+      else setTimeout(() => this.transmit(bytes, ep), delay);
     }
     if (this.listeners.length === 0) this.early.push(...out.events);
     else for (const ev of out.events) for (const l of this.listeners) l(ev);
@@ -316,6 +429,7 @@ export class UdpRuntime {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.keyFileWatch) clearInterval(this.keyFileWatch);
     this.partition?.close();
     try {
       await this.sock.close();

@@ -53,6 +53,12 @@ export const BAD_SHAPES: Array<[string, unknown, RegExp]> = [
     /: hosts\[0\]\.constructor: unknown key$/,
   ],
   ["stateDir not a string", { hosts: H, stateDir: 5 }, /stateDir: must be a non-empty string/],
+  ["an empty cluster name", { hosts: H, cluster: "" }, /: cluster: must be 1 to 64 printable/],
+  ["a cluster name of 65 characters", { hosts: H, cluster: "c".repeat(65) }, /: cluster: must be/],
+  ["an empty keyring", { hosts: H, keys: [] }, /: keys: must be a non-empty array/],
+  ["a short key", { hosts: H, keys: ["c2hvcnQ="] }, /: keys\[0\]: the key is 5 bytes, not 32/],
+  ["a key that is not a string", { hosts: H, keys: [7] }, /: keys\[0\]: the key is not a string/],
+  ["an empty keyFile", { hosts: H, keyFile: "" }, /: keyFile: must be a non-empty string/],
   ["membership not an object", { hosts: H, membership: [] }, /membership: must be an object/],
   [
     "a fractional timing",
@@ -63,6 +69,21 @@ export const BAD_SHAPES: Array<[string, unknown, RegExp]> = [
 
 /** Configs of the right shape that break a rule between keys (JSON Schema cannot say these). */
 export const BAD_RULES: Array<[string, unknown, RegExp]> = [
+  [
+    "a cluster name with a space",
+    { hosts: H, cluster: "a b" },
+    /: cluster: must be 1 to 64 printable ASCII characters without spaces/,
+  ],
+  [
+    "a key that is not base64",
+    { hosts: H, keys: ["!".repeat(44)] },
+    /: keys\[0\]: the key is not base64/,
+  ],
+  [
+    "both keys and keyFile",
+    { hosts: H, keys: [Buffer.alloc(32, 7).toString("base64")], keyFile: "k" },
+    /: keys, keyFile: give either "keys" or "keyFile", not both/,
+  ],
   [
     "leaseMs above electionTimeoutMs",
     { hosts: H, membership: { leaseMs: 600, electionTimeoutMs: 500 } },

@@ -16,6 +16,20 @@ describe("rmchat bench", () => {
     expect(r.stdout).toMatch(/burst 3×20 causal drop 0, 100 B\s+1\s+yes/);
   });
 
+  it("--keys runs the workload plain and sealed in one run and compares them", () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "bench", "-n", "2", "-c", "20", "--keys", "--warmup-runs", "0", "--no-baseline", "-q"],
+      { encoding: "utf8", timeout: 90_000 },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/burst 2×20 causal drop 0, 100 B\s+1\s+yes/);
+    expect(r.stdout).toMatch(/burst 2×20 causal drop 0, 100 B, sealed\s+1\s+yes/);
+    expect(r.stdout).toMatch(
+      /sealed vs plain, burst 2×20 causal drop 0, 100 B: .* msg\/s\/node = [\d.]+%/,
+    );
+  });
+
   it("prints JSON with the baseline and the checks", () => {
     const r = spawnSync(
       process.execPath,

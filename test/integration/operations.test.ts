@@ -70,7 +70,10 @@ describe("command-line conventions", () => {
   });
   it("a mistyped subcommand gets a suggestion, not a chat node", () => {
     oneErrorLine(run(["stauts"]), /unknown command "stauts": did you mean "status"\?/);
-    oneErrorLine(run(["members"]), /unknown command "members" \(commands: agent, bench, status/);
+    oneErrorLine(
+      run(["members"]),
+      /unknown command "members" \(commands: agent, bench, keygen, status/,
+    );
     oneErrorLine(run(["--plain"]), /missing the node id \(rmchat --help shows usage\)/);
   });
   it("every flag also comes from RMCHAT_<FLAG>; the command line wins", async () => {

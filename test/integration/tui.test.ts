@@ -111,7 +111,10 @@ describe.skipIf(!haveTmux)("TUI in a terminal", () => {
   it("three nodes chat; /drop shows in the status bar; quit by /quit, Ctrl-C and Ctrl-D restores the terminal", async () => {
     const t = tmux();
     const { config } = await cluster("causal", 3);
-    const w = [0, 1, 2].map((i) => t.startNode(`n${i}`, [String(i), "--config", config]));
+    // 120 columns: the title holds the leader and the sealing state in full.
+    const w = [0, 1, 2].map((i) =>
+      t.startNode(`n${i}`, [String(i), "--config", config], { cols: 120 }),
+    );
     await t.waitFor(w[0] as NodeWindow, "peers 1 and 2 up", (_s, l) =>
       statusBar(l).includes("peers up 1-2"),
     );
@@ -125,6 +128,7 @@ describe.skipIf(!haveTmux)("TUI in a terminal", () => {
 
     expect(titleBar(t.lines(a))).toContain("rmchat node 0 @ 127.0.0.1:");
     expect(titleBar(t.lines(a))).toContain("causal order");
+    expect(titleBar(t.lines(a))).toContain("│ not sealed");
 
     t.line(a, "hello from node zero");
     await t.waitText(b, "<node 0> hello from node zero");

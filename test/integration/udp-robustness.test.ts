@@ -3,6 +3,7 @@ import { createSocket } from "node:dgram";
 import { writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { encodeFrame } from "../../src/core/wire.js";
+import { Trust } from "../../src/runtime/trust.js";
 import { CLI, freePorts, type Proc, startProc, stopAll, tempConfig } from "../helpers/procs.js";
 
 let procs: Proc[] = [];
@@ -67,8 +68,10 @@ describe("a running node", () => {
       garbage.push(Buffer.from(Array.from({ length: 40 }, (_, k) => (i * 31 + k * 7) & 0xff)));
     // From an address that is not in the host list:
     await blast(ports[1] as number, undefined, garbage);
-    // A well-formed frame claiming to be node 0, but sent from node 2's (unused) port:
-    await blast(ports[1] as number, ports[2], [valid]);
+    // A well-formed frame claiming to be node 0, but sent from node 2's (unused) port, bare
+    // and in the cluster's envelope:
+    const envelope = new Trust({ cluster: "rmchat", keys: [], self: 0, epoch: 1 });
+    await blast(ports[1] as number, ports[2], [valid, envelope.wrap("frame", 1, valid)]);
     procs[0]?.child.stdin.write("after\n");
     procs[1]?.child.stdin.write("reply\n");
     await procs[1]?.waitFor(

@@ -2,11 +2,13 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { monoMs } from "../../src/agent/watchdog.js";
+import { Trust } from "../../src/runtime/trust.js";
 import {
+  answerQuery,
   decodeStatusAnswer,
-  encodeStatusAnswer,
   isStatusQuery,
   STATUS_QUERY,
+  statusClient,
 } from "../../src/status/protocol.js";
 import { CommandObserver } from "../helpers/observer.js";
 
@@ -111,13 +113,64 @@ describe("watchdog (dist/agent/watchdog.js)", () => {
 });
 
 describe("status protocol (src/status/protocol.ts)", () => {
-  it("answers round-trip; queries are recognised exactly; anything else is not an answer", () => {
+  const key = new Uint8Array(32).fill(7);
+  const other = new Uint8Array(32).fill(9);
+  const report = { id: 2, role: "leader", peers: [{ id: 0, health: "alive" }] };
+  /** Node 2's answer to `query` (opened as node 2 would), or why there is none. */
+  const answer = (
+    keys: Uint8Array[],
+    query: Uint8Array,
+    source = { hostAddress: true, host: false },
+    r: Record<string, unknown> & { id: number } = report,
+  ) => {
+    const node = new Trust({ cluster: "c", keys, self: 2, epoch: 5 });
+    const o = node.open(query, undefined);
+    if (typeof o === "string") return o;
+    return answerQuery(node, o, query.length, source, () => r);
+  };
+
+  it("recognises queries exactly; decodes only reports with a numeric id", () => {
     expect(isStatusQuery(STATUS_QUERY)).toBe(true);
-    expect(isStatusQuery(Buffer.from("RMCHAT-STATUS?x"))).toBe(false);
-    const a = { id: 2, role: "leader" };
-    expect(decodeStatusAnswer(encodeStatusAnswer(a))).toEqual(a);
-    expect(decodeStatusAnswer(Buffer.from("RMCHAT-STATUS!{bad"))).toBeUndefined();
-    expect(decodeStatusAnswer(Buffer.from('RMCHAT-STATUS!{"id":"2"}'))).toBeUndefined();
-    expect(decodeStatusAnswer(Buffer.from('RMCHAT-STATUS?{"id":2}'))).toBeUndefined();
+    expect(isStatusQuery(Buffer.from("RMCHAT-STATUS?padding"))).toBe(true);
+    expect(isStatusQuery(Buffer.from("RMCHAT-STATUS!"))).toBe(false);
+    expect(isStatusQuery(Buffer.from("RMCHAT"))).toBe(false);
+    expect(decodeStatusAnswer(Buffer.from("{bad"))).toBeUndefined();
+    expect(decodeStatusAnswer(Buffer.from('{"id":"2"}'))).toBeUndefined();
+    expect(decodeStatusAnswer(Buffer.from('{"id":2}'))).toEqual({ id: 2 });
+  });
+
+  it("round-trips, plain and sealed; the wrong key or cluster gets nothing", () => {
+    for (const keys of [[], [key]]) {
+      const c = statusClient({ cluster: "c", keys, hostCount: 3 });
+      const a = answer(keys, c.query);
+      expect(a).toBeInstanceOf(Uint8Array);
+      expect(c.open(a as Uint8Array)).toEqual(report);
+    }
+    // A sealed node does not open a plain query, nor one under another key.
+    expect(answer([key], statusClient({ cluster: "c", hostCount: 3 }).query)).toBe("auth");
+    expect(answer([key], statusClient({ cluster: "c", keys: [other] }).query)).toBe("auth");
+    expect(answer([], statusClient({ cluster: "d" }).query)).toBe("foreign");
+    // A sealed answer that speaks for another node than its sender is not taken.
+    const c = statusClient({ cluster: "c", keys: [key] });
+    const liar = answer([key], c.query, undefined, { id: 1 });
+    expect(c.open(liar as Uint8Array)).toBeUndefined();
+  });
+
+  it("keyless: only host addresses are answered; answers never outgrow the query", () => {
+    const c = statusClient({ cluster: "c", hostCount: 3 });
+    expect(answer([], c.query, { hostAddress: false, host: false })).toBe("not-a-host");
+    // A bare query (no room): the report shrinks to the id, then nothing unless from a host.
+    const bare = new Trust({ cluster: "c", keys: [], self: 0xffff, epoch: 1 }).wrap(
+      "query",
+      undefined,
+      STATUS_QUERY,
+    );
+    expect(answer([], bare)).toBe("too-small");
+    const full = answer([], bare, { hostAddress: true, host: true });
+    expect(c.open(full as Uint8Array)).toEqual(report);
+    const big = { id: 2, peers: "x".repeat(4000), role: "leader" };
+    const brief = answer([], c.query, undefined, big) as Uint8Array;
+    expect(brief.length).toBeLessThanOrEqual(c.query.length);
+    expect(c.open(brief)).toEqual({ id: 2, role: "leader" });
   });
 });

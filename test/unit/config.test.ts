@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { safeJson, sanitize } from "../../src/chat/sanitize.js";
@@ -14,7 +15,41 @@ import { HostsError, parseHostPort, resolveHosts } from "../../src/runtime/resol
 import { BAD_RULES, BAD_SHAPES } from "../helpers/bad-configs.js";
 import { validate } from "../helpers/json-schema.js";
 
+const KEY = Buffer.alloc(32, 7).toString("base64");
+
 describe("config", () => {
+  it("cluster defaults to rmchat and keys to none; keys are 32 bytes of base64", () => {
+    const c = parseConfig({ hosts: [{ host: "127.0.0.1", port: 1 }] });
+    expect(c.cluster).toBe("rmchat");
+    expect(c.keys).toEqual([]);
+    const k = parseConfig({ hosts: [{ host: "a", port: 1 }], cluster: "web", keys: [KEY] });
+    expect(k.cluster).toBe("web");
+    expect([...(k.keys[0] as Uint8Array)]).toEqual(new Array(32).fill(7));
+  });
+  it("reads a key file (one key a line) only when group and others cannot read it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rmchat-keys-"));
+    const file = join(dir, "keys");
+    writeFileSync(file, `# primary first\n${KEY}\n\n${Buffer.alloc(32, 9).toString("base64")}\n`);
+    chmodSync(file, 0o600);
+    const c = parseConfig(
+      { hosts: [{ host: "a", port: 1 }], keyFile: "keys" },
+      join(dir, "c.json"),
+    );
+    expect(c.keys.length).toBe(2);
+    expect(c.keyFile).toBe(file);
+    chmodSync(file, 0o640);
+    expect(() => parseConfig({ hosts: [{ host: "a", port: 1 }], keyFile: file })).toThrow(
+      /readable or writable by group or others \(mode 640\); run chmod 600/,
+    );
+    chmodSync(file, 0o600);
+    writeFileSync(file, "not a key\n");
+    expect(() => parseConfig({ hosts: [{ host: "a", port: 1 }], keyFile: file })).toThrow(
+      /line 1: the key is not base64/,
+    );
+    expect(() =>
+      parseConfig({ hosts: [{ host: "a", port: 1 }], keyFile: join(dir, "none") }),
+    ).toThrow(/key file not found/);
+  });
   it("accepts the documented shape with defaults", () => {
     const c = parseConfig({ hosts: [{ host: "127.0.0.1", port: 1 }] });
     expect(c.ordering).toBe("causal");

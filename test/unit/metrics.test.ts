@@ -67,6 +67,19 @@ describe("metrics", () => {
     const dropped = fams.get("rmchat_dropped_datagrams_total");
     expect(dropped?.samples.find((s) => s.labels.reason === "bad-header")?.value).toBe(2);
     expect(dropped?.samples.find((s) => s.labels.reason === "undecodable")?.value).toBe(0);
+    // The trust layer's reasons: shown at 0 before they happen, counted once they do.
+    for (const reason of ["foreign", "auth", "replay", "unbound"])
+      expect(dropped?.samples.find((s) => s.labels.reason === reason)?.value).toBe(0);
+    const sealed = {
+      ...src(0, [0, 1]),
+      stats: () => ({ ...stats, dropped: { auth: 3, replay: 1 } }),
+    };
+    const trustDrops = parseExposition(renderMetrics(nodeMetrics(sealed, "1.2.3"))).get(
+      "rmchat_dropped_datagrams_total",
+    );
+    expect(trustDrops?.samples.find((s) => s.labels.reason === "auth")?.value).toBe(3);
+    expect(trustDrops?.samples.find((s) => s.labels.reason === "replay")?.value).toBe(1);
+    expect(trustDrops?.samples.find((s) => s.labels.reason === "bad-header")?.value).toBe(0);
     expect(fams.get("rmchat_is_leader")?.samples[0]?.value).toBe(1);
     expect(fams.get("rmchat_peers")?.samples).toContainEqual({
       labels: { state: "dead" },
@@ -137,7 +150,7 @@ describe("unknown subcommands", () => {
     expect(unknownCommand("agnet")).toMatch(/did you mean "agent"\?/);
     expect(unknownCommand("b")).toMatch(/did you mean "bench"\?/);
     expect(unknownCommand("members")).toMatch(
-      /^unknown command "members" \(commands: agent, bench, status; a chat node's id must be a non-negative integer/,
+      /^unknown command "members" \(commands: agent, bench, keygen, status; a chat node's id must be a non-negative integer/,
     );
   });
 });

@@ -8,6 +8,7 @@ import {
   heldPanel,
   leaderText,
   logLine,
+  peersReport,
   peersText,
   type StatusInfo,
   statusSegments,
@@ -188,6 +189,15 @@ describe("bars", () => {
       ),
     );
     expect(t).toBe(" rmchat node 1 @ 127.0.0.1:9 │ total order │ 3 nodes │ sequencer: node 0");
+    const info = {
+      id: 1,
+      address: "127.0.0.1:9",
+      ordering: "total" as const,
+      hosts: 3,
+      leader: { kind: "leader" as const, id: 0, term: 2, self: false },
+    };
+    expect(plain(titleBar({ ...info, sealed: true }, mono))).toMatch(/│ sealed$/);
+    expect(plain(titleBar({ ...info, sealed: false }, mono))).toMatch(/│ not sealed$/);
   });
 
   it("shows faults, peers and counters, and drops the least important parts when narrow", () => {
@@ -314,5 +324,36 @@ describe("Scrollback", () => {
 describe("visibleText", () => {
   it("is what the markup shows", () => {
     expect(visibleText(`{bold}a{/bold} ${inert("{x}")}`)).toBe("a {x}");
+  });
+});
+
+describe("/peers", () => {
+  it("ends with the channel's protection and drops by reason", () => {
+    const st = {
+      peers: [
+        {
+          id: 1,
+          up: true,
+          health: "alive",
+          incarnation: 5,
+          queued: 0,
+          inFlight: 0,
+          srttMs: 1,
+          rtoMs: 10,
+        },
+      ],
+      dropped: { auth: 3, foreign: 1 },
+    } as unknown as NodeStats;
+    const hosts = [
+      { host: "127.0.0.1", port: 1 },
+      { host: "127.0.0.1", port: 2 },
+    ];
+    const sealed = peersReport(0, hosts, st, { sealed: true, cluster: "web", keys: 2 });
+    expect(sealed.at(-1)).toBe(
+      "cluster web, sealed (AES-256-GCM, 2 keys in the ring); dropped: auth 3, foreign 1, replay 0, unbound 0",
+    );
+    const open = peersReport(0, hosts, st, { sealed: false, cluster: "rmchat", keys: 0 });
+    expect(open.at(-1)).toContain("not sealed (no keys)");
+    expect(peersReport(0, hosts, st)).toHaveLength(2);
   });
 });
