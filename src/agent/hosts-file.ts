@@ -1,4 +1,15 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { writeDurably } from "../runtime/hard-state.js";
 import type { Epoch, TableEntry } from "./table.js";
@@ -27,18 +38,87 @@ export function replaceBlock(text: string, name: string, block: string): string 
 }
 
 /**
+ * Mount points of this process's mount namespace (/proc/self/mountinfo, field 5, with the
+ * kernel's octal escapes undone). Empty where /proc is not there.
+ */
+export function mountPoints(mountinfo = "/proc/self/mountinfo"): Set<string> {
+  let text: string;
+  try {
+    text = readFileSync(mountinfo, "utf8");
+  } catch {
+    return new Set();
+  }
+  const points = new Set<string>();
+  for (const line of text.split("\n")) {
+    const field = line.split(" ")[4];
+    if (field)
+      points.add(
+        field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+      );
+  }
+  return points;
+}
+
+/** A file that is a mount point of its own (a container's bind-mounted /etc/hosts). */
+export function isMountPoint(path: string): boolean {
+  try {
+    return mountPoints().has(realpathSync(path));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Rewrite in place: write from the start, truncate to the new length, fsync. For a file that
+ * cannot be replaced by rename because it is a mount point: readers may see a half-written
+ * file for that instant, as with every tool that edits a container's /etc/hosts.
+ */
+function writeInPlace(path: string, text: string): void {
+  const fd = openSync(path, "r+");
+  try {
+    const bytes = Buffer.from(text, "utf8");
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, off);
+    ftruncateSync(fd, bytes.length);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Write atomically: a temporary file in the same directory, fsync, rename over the target
  * (readers see the old file or the new one, never half of one). The file's mode is kept.
+ * A file that is a mount point (a bind-mounted /etc/hosts in Docker or Kubernetes) cannot be
+ * renamed over (EBUSY; EXDEV across file systems): it is rewritten in place, and no temporary
+ * file is left behind.
  */
 export function writeHostsFile(
   path: string,
   name: string,
   epoch: Epoch,
   table: readonly TableEntry[],
-): void {
+): "renamed" | "in-place" | "unchanged" {
   const old = existsSync(path) ? readFileSync(path, "utf8") : "";
   const text = replaceBlock(old, name, renderBlock(name, epoch, table));
-  if (text === old) return;
+  if (text === old) return "unchanged";
+  if (existsSync(path) && isMountPoint(path)) {
+    writeInPlace(path, text);
+    return "in-place";
+  }
   const tmp = join(dirname(path), `.${basename(path)}.rmchat-${process.pid}.tmp`);
-  writeDurably(path, text, existsSync(path) ? statSync(path).mode & 0o777 : 0o644, tmp);
+  try {
+    writeDurably(path, text, existsSync(path) ? statSync(path).mode & 0o777 : 0o644, tmp);
+    return "renamed";
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone already
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "EBUSY" && code !== "EXDEV") throw e;
+    writeInPlace(path, text);
+    return "in-place";
+  }
 }

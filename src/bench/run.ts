@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BenchArgs, BenchPlan } from "../cli/bench-command.js";
+import type { BenchArgs, BenchPlan } from "./args.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
 import { type RunResult, runWorkload } from "./coordinator.js";
 import { writePlot } from "./plot.js";

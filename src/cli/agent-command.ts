@@ -1,16 +1,11 @@
-import { createInterface } from "node:readline";
 import type { Argv } from "yargs";
-import { writeHostsFile } from "../agent/hosts-file.js";
-import { type CommandEvent, LeaderCommand } from "../agent/leader-command.js";
-import { type Epoch, hostTable, type TableEntry, validName } from "../agent/table.js";
-import { jsonEvent, sanitize } from "../chat/sanitize.js";
+import { runAgentService } from "../agent/agent.js";
+import { validName } from "../agent/table.js";
 import { loadConfig, resolveConfigPath } from "../config/config.js";
-import type { NodeEvent } from "../core/node.js";
 import { Logger, type LogLevel } from "../log.js";
-import type { MetricFamily } from "../runtime/metrics.js";
 import { commonOptions, traceArg } from "./chat-command.js";
 import { UsageError } from "./errors.js";
-import { metricsOption, parseMetricsAddress, startNode } from "./node-start.js";
+import { metricsOption, parseMetricsAddress } from "./node-start.js";
 
 export function agentBuilder(y: Argv) {
   return metricsOption(commonOptions(y))
@@ -32,7 +27,8 @@ export function agentBuilder(y: Argv) {
     .option("grace", {
       type: "number",
       default: 3,
-      describe: "seconds between SIGTERM and SIGKILL of the command",
+      describe:
+        "seconds between SIGTERM and SIGKILL of the command (cut short when the lease runs out)",
     })
     .option("json", {
       type: "boolean",
@@ -41,11 +37,7 @@ export function agentBuilder(y: Argv) {
     });
 }
 
-/**
- * `rmchat agent`: a chat node (stdin lines are multicast) that keeps the host table
- * NAME-0 … NAME-n of the installed view, optionally in a hosts file, and runs a command on
- * the leader only.
- */
+/** `rmchat agent`: parse and validate, then hand over to the agent (src/agent/agent.ts). */
 export async function runAgent(args: Record<string, unknown>): Promise<void> {
   const idRaw = String(args.id);
   if (!/^\d+$/.test(idRaw))
@@ -63,127 +55,16 @@ export async function runAgent(args: Record<string, unknown>): Promise<void> {
       `id ${id} is not in the host list of ${config.path} (0..${config.hosts.length - 1})`,
     );
   }
-  const json = args.json === true;
-  const hostsFile = args.hostsFile as string | undefined;
-  const onLeader = args.onLeader as string | undefined;
-  const metrics = parseMetricsAddress(args.metrics);
-  const logger = new Logger(args.logLevel as LogLevel, { node: id, agent: name });
-  let epoch: Epoch = { term: 0, version: 0 };
-  let table: TableEntry[] = [];
-  let commandExits = 0;
-  const agentMetrics = (): MetricFamily[] => [
-    {
-      name: "rmchat_agent_table_entries",
-      help: "Entries of the host table (members of the installed view).",
-      type: "gauge",
-      samples: [{ labels: { name }, value: table.length }],
-    },
-    {
-      name: "rmchat_leader_command_running",
-      help: "1 while the leader-only command runs on this node.",
-      type: "gauge",
-      samples: [{ value: cmd?.running ? 1 : 0 }],
-    },
-    {
-      name: "rmchat_leader_command_exits_total",
-      help: "Times the leader-only command exited on its own while this node led.",
-      type: "counter",
-      samples: [{ value: commandExits }],
-    },
-  ];
-  const node = await startNode({
+  await runAgentService({
     id,
+    name,
     config,
-    faults: { delay: 0, drop: 0 },
-    logger,
-    metrics,
-    extraMetrics: agentMetrics,
+    hostsFile: args.hostsFile as string | undefined,
+    onLeader: args.onLeader as string | undefined,
+    graceMs: grace * 1000,
+    json: args.json === true,
+    metrics: parseMetricsAddress(args.metrics),
+    logger: new Logger(args.logLevel as LogLevel, { node: id, agent: name }),
     trace: traceArg(args),
-  });
-  const rt = node.rt;
-  const out = (line: string): void => {
-    process.stdout.write(`${line}\n`);
-  };
-  rt.statusExtra = () => ({ name, epoch, table, command: cmd?.running ?? false });
-
-  const cmd = onLeader
-    ? new LeaderCommand(
-        onLeader,
-        id,
-        (e: CommandEvent) => {
-          if (json) out(jsonEvent("command", { ...e }));
-          else if (e.state === "started") out(`command started (pid ${e.pid}, term ${e.term})`);
-          else if (e.state === "stopped") out(`command stopped (${e.reason})`);
-          else
-            out(
-              `command exited (code ${e.code}, signal ${e.signal})${e.restartInMs ? `, restart in ${e.restartInMs} ms` : ""}`,
-            );
-          if (e.state === "exited") {
-            commandExits++;
-            logger.warn("leader command exited", { code: e.code, signal: e.signal });
-          }
-        },
-        grace * 1000,
-      )
-    : undefined;
-
-  const onEvent = (ev: NodeEvent): void => {
-    switch (ev.type) {
-      case "view": {
-        epoch = { term: ev.term, version: ev.version };
-        table = hostTable(name, ev.members, config.hosts);
-        // The file first: a table event announces what is already on disk.
-        if (hostsFile) {
-          try {
-            writeHostsFile(hostsFile, name, epoch, table);
-          } catch (e) {
-            logger.error("cannot write the hosts file", { path: hostsFile, error: String(e) });
-          }
-        }
-        if (json) out(jsonEvent("table", { epoch, table }));
-        else {
-          const list = table.map((e) => `${e.name}=${e.host} (node ${e.id})`).join(", ");
-          out(`table ${epoch.term}.${epoch.version}: ${list}`);
-        }
-        return;
-      }
-      case "leader":
-        if (json) out(jsonEvent("leader", { term: ev.term, leader: ev.leader }));
-        else out(ev.leader === null ? "no leader" : `leader: node ${ev.leader} (term ${ev.term})`);
-        return;
-      case "lease":
-        if (ev.held) cmd?.lead(ev.term);
-        else cmd?.stop("lost leadership or lease");
-        return;
-      case "deliver":
-        if (json) out(jsonEvent("deliver", { from: ev.from, seq: ev.seq, text: ev.text }));
-        else out(`${ev.from} says: ${sanitize(ev.text)}`);
-        return;
-      case "notice":
-        logger.log(ev.level, ev.msg);
-        return;
-      default:
-        return;
-    }
-  };
-  rt.onEvent(onEvent);
-
-  let stopping = false;
-  const shutdown = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    cmd?.stop("agent exits");
-    await node.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
-  process.on("exit", () => cmd?.killNow());
-  process.stdout.on("error", () => void shutdown());
-  const rl = createInterface({ input: process.stdin, terminal: false });
-  rl.on("line", (line) => {
-    if (line.length === 0) return;
-    const r = rt.send(line);
-    if (!r.ok) process.stderr.write(`rmchat: ${r.error}\n`);
   });
 }

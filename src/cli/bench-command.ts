@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
+import type { BenchArgs, BenchPlan } from "../bench/args.js";
 import { SUITES, type SuiteName } from "../bench/suite.js";
 import {
   BOUNDS,
@@ -13,32 +14,7 @@ import { DEFAULT_LIMITS, ORDERINGS, type Ordering, type ProtocolLimits } from ".
 import { validateFaults } from "../runtime/faults.js";
 import { UsageError } from "./errors.js";
 
-export interface BenchArgs {
-  workload: string;
-  nodes: string;
-  count: number;
-  rate: number;
-  duration?: number | undefined;
-  ordering: string;
-  delay: number;
-  drop: number;
-  size: number;
-  down: number;
-  runs: number;
-  timeout: number;
-  suite?: string | undefined;
-  config?: string | undefined;
-  inProcess: boolean;
-  baseline: boolean;
-  warmupRuns: number;
-  json: boolean;
-  save?: string | undefined;
-  plot?: string | undefined;
-  from?: string | undefined;
-  quiet: boolean;
-  cpuProf?: string | undefined;
-  keys?: boolean | undefined;
-}
+export type { BenchArgs, BenchPlan };
 
 function builder(y: Argv) {
   return y
@@ -172,12 +148,6 @@ function inRange(name: string, v: number, [lo, hi]: readonly [number, number], i
 }
 
 /** Validate the flags into one spec per node count; throws a one-line UsageError. */
-export interface BenchPlan {
-  specs: WorkloadSpec[];
-  suite: SuiteName | undefined;
-  memoryDuration: number;
-}
-
 export function parseBenchArgs(a: BenchArgs): BenchPlan {
   if (!WORKLOADS.includes(a.workload as WorkloadKind)) {
     throw new UsageError(`unknown workload "${a.workload}" (use ${WORKLOADS.join(", ")})`);

@@ -1,13 +1,6 @@
-import { randomInt } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import type { Argv } from "yargs";
-import {
-  type Config,
-  ConfigError,
-  DEFAULT_CLUSTER,
-  loadConfig,
-  resolveConfigPath,
-} from "../config/config.js";
+import { type Config, ConfigError, loadConfig, resolveConfigPath } from "../config/config.js";
 import {
   type Endpoint,
   formatHostPort,
@@ -15,8 +8,7 @@ import {
   parseHostPort,
   resolveHosts,
 } from "../runtime/resolve.js";
-import { CLIENT_ID, Trust } from "../runtime/trust.js";
-import { STATUS_QUERY } from "../runtime/udp.js";
+import { type StatusAnswer, statusClient } from "../status/protocol.js";
 import { UsageError } from "./errors.js";
 
 export function statusBuilder(y: Argv) {
@@ -39,7 +31,7 @@ export function statusBuilder(y: Argv) {
     });
 }
 
-type Answer = Record<string, unknown> & { id: number };
+type Answer = StatusAnswer;
 
 interface Target {
   /** The config's index (config mode) or undefined (--addr). */
@@ -105,28 +97,16 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
     targets.map((t, i) => [`${t.endpoint.address}:${t.endpoint.port}`, i]),
   );
   const answers = new Map<number, Answer>();
-  // A random 96-bit nonce (48-bit epoch, 48-bit counter start) under the status client's own
-  // subkey: a handful of queries per run, so a repeat is out of reach.
-  const trust = new Trust({
-    cluster: config?.cluster ?? DEFAULT_CLUSTER,
-    keys: config?.keys ?? [],
-    self: CLIENT_ID,
-    epoch: randomInt(1, 2 ** 47),
-    counterStart: randomInt(1, 2 ** 47),
+  const client = statusClient({
+    cluster: config?.cluster,
+    keys: config?.keys,
+    hostCount: config?.hosts.length,
   });
   const onMessage = (msg: Buffer, from: { address: string; port: number }): void => {
-    const o = trust.open(msg, undefined);
-    if (typeof o === "string" || o.kind !== "answer") return;
-    try {
-      const a = JSON.parse(Buffer.from(o.payload).toString("utf8")) as Answer;
-      if (typeof a.id !== "number") return;
-      // Sealed: the answer must come from the host it speaks for.
-      if (o.sender !== undefined && o.sender !== a.id) return;
-      const i = byEndpoint.get(`${from.address}:${from.port}`);
-      if (i !== undefined) answers.set(i, a);
-    } catch {
-      // not an answer of ours
-    }
+    const a = client.open(msg);
+    if (!a) return;
+    const i = byEndpoint.get(`${from.address}:${from.port}`);
+    if (i !== undefined) answers.set(i, a);
   };
   const sockets = new Map<4 | 6, Socket>();
   for (const family of new Set(targets.map((t) => t.family))) {
@@ -135,15 +115,8 @@ export async function runStatus(args: Record<string, unknown>): Promise<void> {
     sock.on("message", onMessage);
     sockets.set(family, sock);
   }
-  // Nodes never answer with more bytes than the query had: pad it to room for the answer
-  // (the config's host count, else room for 64 members).
-  const size = Math.min(60_000, 1200 + 160 * (config?.hosts.length ?? 64));
-  const query = Buffer.alloc(size - trust.overhead);
-  STATUS_QUERY.copy(query);
   for (const t of targets) {
-    sockets
-      .get(t.family)
-      ?.send(trust.wrap("query", undefined, query), t.endpoint.port, t.endpoint.address);
+    sockets.get(t.family)?.send(client.query, t.endpoint.port, t.endpoint.address);
   }
   await new Promise((r) => setTimeout(r, timeout * 1000));
   for (const s of sockets.values()) s.close();

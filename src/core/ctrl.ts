@@ -23,6 +23,7 @@ const TAGS = [
   "leader-hb",
   "leader-ack",
   "stable",
+  "timeout-now",
 ] as const;
 
 export function encodeCtrl(c: Ctrl): unknown[] {
@@ -38,7 +39,9 @@ export function encodeCtrl(c: Ctrl): unknown[] {
     case "prevote-resp":
       return [4, c.term, c.granted ? 1 : 0];
     case "vote-req":
-      return [5, c.term, c.lastIndex, c.lastTerm];
+      return c.transfer
+        ? [5, c.term, c.lastIndex, c.lastTerm, 1]
+        : [5, c.term, c.lastIndex, c.lastTerm];
     case "vote-resp":
       return [6, c.term, c.granted ? 1 : 0];
     case "leader-hb":
@@ -47,6 +50,8 @@ export function encodeCtrl(c: Ctrl): unknown[] {
       return c.view ? [8, c.term, c.round, c.view[0], c.view[1]] : [8, c.term, c.round];
     case "stable":
       return [9, c.delivered, c.incs];
+    case "timeout-now":
+      return [10, c.term];
   }
 }
 
@@ -71,10 +76,17 @@ export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
         ? { t: tag, origin: a, nonce: b, target: c }
         : null;
     case "prevote-req":
-    case "vote-req":
       return raw.length === 4 && nat(a) && nat(b) && nat(c)
         ? { t: tag, term: a, lastIndex: b, lastTerm: c }
         : null;
+    case "vote-req":
+      if (!nat(a) || !nat(b) || !nat(c)) return null;
+      if (raw.length === 4) return { t: tag, term: a, lastIndex: b, lastTerm: c };
+      return raw.length === 5 && raw[4] === 1
+        ? { t: tag, term: a, lastIndex: b, lastTerm: c, transfer: true }
+        : null;
+    case "timeout-now":
+      return raw.length === 2 && nat(a) ? { t: tag, term: a } : null;
     case "prevote-resp":
     case "vote-resp":
       return raw.length === 3 && nat(a) && bit(b) ? { t: tag, term: a, granted: b === 1 } : null;

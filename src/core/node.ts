@@ -545,6 +545,24 @@ export class RmNode {
     if (this.election.isLeader) this.nextLeaderHb = this.lastStep;
   }
 
+  /**
+   * Planned stop of the leader: hand leadership to `to` (default: the first live member of
+   * the view after us), which starts its election at once. We give up leadership and the lease
+   * before the request leaves. Returns the successor, or undefined when we do not lead or no
+   * live member can take over.
+   */
+  transferLeadership(now: number, to?: NodeId): NodeId | undefined {
+    this.step(now);
+    const members = this.mode.view.members;
+    const target = to ?? members.find((m) => m !== this.id && this.detector.live(m));
+    const ok =
+      target !== undefined &&
+      this.detector.live(target) &&
+      this.election.transferTo(target, now, this.elOut);
+    this.afterEvent();
+    return ok ? target : undefined;
+  }
+
   nextWake(): number | undefined {
     let t = this.election.nextWake();
     const consider = (x: number | undefined): void => {

@@ -308,6 +308,14 @@ export class Sim {
     return r.ok;
   }
 
+  /** Call into node i's API now (e.g. a leadership transfer), then put its output on the network. */
+  act(i: NodeId, fn: (node: RmNode, now: number) => void): void {
+    const n = this.hosts[i]?.node;
+    if (!n) return;
+    fn(n, this.now);
+    this.settle(i);
+  }
+
   /** Run `fn` at virtual time t. */
   at(t: number, fn: () => void): void {
     this.queue.push(Math.max(t, this.now), ACTION, 0, 0, fn);

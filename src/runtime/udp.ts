@@ -19,13 +19,14 @@ import {
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
 import type { Logger } from "../log.js";
+import { answerQuery, type StatusAnswer, statusReport } from "../status/protocol.js";
 import { TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { HardStateFile } from "./hard-state.js";
 import { PartitionFile } from "./partition-file.js";
 import { type Endpoint, formatHostPort, resolveHosts } from "./resolve.js";
 import { TraceFile } from "./trace-file.js";
-import { TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
+import { type Opened, TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -70,13 +71,6 @@ function literalLookup(
   if (family !== 0) cb(null, host, family);
   else dnsLookup(host, (err, address, family) => cb(err, address, family));
 }
-
-/**
- * `rmchat status` asks every configured address with a query envelope whose payload starts
- * with STATUS_QUERY (padded: an answer is never larger than its query); nodes answer with an
- * answer envelope holding JSON.
- */
-export const STATUS_QUERY = Buffer.from("RMCHAT-STATUS?");
 
 /** The one warning line for a keyless node on a non-loopback address (undefined: none). */
 export function exposureWarning(
@@ -253,7 +247,7 @@ export class UdpRuntime {
         return;
       }
       if (o.kind === "query") {
-        this.answerStatus(o.payload, msg.length, rinfo.address, rinfo.port, from);
+        this.answerStatus(o, msg.length, rinfo.address, rinfo.port, from);
         return;
       }
       if (o.kind !== "frame") return;
@@ -276,36 +270,22 @@ export class UdpRuntime {
   }
 
   /**
-   * `rmchat status`: answer with what this node knows (read-only). Without keys only host
-   * addresses are answered; an answer is never larger than its query unless the query came
-   * from a host's own address and port, so the port cannot amplify spoofed traffic.
+   * `rmchat status` (src/status/protocol.ts): answer with what this node knows (read-only).
+   * Without keys only host addresses are answered; an answer is never larger than its query
+   * unless the query came from a host's own address and port.
    */
   private answerStatus(
-    payload: Uint8Array,
+    query: Opened,
     queryBytes: number,
     address: string,
     port: number,
     from: NodeId | undefined,
   ): void {
-    if (
-      payload.length < STATUS_QUERY.length ||
-      !Buffer.from(payload.buffer, payload.byteOffset, STATUS_QUERY.length).equals(STATUS_QUERY)
-    )
-      return;
-    if (!this.trust.sealed && !this.hostAddresses.has(address)) {
-      this.statusRefused++;
-      return;
-    }
-    const full = this.statusReport();
-    const { peers: _peers, dropped: _dropped, ...brief } = full;
-    for (const report of [full, brief, { id: this.node.id, truncated: true }]) {
-      const answer = this.trust.wrap("answer", undefined, Buffer.from(JSON.stringify(report)));
-      if (from !== undefined || answer.length <= queryBytes) {
-        this.sock.socket.send(answer, port, address, this.afterSend);
-        return;
-      }
-    }
-    this.statusRefused++;
+    const source = { hostAddress: this.hostAddresses.has(address), host: from !== undefined };
+    const r = answerQuery(this.trust, query, queryBytes, source, () => this.statusReport());
+    if (r === undefined) return;
+    if (typeof r === "string") this.statusRefused++;
+    else this.sock.socket.send(r, port, address, this.afterSend);
   }
 
   /** Re-read the key file when it changes (checked every second): rotation without restart. */
@@ -357,23 +337,24 @@ export class UdpRuntime {
   /** Extra fields for status answers (the agent adds its name and table). */
   statusExtra: () => Record<string, unknown> = () => ({});
 
-  statusReport(): Record<string, unknown> {
-    const st = this.node.status();
-    return {
-      id: this.node.id,
-      address: formatHostPort(this.address.address, this.address.port),
-      incarnation: this.node.incarnation,
-      ordering: this.node.ordering,
-      term: st.term,
-      role: st.role,
-      leader: st.leader ?? null,
-      view: st.view,
-      sealed: this.trust.sealed,
-      cluster: this.trust.cluster,
-      peers: this.node.stats().peers.map((p) => ({ id: p.id, health: p.health })),
-      dropped: this.stats().dropped,
-      ...this.statusExtra(),
-    };
+  statusReport(): StatusAnswer {
+    return statusReport(
+      this.node,
+      formatHostPort(this.address.address, this.address.port),
+      { sealed: this.trust.sealed, cluster: this.trust.cluster, dropped: this.stats().dropped },
+      this.statusExtra(),
+    );
+  }
+
+  /**
+   * Planned stop of the leader: hand leadership to a live member at once (see
+   * RmNode.transferLeadership). Returns the successor, or undefined when we do not lead.
+   */
+  transferLeadership(): NodeId | undefined {
+    if (this.closed) return undefined;
+    const to = this.node.transferLeadership(performance.now());
+    this.scheduleFlush();
+    return to;
   }
 
   onEvent(fn: (ev: NodeEvent) => void): void {

@@ -65,8 +65,10 @@ async function run(mode: Ordering): Promise<void> {
   for (let i = 0; i < N; i++) start(cfg, i);
   const all = [...Array(N).keys()];
   await allInView(all, 30_000);
-  const leader = leaderOf(procs[0] as Proc) as number;
-  expect(leader).not.toBeNull();
+  // A member may install a view before it hears who leads: wait for the leader's name.
+  const p0 = procs[0] as Proc;
+  await p0.waitFor(() => typeof leaderOf(p0) === "number", 30_000, "node 0 to know the leader");
+  const leader = leaderOf(p0) as number;
   const sender = (leader + 2) % N;
   // A burst from every node.
   for (const i of all) {

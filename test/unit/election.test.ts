@@ -38,6 +38,8 @@ function msgText(m: ElectionCtrl): string {
     case "leader-hb":
     case "leader-ack":
       return `${m.t} term=${m.term} round=${m.round}`;
+    case "timeout-now":
+      return `${m.t} term=${m.term}`;
   }
 }
 

@@ -8,10 +8,12 @@ export type Role = "follower" | "precandidate" | "candidate" | "leader";
 export type ElectionCtrl =
   | { t: "prevote-req"; term: Term; lastIndex: number; lastTerm: Term }
   | { t: "prevote-resp"; term: Term; granted: boolean }
-  | { t: "vote-req"; term: Term; lastIndex: number; lastTerm: Term }
+  | { t: "vote-req"; term: Term; lastIndex: number; lastTerm: Term; transfer?: true }
   | { t: "vote-resp"; term: Term; granted: boolean }
   | { t: "leader-hb"; term: Term; round: number }
-  | { t: "leader-ack"; term: Term; round: number; view?: [number, number] };
+  | { t: "leader-ack"; term: Term; round: number; view?: [number, number] }
+  /** Leadership transfer (Raft's TimeoutNow): the leader, having given up, asks `to` to stand now. */
+  | { t: "timeout-now"; term: Term };
 
 /** What must survive a restart so that a process never votes twice in one term. */
 export interface HardState {
@@ -53,6 +55,8 @@ export class Election {
   private voteReqSentAt = 0;
   /** Pre-candidate / candidate: when to repeat the request to those that have not answered. */
   private retryAt = Number.POSITIVE_INFINITY;
+  /** Candidate: this election was asked for by the leader (timeout-now), not by a timeout. */
+  private transferring = false;
 
   constructor(
     private readonly self: NodeId,
@@ -160,7 +164,7 @@ export class Election {
     const pos = this.log();
     const msg: ElectionCtrl =
       this.role === "candidate"
-        ? { t: "vote-req", term: this.term, ...pos }
+        ? this.voteReq(pos)
         : { t: "prevote-req", term: this.term + 1, ...pos };
     if (this.role !== "candidate" && this.role !== "precandidate") return;
     for (let p = 0; p < this.hostCount; p++)
@@ -168,7 +172,14 @@ export class Election {
     this.retryAt = now + this.cfg.heartbeatMs;
   }
 
-  private startElection(now: number, out: ElectionOut): void {
+  private voteReq(pos: LogPosition): ElectionCtrl {
+    const req: ElectionCtrl = { t: "vote-req", term: this.term, ...pos };
+    if (this.transferring) req.transfer = true;
+    return req;
+  }
+
+  private startElection(now: number, out: ElectionOut, transfer = false): void {
+    this.transferring = transfer;
     this.role = "candidate";
     this.term++;
     this.votedFor = this.self;
@@ -180,7 +191,7 @@ export class Election {
       this.becomeLeader();
       return;
     }
-    out.push({ to: "all", msg: { t: "vote-req", term: this.term, ...this.log() } });
+    out.push({ to: "all", msg: this.voteReq(this.log()) });
     this.retryAt = now + this.cfg.heartbeatMs;
   }
 
@@ -201,6 +212,20 @@ export class Election {
     const kth = acks[this.cfg.quorum - 2];
     if (kth !== undefined && kth + this.cfg.leaseMs > this.leaseUntil)
       this.leaseUntil = kth + this.cfg.leaseMs;
+  }
+
+  /**
+   * Planned stop of the leader (etcd's move-leader, Raft's TimeoutNow): give up leadership
+   * and the lease at once, then ask `to` to start its election now. The lease is gone before
+   * the request leaves, so the successor may take over without waiting for it to run out.
+   * Returns false when we do not lead (or `to` is ourselves).
+   */
+  transferTo(to: NodeId, now: number, out: ElectionOut): boolean {
+    if (this.role !== "leader" || to === this.self) return false;
+    const term = this.term;
+    this.becomeFollower(term, undefined, now);
+    out.push({ to, msg: { t: "timeout-now", term } });
+    return true;
   }
 
   /** Leader: one heartbeat round to every peer (call every heartbeatMs). */
@@ -238,7 +263,13 @@ export class Election {
       }
       case "vote-req": {
         // Stickiness: while we hear from a live leader, a disruptive candidate gets nothing.
-        if (msg.term > this.term && this.heardLeaderRecently(now) && this.role !== "candidate") {
+        // A transfer's candidate was asked to stand by the leader, which has given up already.
+        if (
+          msg.term > this.term &&
+          this.heardLeaderRecently(now) &&
+          this.role !== "candidate" &&
+          msg.transfer !== true
+        ) {
           out.push({ to: from, msg: { t: "vote-resp", term: this.term, granted: false } });
           return;
         }
@@ -279,6 +310,12 @@ export class Election {
         this.lastLeaderContact = now;
         this.deadline = now + this.randomTimeout();
         out.push({ to: from, msg: { t: "leader-ack", term: this.term, round: msg.round } });
+        return;
+      }
+      case "timeout-now": {
+        // Only from the leader we follow, in its term: a stale or stray request is ignored.
+        if (msg.term !== this.term || this.role !== "follower" || this.leader !== from) return;
+        this.startElection(now, out, true);
         return;
       }
       case "leader-ack": {
