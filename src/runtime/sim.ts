@@ -13,7 +13,7 @@ import {
   type Ordering,
   type ProtocolLimits,
 } from "../core/types.js";
-import type { TraceRecorder } from "../trace/recorder.js";
+import { deliveryExtras, type TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
@@ -423,7 +423,7 @@ export class Sim {
       // Events come in order: a rejoin changes the incarnation of everything after it.
       this.tracer?.event(this.now, i, h.inc, ev);
       if (ev.type === "deliver") {
-        const rec: HistoryEvent = {
+        this.history.push({
           kind: "deliver",
           t: this.now,
           node: i,
@@ -431,12 +431,8 @@ export class Sim {
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
-        };
-        if (ev.order !== undefined) rec.order = ev.order;
-        if (ev.vc !== undefined) rec.vc = ev.vc;
-        if (ev.inc !== undefined) rec.fromInc = ev.inc;
-        if (ev.history) rec.history = true;
-        this.history.push(rec);
+          ...deliveryExtras(ev),
+        });
       } else if (ev.type === "sent") {
         this.history.push({
           kind: "send",

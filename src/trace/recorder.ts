@@ -154,7 +154,7 @@ export class TraceRecorder {
         rejoin: ev.reason,
       });
     } else if (ev.type === "deliver") {
-      const rec: TraceRecord = {
+      this.sink({
         ev: "deliver",
         t: at,
         node,
@@ -162,12 +162,8 @@ export class TraceRecorder {
         from: ev.from,
         seq: ev.seq,
         text: ev.text,
-      };
-      if (ev.order !== undefined) rec.order = ev.order;
-      if (ev.vc !== undefined) rec.vc = ev.vc;
-      if (ev.inc !== undefined) rec.fromInc = ev.inc;
-      if (ev.history) rec.history = true;
-      this.sink(rec);
+        ...deliveryExtras(ev),
+      });
     } else if (ev.type === "view") {
       this.sink({
         ev: "view",
@@ -182,4 +178,19 @@ export class TraceRecorder {
       this.sink({ ev: "leader", t: at, node, inc, term: ev.term, leader: ev.leader });
     }
   }
+}
+
+/** A delivery's optional facts, as the simulator's history and the trace both record them. */
+export function deliveryExtras(ev: Extract<NodeEvent, { type: "deliver" }>): {
+  order?: number;
+  vc?: number[];
+  fromInc?: number;
+  history?: true;
+} {
+  const x: { order?: number; vc?: number[]; fromInc?: number; history?: true } = {};
+  if (ev.order !== undefined) x.order = ev.order;
+  if (ev.vc !== undefined) x.vc = ev.vc;
+  if (ev.inc !== undefined) x.fromInc = ev.inc;
+  if (ev.history) x.history = true;
+  return x;
 }
