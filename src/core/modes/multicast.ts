@@ -277,10 +277,8 @@ export class MulticastMode implements OrderingMode {
       for (const r of relaysFor(this.ctx.self, m.reports, m.primary, c)) {
         const inc = this.view.incs[this.view.members.indexOf(r.sender)] as number;
         if (hasMember(m, r.sender, inc)) continue;
-        for (let seq = r.from; seq <= r.upTo; seq++) {
-          const msg = this.stability.get(r.sender, inc, seq);
-          if (msg) this.ctx.unicast(r.to, { kind: "relay", inc, msg });
-        }
+        for (const msg of this.stability.range(r.sender, inc, r.from, r.upTo))
+          this.ctx.unicast(r.to, { kind: "relay", inc, msg });
       }
       for (const [k, upTo] of cut) this.intake.setLimit(k, upTo, this.pass);
     }

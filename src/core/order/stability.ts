@@ -61,11 +61,18 @@ export class Stability {
 
   /** Sender `k`'s message `seq` of life `inc`, if we still hold it. */
   get(k: NodeId, inc: number, seq: number): ChatMsg | undefined {
+    return this.range(k, inc, seq, seq)[0];
+  }
+
+  /** Sender `k`'s messages `from..upTo` of life `inc` that we still hold, in one pass. */
+  range(k: NodeId, inc: number, from: number, upTo: number): ChatMsg[] {
+    const out: ChatMsg[] = [];
     for (const r of this.retained[k] as Queue<Retained>) {
-      if (r.inc === inc && r.msg.seq === seq) return r.msg;
-      if (r.inc === inc && r.msg.seq > seq) return undefined;
+      if (r.inc !== inc || r.msg.seq < from) continue;
+      if (r.msg.seq > upTo) break;
+      out.push(r.msg);
     }
-    return undefined;
+    return out;
   }
 
   /** Sender `k` left the view: its messages are no longer owed by anyone. */
