@@ -118,6 +118,7 @@ describe("issue 15 seeds", () => {
       "--mode fifo --seed 777 --runs 2000",
       "--mode fifo --seed 4711 --runs 1000",
       "--mode fifo --seed 4711 --runs 1000 --crash abrupt",
+      "--mode total --seed 20261204 --runs 5000",
     ]);
   });
   for (const r of ISSUE_15) {

@@ -457,6 +457,12 @@ export class TotalLog {
       prev = this.base;
     } else {
       if (prev > this.lastIndex || this.termAt(prev) !== m.prevTerm) {
+        if (prev <= this.applied) {
+          // A delivered entry differs from the leader's: same case as below (the leader's log
+          // lost what we delivered). Rejecting would make the leader probe here for ever.
+          this.halt("the leader's log does not hold what we delivered");
+          return;
+        }
         reply(false, this.commit);
         return;
       }
