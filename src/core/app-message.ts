@@ -8,7 +8,7 @@ import {
   sizeOfStrHeader,
   Writer,
 } from "./msgpack.js";
-import type { AppendMsg, AppendRespMsg, LogEntry, SubmitMsg } from "./order/log-messages.js";
+import type { AppendMsg, AppendRespMsg, SentEntry, SubmitMsg } from "./order/log-messages.js";
 import type { HistoryEntry } from "./state/history.js";
 import type { MsgSeq, NodeId } from "./types.js";
 import type { FlushReport, ViewId } from "./views/flush.js";
@@ -162,7 +162,7 @@ export function encodeApp(m: AppMsg): Uint8Array {
     case "submit":
       return packr.pack([SUBMIT, m.seq, m.text]);
     case "append-resp":
-      return packr.pack([APPEND_RESP, m.term, m.ok ? 1 : 0, m.index, m.reqPrev]);
+      return packr.pack([APPEND_RESP, m.term, m.ok ? 1 : 0, m.index, m.reqPrev, m.missing]);
     case "append": {
       const flat: unknown[] = [];
       for (const e of m.entries) flat.push(e.term, e.from, e.inc, e.seq, e.text);
@@ -317,10 +317,11 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
       return { kind: "submit", seq, text };
     }
     case APPEND_RESP: {
-      if (raw.length !== 5) return null;
-      const [, term, ok, index, reqPrev] = raw as unknown[];
-      if (!nat(term) || (ok !== 0 && ok !== 1) || !nat(index) || !nat(reqPrev)) return null;
-      return { kind: "append-resp", term, ok: ok === 1, index, reqPrev };
+      if (raw.length !== 6) return null;
+      const [, term, ok, index, reqPrev, missing] = raw as unknown[];
+      if (!nat(term) || (ok !== 0 && ok !== 1) || !nat(index) || !nat(reqPrev) || !nat(missing))
+        return null;
+      return { kind: "append-resp", term, ok: ok === 1, index, reqPrev, missing };
     }
     case APPEND: {
       if (raw.length !== 8) return null;
@@ -348,11 +349,14 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
           ordered: ordered as number[],
         };
       }
-      const entries: LogEntry[] = [];
+      const entries: SentEntry[] = [];
       for (let i = 0; i < flat.length; i += 5) {
         const [t, f, inc, seq, text] = flat.slice(i, i + 5) as unknown[];
         if (!nat(t) || !(f === -1 || f === -2 || id(f)) || !nat(inc) || !nat(seq)) return null;
-        if (typeof text !== "string" || (f === -2 && !parseViewText(text, hostCount))) return null;
+        if (text === null) {
+          if (f === -1 || f === -2) return null; // the leader's own entries always carry theirs
+        } else if (typeof text !== "string" || (f === -2 && !parseViewText(text, hostCount)))
+          return null;
         entries.push({ term: t, from: f as NodeId | -1, inc, seq, text });
       }
       return {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ChatMsg } from "../../src/core/app-message.js";
 import { CausalOrder } from "../../src/core/order/causal.js";
 import { FifoOrder } from "../../src/core/order/fifo.js";
-import type { Delivery } from "../../src/core/order/layer.js";
+import { type Delivery, Queue } from "../../src/core/order/layer.js";
 
 const chat = (from: number, seq: number, vc: number[] | null = null): ChatMsg => ({
   kind: "chat",
@@ -46,5 +46,18 @@ describe("causal", () => {
     expect(c.stamp(1)).toEqual([1, 1, 0]);
     c.own(chat(1, 1, [1, 1, 0]), out);
     expect(ids(out)).toEqual(["0.1", "1.1"]);
+  });
+});
+
+describe("Queue", () => {
+  it("indexes from its front, across shifts and compaction", () => {
+    const q = new Queue<number>();
+    for (let i = 1; i <= 2000; i++) q.push(i);
+    for (let i = 0; i < 1500; i++) q.shift();
+    expect(q.length).toBe(500);
+    expect(q.at(0)).toBe(1501);
+    expect(q.at(499)).toBe(2000);
+    expect(q.at(500)).toBeUndefined();
+    expect(q.at(-1)).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import { parseViewText } from "../../src/core/app-message.js";
 import { defaultMembership } from "../../src/core/membership/config.js";
 import { nextView, type View } from "../../src/core/membership/view.js";
 import type { Delivery } from "../../src/core/order/layer.js";
-import type { AppendMsg, LogEntry, LogMsg } from "../../src/core/order/log-messages.js";
+import type { AppendMsg, LogMsg, SentEntry } from "../../src/core/order/log-messages.js";
 import { TotalLog } from "../../src/core/order/total-log.js";
 import { type HistoryEntry, HistoryRing } from "../../src/core/state/history.js";
 import { type Cmd, datadriven } from "../helpers/datadriven.js";
@@ -78,6 +78,10 @@ class FakeNode {
       send: (to, msg) => {
         env.queue.push({ from: this.id, fromInc: this.inc, to, msg });
         env.sent.push(`${this.id}->${to} ${msgStr(msg)}`);
+      },
+      multicast: (targets, msg) => {
+        for (const to of targets) env.queue.push({ from: this.id, fromInc: this.inc, to, msg });
+        env.sent.push(`${this.id}->${targets.join(",")} ${msgStr(msg)}`);
       },
       observeTerm: (t) => {
         if (t > this.term) {
@@ -152,13 +156,13 @@ const viewStr = (v: View): string =>
 
 const histStr = (e: HistoryEntry): string => `${e.from}/${e.inc}#${e.seq}:${e.text}@${e.order}`;
 
-function entryStr(e: LogEntry): string {
+function entryStr(e: SentEntry): string {
   if (e.from === -1) return `t${e.term} noop`;
   if (e.from === -2) {
-    const v = parseViewText(e.text, env.n);
+    const v = parseViewText(e.text ?? "", env.n);
     return `t${e.term} view ${v ? viewStr(v) : "?"}`;
   }
-  return `t${e.term} ${e.from}/${e.inc}#${e.seq}:${e.text}`;
+  return `t${e.term} ${e.from}/${e.inc}#${e.seq}${e.text === null ? "" : `:${e.text}`}`;
 }
 
 function msgStr(m: LogMsg | HistoryMsg): string {
@@ -166,7 +170,7 @@ function msgStr(m: LogMsg | HistoryMsg): string {
     case "submit":
       return `submit #${m.seq}:${m.text}`;
     case "append-resp":
-      return `append-resp t${m.term} ${m.ok ? "ok" : "reject"} index=${m.index} req=${m.reqPrev}`;
+      return `append-resp t${m.term} ${m.ok ? "ok" : "reject"} index=${m.index} req=${m.reqPrev}${m.missing > 0 ? ` missing=${m.missing}` : ""}`;
     case "history":
       return `history t${m.term} at=${m.version}${m.done ? " done" : ""} [${m.entries.map(histStr).join(" ")}]`;
     case "append": {

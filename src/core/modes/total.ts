@@ -1,4 +1,4 @@
-import type { AppMsg } from "../app-message.js";
+import { type AppMsg, encodeApp } from "../app-message.js";
 import { hasMember, NO_VIEW, nextView, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage } from "../order/index.js";
@@ -38,6 +38,7 @@ export class TotalMode implements OrderingMode {
       retainLimit: ctx.limits.maxBacklog,
       batchBytes: Math.max(1024, ctx.limits.maxMessageBytes / 2),
       send: (to, msg) => ctx.unicast(to, msg),
+      multicast: (targets, msg) => ctx.multicast(targets, encodeApp(msg), msg.seq),
       observeTerm: (term) => this.observe.term(term),
       observeLeader: (from, term) => this.observe.leader(from, term),
       historyUpTo: (upTo) => this.ring.entries((e) => (e.order ?? 0) <= upTo),
@@ -167,8 +168,9 @@ export class TotalMode implements OrderingMode {
     return this.log.pendingCount + this.log.uncommitted;
   }
 
+  /** Bodies of other members' messages kept until their position comes. */
   get retained(): number {
-    return 0;
+    return this.log.bodiesKept;
   }
 
   get logSize(): number {

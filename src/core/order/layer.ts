@@ -55,6 +55,10 @@ export class Queue<T> {
   peek(): T | undefined {
     return this.items[this.head];
   }
+  /** The i-th item from the front (undefined past the end). */
+  at(i: number): T | undefined {
+    return i < 0 ? undefined : this.items[this.head + i];
+  }
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const x = this.items[this.head] as T;

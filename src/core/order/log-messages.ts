@@ -14,7 +14,11 @@ export interface LogEntry {
   text: string;
 }
 
-/** Sender → leader: please order my message. */
+/**
+ * Sender → every member: my message. The leader orders it; the others keep the body until
+ * an append names its position (the leader sends positions, not bodies, to spare itself
+ * N-1 copies of every message). Also sent again to each new leader until it is delivered.
+ */
 export interface SubmitMsg {
   kind: "submit";
   seq: MsgSeq;
@@ -32,6 +36,12 @@ export interface Snapshot {
   ordered: number[];
 }
 
+/**
+ * An entry as sent: a message's text is left out (null) when the follower should hold the
+ * body from the sender's own multicast; the follower then asks for it if it does not.
+ */
+export type SentEntry = Omit<LogEntry, "text"> & { text: string | null };
+
 /** Leader → follower: Raft AppendEntries. `snap` replaces the follower's log with a base. */
 export interface AppendMsg {
   kind: "append";
@@ -41,7 +51,7 @@ export interface AppendMsg {
   commit: number;
   compact: number;
   snap: Snapshot | null;
-  entries: LogEntry[];
+  entries: SentEntry[];
 }
 
 export interface AppendRespMsg {
@@ -52,6 +62,8 @@ export interface AppendRespMsg {
   index: number;
   /** The request's prevIndex, to ignore stale rejections. */
   reqPrev: number;
+  /** ok: the entry at index + 1 came without its text and we lack the body (0: none). */
+  missing: number;
 }
 
 export type LogMsg = SubmitMsg | AppendMsg | AppendRespMsg;

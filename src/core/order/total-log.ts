@@ -5,7 +5,14 @@ import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.j
 import type { MsgSeq, NodeId } from "../types.js";
 import type { Delivery } from "./layer.js";
 import { Queue } from "./layer.js";
-import type { AppendMsg, AppendRespMsg, LogEntry, LogMsg, SubmitMsg } from "./log-messages.js";
+import type {
+  AppendMsg,
+  AppendRespMsg,
+  LogEntry,
+  LogMsg,
+  SentEntry,
+  SubmitMsg,
+} from "./log-messages.js";
 
 /** Entries per append message (keeps a message well under the fragment budget times a few). */
 const MAX_BATCH = 256;
@@ -39,6 +46,8 @@ export interface LogContext {
   batchBytes: number;
   /** Reliable send of a log message (or a snapshot's history) to one peer. */
   send(to: NodeId, msg: LogMsg | HistoryMsg): void;
+  /** Reliable send of one own message to these peers (encoded once). */
+  multicast(targets: readonly NodeId[], msg: SubmitMsg): void;
   /** A higher term was seen: step down. */
   observeTerm(term: number): void;
   /** An append from the leader of `term`: leader contact. */
@@ -56,6 +65,12 @@ interface Follower {
   sentCommit: number;
   /** The probe in flight is a snapshot (answered only by a success). */
   snapshot?: boolean;
+  /**
+   * Entries up to this index go with their texts: they were ordered before we knew the
+   * follower had the senders' multicasts (we just became leader, the follower is a new life,
+   * or it told us it lacks a body). Later ones go as positions only.
+   */
+  textUpTo: number;
 }
 
 /**
@@ -95,6 +110,12 @@ export class TotalLog {
   private readonly early = new Map<string, Map<MsgSeq, string>>();
   /** Own messages not yet delivered, in seq order (resubmitted to each new leader). */
   private readonly pending = new Queue<{ seq: MsgSeq; text: string }>();
+  /**
+   * Bodies of other members' messages, from their multicast, until the leader's append names
+   * their position ("from/inc" → seq → text). Only for lives of the newest view.
+   */
+  private readonly bodies = new Map<string, Map<MsgSeq, string>>();
+  private bodyCount = 0;
   /** "leader@term" our pending messages were last submitted to. */
   private submittedTo = "";
   private leaderTerm = -1;
@@ -151,6 +172,7 @@ export class TotalLog {
     f.probe = undefined;
     f.snapshot = false;
     f.sentCommit = -1;
+    f.textUpTo = this.lastIndex;
   }
 
   get lastIndex(): number {
@@ -177,12 +199,19 @@ export class TotalLog {
     return this.entries.length;
   }
 
-  /** Own message: queue it and submit it to the leader, if there is one. */
+  /**
+   * Own message: queue it and multicast it to the members of the newest view (and the leader):
+   * the leader orders it, the others keep the body for when its position comes.
+   */
   own(seq: MsgSeq, text: string): void {
     this.pending.push({ seq, text });
+    const self = this.ctx.self;
     const l = this.ctx.leader();
-    if (l === undefined || this.leaderKey() !== this.submittedTo) return; // resubmitted on change
-    this.submit(l, seq, text);
+    const targets = this.lastView.members.filter((p) => p !== self);
+    if (l !== undefined && l !== self && !targets.includes(l)) targets.push(l);
+    if (targets.length > 0) this.ctx.multicast(targets, { kind: "submit", seq, text });
+    if (l === self && this.leaderKey() === this.submittedTo)
+      this.onSubmit(self, this.ctx.incarnation, { kind: "submit", seq, text });
   }
 
   private submit(to: NodeId, seq: MsgSeq, text: string): void {
@@ -218,6 +247,7 @@ export class TotalLog {
           needProbe: false,
           probe: undefined,
           sentCommit: -1,
+          textUpTo: this.lastIndex + 2, // our no-op and view below, and what came before
         });
     }
     // A no-op of our own term commits whatever earlier terms left uncommitted; our view
@@ -229,6 +259,7 @@ export class TotalLog {
 
   private append(e: LogEntry): void {
     this.entries.push(e);
+    if (e.from >= 0) this.dropBody(e.from, e.inc, e.seq);
     if (e.from === -2) {
       const view = parseViewText(e.text, this.ctx.hostCount);
       if (view) this.views.push({ index: this.lastIndex, view });
@@ -246,7 +277,10 @@ export class TotalLog {
 
   /** Leader: a sender's message. Ordered in per-sender FIFO order, duplicates dropped. */
   onSubmit(from: NodeId, inc: number, m: SubmitMsg): void {
-    if (!this.ctx.isLeader()) return; // the sender resubmits to the real leader
+    if (!this.ctx.isLeader()) {
+      this.keepBody(from, inc, m.seq, m.text);
+      return; // the leader orders it (the sender resubmits to each new leader)
+    }
     if (this.leaderTerm !== this.ctx.term()) this.becomeLeader();
     const k = `${from}/${inc}`;
     if (!hasMember(this.lastView, from, inc)) {
@@ -307,6 +341,7 @@ export class TotalLog {
     f.needProbe = false;
     f.probe = at;
     f.snapshot = true;
+    f.textUpTo = Math.max(f.textUpTo, this.lastIndex);
     // The history goes ahead in chunks (a message has a size limit); the snapshot follows.
     const chunks = chunkHistory(this.ctx.historyUpTo(at), this.ctx.batchBytes);
     chunks.forEach((entries, i) => {
@@ -336,13 +371,17 @@ export class TotalLog {
     let end = prevIndex;
     let bytes = 0;
     const last = Math.min(this.lastIndex, prevIndex + MAX_BATCH);
+    const entries: SentEntry[] = [];
     while (end < last) {
       const e = this.entries[end - this.base] as LogEntry;
-      bytes += e.text.length * 3 + 24;
+      const withText = e.from < 0 || end + 1 <= f.textUpTo;
+      bytes += (withText ? e.text.length * 3 : 0) + 24;
       if (end > prevIndex && bytes > this.ctx.batchBytes) break;
+      entries.push(
+        withText ? e : { term: e.term, from: e.from, inc: e.inc, seq: e.seq, text: null },
+      );
       end++;
     }
-    const entries = this.entries.slice(prevIndex - this.base, end - this.base);
     this.ctx.send(p, {
       kind: "append",
       term: this.leaderTerm,
@@ -370,19 +409,25 @@ export class TotalLog {
     return Math.max(m, top - this.ctx.retainLimit);
   }
 
+  /**
+   * The highest index a quorum stores (our own log counts as one), if it is of our term (Raft:
+   * only entries of the leader's term commit by counting). The q-th largest match among us and
+   * the followers: one pass over the followers, not one per uncommitted entry.
+   */
   private advanceCommit(): void {
     const q = this.ctx.unsafeCommit ? 1 : this.ctx.cfg.quorum;
-    for (let n = this.lastIndex; n > this.commit; n--) {
-      if (this.termAt(n) !== this.leaderTerm) break;
-      let count = 1;
-      for (const f of this.followers.values()) if (f.match >= n) count++;
-      if (count >= q) {
-        this.commit = n;
-        break;
-      }
+    const matches = this.matchScratch;
+    matches.length = 0;
+    matches.push(this.lastIndex);
+    for (const f of this.followers.values()) matches.push(f.match);
+    if (matches.length >= q) {
+      matches.sort((a, b) => b - a);
+      const n = matches[q - 1] as number;
+      if (n > this.commit && this.termAt(n) === this.leaderTerm) this.commit = n;
     }
     if (this.ctx.isLeader()) this.compact(this.compactPoint());
   }
+  private readonly matchScratch: number[] = [];
 
   /** A chunk of the history that goes with the leader's next snapshot. */
   onHistory(m: HistoryMsg): void {
@@ -394,13 +439,14 @@ export class TotalLog {
 
   onAppend(from: NodeId, m: AppendMsg, out: Delivery[]): void {
     if (this.halted) return;
-    const reply = (ok: boolean, index: number): void =>
+    const reply = (ok: boolean, index: number, missing = 0): void =>
       this.ctx.send(from, {
         kind: "append-resp",
         term: this.ctx.term(),
         ok,
         index,
         reqPrev: m.prevIndex,
+        missing,
       });
     if (m.term < this.ctx.term()) {
       reply(false, this.commit);
@@ -468,6 +514,7 @@ export class TotalLog {
       }
     }
     let i = prev;
+    let missing = 0;
     for (const e of entries) {
       i++;
       const t = this.termAt(i);
@@ -479,14 +526,59 @@ export class TotalLog {
         this.halt("the leader's log does not hold what we delivered");
         return;
       }
+      const text = e.text ?? this.bodyOf(e.from as NodeId, e.inc, e.seq);
+      if (text === undefined) {
+        // Its body has not reached us (or never will: its sender crashed mid-multicast).
+        // Keep the prefix; the leader sends the texts from here on.
+        missing = i;
+        break;
+      }
       if (t !== undefined) this.truncateFrom(i);
-      this.append(e);
+      this.append(e.text === null ? { ...e, text } : (e as LogEntry));
     }
-    const lastNew = prev + entries.length;
+    const lastNew = missing > 0 ? missing - 1 : prev + entries.length;
     if (m.commit > this.commit) this.commit = Math.max(this.commit, Math.min(m.commit, lastNew));
     this.apply(out);
     this.compact(Math.min(m.compact, this.applied));
-    reply(true, lastNew);
+    reply(true, lastNew, missing);
+  }
+
+  /** The body of a message named by an append: from the sender's multicast, or our own. */
+  private bodyOf(from: NodeId, inc: number, seq: MsgSeq): string | undefined {
+    if (from === this.ctx.self && inc === this.ctx.incarnation) {
+      // Pending seqs are consecutive (sent in order, removed from the front).
+      const first = this.pending.peek();
+      const p = first ? this.pending.at(seq - first.seq) : undefined;
+      return p?.seq === seq ? p.text : undefined;
+    }
+    return this.bodies.get(`${from}/${inc}`)?.get(seq);
+  }
+
+  /** A member's multicast reached us (we do not lead): keep it until its position comes. */
+  private keepBody(from: NodeId, inc: number, seq: MsgSeq, text: string): void {
+    const k = `${from}/${inc}`;
+    if (seq <= (this.committedOrdered.get(k) ?? 0) || !hasMember(this.lastView, from, inc)) return;
+    let q = this.bodies.get(k);
+    if (!q) {
+      q = new Map();
+      this.bodies.set(k, q);
+    }
+    if (q.has(seq)) return;
+    q.set(seq, text);
+    this.bodyCount++;
+  }
+
+  private dropBody(from: NodeId, inc: number, seq: MsgSeq): void {
+    const k = `${from}/${inc}`;
+    const q = this.bodies.get(k);
+    if (!q?.delete(seq)) return;
+    this.bodyCount--;
+    if (q.size === 0) this.bodies.delete(k);
+  }
+
+  /** Bodies kept for positions still to come (boundedness). */
+  get bodiesKept(): number {
+    return this.bodyCount;
   }
 
   private truncateFrom(i: number): void {
@@ -515,6 +607,14 @@ export class TotalLog {
         f.probe = undefined;
         f.snapshot = false;
       }
+      if (m.missing > 0) {
+        // It lacks a body: resend from there with the texts (one probe at a time).
+        f.textUpTo = Math.max(f.textUpTo, this.lastIndex);
+        if (f.probe === undefined) {
+          f.needProbe = true;
+          f.next = f.match + 1;
+        }
+      }
       this.advanceCommit();
       return;
     }
@@ -538,6 +638,7 @@ export class TotalLog {
       }
       if (e.from < 0) continue;
       this.ownDone(e.from, e.inc, e.seq);
+      this.dropBody(e.from, e.inc, e.seq);
       const key = `${e.from}/${e.inc}`;
       if (e.seq > (this.committedOrdered.get(key) ?? 0)) this.committedOrdered.set(key, e.seq);
       if (this.joined)
@@ -559,6 +660,13 @@ export class TotalLog {
    * means we were excluded: we start over as a new member.
    */
   private applyView(view: View): void {
+    // A life out of this view and of the newest one is never ordered again.
+    for (const [k, q] of this.bodies) {
+      const [from, inc] = k.split("/").map(Number) as [NodeId, number];
+      if (hasMember(view, from, inc) || hasMember(this.lastView, from, inc)) continue;
+      this.bodyCount -= q.size;
+      this.bodies.delete(k);
+    }
     if (!hasMember(view, this.ctx.self, this.ctx.incarnation)) {
       if (this.joined) this.halt("the group ordered a view without us");
       return;
