@@ -5,6 +5,7 @@ import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.j
 import type { MsgSeq, NodeId } from "../types.js";
 import type { Delivery } from "./layer.js";
 import { Queue } from "./layer.js";
+import { LifeMap } from "./life-map.js";
 import type {
   AppendMsg,
   AppendRespMsg,
@@ -100,21 +101,21 @@ export class TotalLog {
   private joined = false;
   /** Messages ordered before we joined: handed on as history when we join (bounded). */
   private readonly preJoin: HistoryRing;
-  /** Highest seq applied (committed) per sender incarnation ("from/inc"). */
-  private readonly committedOrdered = new Map<string, MsgSeq>();
-  /** Highest seq in the log per sender incarnation ("from/inc"). */
-  private readonly ordered = new Map<string, MsgSeq>();
-  /** Leader: submissions of lives not in the newest view, per "from/inc". */
-  private readonly unadmitted = new Map<string, Map<MsgSeq, string>>();
+  /** Highest seq applied (committed) per sender life. */
+  private readonly committedOrdered = new LifeMap<MsgSeq>();
+  /** Highest seq in the log per sender life. */
+  private readonly ordered = new LifeMap<MsgSeq>();
+  /** Leader: submissions of lives not in the newest view. */
+  private readonly unadmitted = new LifeMap<Map<MsgSeq, string>>();
   /** Leader: submissions that arrived ahead of a gap. */
-  private readonly early = new Map<string, Map<MsgSeq, string>>();
+  private readonly early = new LifeMap<Map<MsgSeq, string>>();
   /** Own messages not yet delivered, in seq order (resubmitted to each new leader). */
   private readonly pending = new Queue<{ seq: MsgSeq; text: string }>();
   /**
    * Bodies of other members' messages, from their multicast, until the leader's append names
-   * their position ("from/inc" → seq → text). Only for lives of the newest view.
+   * their position (life → seq → text). Only for lives of the newest view.
    */
-  private readonly bodies = new Map<string, Map<MsgSeq, string>>();
+  private readonly bodies = new LifeMap<Map<MsgSeq, string>>();
   private bodyCount = 0;
   /** "leader@term" our pending messages were last submitted to. */
   private submittedTo = "";
@@ -151,11 +152,10 @@ export class TotalLog {
     this.append({ term: this.leaderTerm, from: -2, inc: 0, seq: 0, text: viewText(view) });
     // Submits that waited for their sender's admission: order them now, or let them go if a
     // newer life of the sender is the member (the old one will never be).
-    for (const [k, q] of this.unadmitted) {
-      const [from, inc] = k.split("/").map(Number) as [NodeId, number];
+    for (const [from, inc, q] of this.unadmitted.entries()) {
       const i = members.indexOf(from);
       if (i < 0) continue;
-      this.unadmitted.delete(k);
+      this.unadmitted.delete(from, inc);
       if (incs[i] !== inc) continue;
       for (const seq of [...q.keys()].sort((a, b) => a - b))
         this.onSubmit(from, inc, { kind: "submit", seq, text: q.get(seq) as string });
@@ -264,10 +264,8 @@ export class TotalLog {
       const view = parseViewText(e.text, this.ctx.hostCount);
       if (view) this.views.push({ index: this.lastIndex, view });
     }
-    if (e.from >= 0) {
-      const k = `${e.from}/${e.inc}`;
-      if (e.seq > (this.ordered.get(k) ?? 0)) this.ordered.set(k, e.seq);
-    }
+    if (e.from >= 0 && e.seq > (this.ordered.get(e.from, e.inc) ?? 0))
+      this.ordered.set(e.from, e.inc, e.seq);
   }
 
   private leaderKey(): string {
@@ -282,25 +280,30 @@ export class TotalLog {
       return; // the leader orders it (the sender resubmits to each new leader)
     }
     if (this.leaderTerm !== this.ctx.term()) this.becomeLeader();
-    const k = `${from}/${inc}`;
     if (!hasMember(this.lastView, from, inc)) {
       // Not a member (yet, or any more): a message is ordered only in a view that holds its
       // sender. It waits for the view that admits this life (bounded by the sender's backlog).
-      const q = this.unadmitted.get(k) ?? new Map<MsgSeq, string>();
-      this.unadmitted.set(k, q);
+      let q = this.unadmitted.get(from, inc);
+      if (!q) {
+        q = new Map<MsgSeq, string>();
+        this.unadmitted.set(from, inc, q);
+      }
       if (q.size < this.ctx.retainLimit) q.set(m.seq, m.text);
       return;
     }
-    let next = (this.ordered.get(k) ?? 0) + 1;
+    let next = (this.ordered.get(from, inc) ?? 0) + 1;
     if (m.seq < next) return;
     if (m.seq > next) {
-      const q = this.early.get(k) ?? new Map<MsgSeq, string>();
-      this.early.set(k, q);
+      let q = this.early.get(from, inc);
+      if (!q) {
+        q = new Map<MsgSeq, string>();
+        this.early.set(from, inc, q);
+      }
       q.set(m.seq, m.text);
       return;
     }
     this.append({ term: this.leaderTerm, from, inc, seq: m.seq, text: m.text });
-    const q = this.early.get(k);
+    const q = this.early.get(from, inc);
     if (!q) return;
     next++;
     for (let t = q.get(next); t !== undefined; t = q.get(next)) {
@@ -308,7 +311,7 @@ export class TotalLog {
       this.append({ term: this.leaderTerm, from, inc, seq: next, text: t });
       next++;
     }
-    if (q.size === 0) this.early.delete(k);
+    if (q.size === 0) this.early.delete(from, inc);
   }
 
   private replicate(): void {
@@ -332,10 +335,7 @@ export class TotalLog {
     // Only what is committed: an appended entry may still be lost (truncated); telling the
     // new member it is ordered would make it drop the sender's resubmission as a duplicate.
     const ordered: number[] = [];
-    for (const [k, seq] of this.committedOrdered) {
-      const [from, inc] = k.split("/").map(Number) as [number, number];
-      ordered.push(from, inc, seq);
-    }
+    for (const [from, inc, seq] of this.committedOrdered.entries()) ordered.push(from, inc, seq);
     f.next = at + 1;
     f.sentCommit = this.commit;
     f.needProbe = false;
@@ -473,10 +473,12 @@ export class TotalLog {
       this.baseView = m.snap.view;
       const o = m.snap.ordered;
       for (let i = 0; i + 2 < o.length; i += 3) {
-        const k = `${o[i]}/${o[i + 1]}`;
+        const from = o[i] as NodeId;
+        const inc = o[i + 1] as number;
         const seq = o[i + 2] as number;
-        if (seq > (this.ordered.get(k) ?? 0)) this.ordered.set(k, seq);
-        if (seq > (this.committedOrdered.get(k) ?? 0)) this.committedOrdered.set(k, seq);
+        if (seq > (this.ordered.get(from, inc) ?? 0)) this.ordered.set(from, inc, seq);
+        if (seq > (this.committedOrdered.get(from, inc) ?? 0))
+          this.committedOrdered.set(from, inc, seq);
       }
       this.preJoin.clear();
       const h = this.snapHistory;
@@ -551,17 +553,17 @@ export class TotalLog {
       const p = first ? this.pending.at(seq - first.seq) : undefined;
       return p?.seq === seq ? p.text : undefined;
     }
-    return this.bodies.get(`${from}/${inc}`)?.get(seq);
+    return this.bodies.get(from, inc)?.get(seq);
   }
 
   /** A member's multicast reached us (we do not lead): keep it until its position comes. */
   private keepBody(from: NodeId, inc: number, seq: MsgSeq, text: string): void {
-    const k = `${from}/${inc}`;
-    if (seq <= (this.committedOrdered.get(k) ?? 0) || !hasMember(this.lastView, from, inc)) return;
-    let q = this.bodies.get(k);
+    if (seq <= (this.committedOrdered.get(from, inc) ?? 0) || !hasMember(this.lastView, from, inc))
+      return;
+    let q = this.bodies.get(from, inc);
     if (!q) {
       q = new Map();
-      this.bodies.set(k, q);
+      this.bodies.set(from, inc, q);
     }
     if (q.has(seq)) return;
     q.set(seq, text);
@@ -569,11 +571,10 @@ export class TotalLog {
   }
 
   private dropBody(from: NodeId, inc: number, seq: MsgSeq): void {
-    const k = `${from}/${inc}`;
-    const q = this.bodies.get(k);
+    const q = this.bodies.get(from, inc);
     if (!q?.delete(seq)) return;
     this.bodyCount--;
-    if (q.size === 0) this.bodies.delete(k);
+    if (q.size === 0) this.bodies.delete(from, inc);
   }
 
   /** Bodies kept for positions still to come (boundedness). */
@@ -586,9 +587,8 @@ export class TotalLog {
     const removed = this.entries.splice(i - this.base - 1);
     for (const e of removed) {
       if (e.from < 0) continue;
-      const k = `${e.from}/${e.inc}`;
-      const cur = this.ordered.get(k) ?? 0;
-      if (e.seq - 1 < cur) this.ordered.set(k, e.seq - 1);
+      const cur = this.ordered.get(e.from, e.inc) ?? 0;
+      if (e.seq - 1 < cur) this.ordered.set(e.from, e.inc, e.seq - 1);
     }
   }
 
@@ -639,8 +639,8 @@ export class TotalLog {
       if (e.from < 0) continue;
       this.ownDone(e.from, e.inc, e.seq);
       this.dropBody(e.from, e.inc, e.seq);
-      const key = `${e.from}/${e.inc}`;
-      if (e.seq > (this.committedOrdered.get(key) ?? 0)) this.committedOrdered.set(key, e.seq);
+      if (e.seq > (this.committedOrdered.get(e.from, e.inc) ?? 0))
+        this.committedOrdered.set(e.from, e.inc, e.seq);
       if (this.joined)
         out.push({ from: e.from, inc: e.inc, seq: e.seq, text: e.text, order: this.applied });
       else
@@ -661,11 +661,10 @@ export class TotalLog {
    */
   private applyView(view: View): void {
     // A life out of this view and of the newest one is never ordered again.
-    for (const [k, q] of this.bodies) {
-      const [from, inc] = k.split("/").map(Number) as [NodeId, number];
+    for (const [from, inc, q] of this.bodies.entries()) {
       if (hasMember(view, from, inc) || hasMember(this.lastView, from, inc)) continue;
       this.bodyCount -= q.size;
-      this.bodies.delete(k);
+      this.bodies.delete(from, inc);
     }
     if (!hasMember(view, this.ctx.self, this.ctx.incarnation)) {
       if (this.joined) this.halt("the group ordered a view without us");
