@@ -480,6 +480,7 @@ export class TotalLog {
         if (seq > (this.committedOrdered.get(from, inc) ?? 0))
           this.committedOrdered.set(from, inc, seq);
       }
+      this.dropOrderedBodies();
       this.preJoin.clear();
       const h = this.snapHistory;
       const history = h && h.term === m.term && h.at === m.prevIndex ? h.entries : m.snap.history;
@@ -575,6 +576,14 @@ export class TotalLog {
     if (!q?.delete(seq)) return;
     this.bodyCount--;
     if (q.size === 0) this.bodies.delete(from, inc);
+  }
+
+  /** After a snapshot: bodies of messages ordered before it will never be named by an append. */
+  private dropOrderedBodies(): void {
+    for (const [from, inc, q] of this.bodies.entries()) {
+      const done = this.committedOrdered.get(from, inc) ?? 0;
+      for (const seq of q.keys()) if (seq <= done) this.dropBody(from, inc, seq);
+    }
   }
 
   /** Bodies kept for positions still to come (boundedness). */
