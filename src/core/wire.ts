@@ -233,8 +233,24 @@ export function decodeFrame(bytes: Uint8Array, hostCount: number): DecodeResult 
     data.push({ seq, flags, payload });
   }
   if (!Array.isArray(ctrl) || ctrl.length > MAX_CTRL) return { ok: false, error: "bad-ctrl" };
-  return {
-    ok: true,
-    frame: { from, inc, to, toInc, ack, data, base, ctrl },
-  };
+  return { ok: true, frame: new DecodedFrame(from, inc, to, toInc, ack, data, base, ctrl) };
+}
+
+/**
+ * A decoded frame. A class, not an object literal: every decoded frame then shares one
+ * hidden class whatever the number representations msgpack hands back, and V8 keeps the
+ * receiver's property loads monomorphic (with a literal it kept recomputing the load
+ * handler of `frame.from`, about 17% of a fuzz run's time).
+ */
+class DecodedFrame implements Frame {
+  constructor(
+    readonly from: NodeId,
+    readonly inc: Incarnation,
+    readonly to: NodeId,
+    readonly toInc: Incarnation,
+    readonly ack: Ack | null,
+    readonly data: DataEntry[],
+    readonly base: Seq,
+    readonly ctrl: unknown[],
+  ) {}
 }

@@ -74,7 +74,17 @@ export function makeText(node: NodeId, k: number, size: number, mayBeEmpty: bool
 
 function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults {
   const rng = seededRng(p.seed ^ 0x5bd1e995);
-  const cut: LinkFaults = { ...PERFECT_LINK, drop: 1 };
+  // Every LinkFaults below is written out field by field, in one order: one hidden class, so
+  // the simulator's reads of them stay monomorphic (spreads made several).
+  const link = (drop: number, duplicate: number, delayMinMs: number, delayMaxMs: number) =>
+    ({ drop, duplicate, delayMinMs, delayMaxMs }) satisfies LinkFaults;
+  const perfect = link(
+    PERFECT_LINK.drop,
+    PERFECT_LINK.duplicate,
+    PERFECT_LINK.delayMinMs,
+    PERFECT_LINK.delayMaxMs,
+  );
+  const cut = link(1, PERFECT_LINK.duplicate, PERFECT_LINK.delayMinMs, PERFECT_LINK.delayMaxMs);
   // Per directed link (from * nodes + to): its spec and what it does with and without a spike,
   // computed once (the simulator only reads the answer).
   const specs: LinkSpec[] = [];
@@ -83,17 +93,14 @@ function linkFn(p: Plan): (from: NodeId, to: NodeId, now: number) => LinkFaults 
   for (let from = 0; from < p.nodes; from++)
     for (let to = 0; to < p.nodes; to++) {
       const spec = p.links.find((l) => l.from === from && l.to === to)?.spec ?? p.link;
-      const faults = { drop: spec.dropPct / 100, duplicate: spec.dupPct / 100 };
+      const drop = spec.dropPct / 100;
+      const dup = spec.dupPct / 100;
       specs.push(spec);
-      plain.push({
-        ...faults,
-        delayMinMs: spec.delayMinMs + 0.05,
-        delayMaxMs: spec.delayMinMs + spec.jitterMs + 0.2,
-      });
-      spiked.push({ ...faults, delayMinMs: spec.spikeMs / 2, delayMaxMs: spec.spikeMs });
+      plain.push(link(drop, dup, spec.delayMinMs + 0.05, spec.delayMinMs + spec.jitterMs + 0.2));
+      spiked.push(link(drop, dup, spec.spikeMs / 2, spec.spikeMs));
     }
   return (from, to, now) => {
-    if (now >= p.faultEndMs) return PERFECT_LINK;
+    if (now >= p.faultEndMs) return perfect;
     for (const x of p.partitions)
       if (now >= x.from && now < x.until && x.side.includes(from) !== x.side.includes(to))
         return cut;
