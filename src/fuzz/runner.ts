@@ -2,6 +2,7 @@ import type { UnsafeKnobs } from "../core/node-types.js";
 import type { OrderFactory } from "../core/order/index.js";
 import type { NodeId } from "../core/types.js";
 import { seededRng } from "../runtime/rng.js";
+import { SIM_AEAD } from "../runtime/sim-aead.js";
 import { type LinkFaults, PERFECT_LINK, Sim } from "../runtime/sim.js";
 import type { TraceRecorder } from "../trace/recorder.js";
 import { MAX_LIVES_PER_NODE } from "./membership-checkers.js";
@@ -131,7 +132,9 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     // of a deliberately broken protocol (negative controls) stay plain: the trust layer's
     // own checks would hide some breakage (a frame sealed for an old life never reaches
     // the new one, whatever acceptOldLife says).
-    trust: p.seed % 3 === 1 && !opts.unsafe ? { keys: () => [FUZZ_KEY] } : undefined,
+    // The cipher is a stand-in (SIM_AEAD: same lengths and checks, no AES-GCM cost).
+    trust:
+      p.seed % 3 === 1 && !opts.unsafe ? { keys: () => [FUZZ_KEY], aead: SIM_AEAD } : undefined,
     historyMessages,
     ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });

@@ -17,7 +17,7 @@ import { deliveryExtras, type TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
-import { Trust } from "./trust.js";
+import { type Aead, Trust } from "./trust.js";
 
 /** What the simulated network does to one datagram on one link, on top of the node's own fault layer. */
 export interface LinkFaults {
@@ -67,6 +67,8 @@ export interface SimTrust {
   cluster?: string;
   /** Each node's keyring, primary first (empty: plain envelopes). */
   keys: (node: NodeId) => Uint8Array[];
+  /** The cipher under the envelope (default AES-256-GCM; the fuzz runner uses SIM_AEAD). */
+  aead?: Aead;
 }
 
 /**
@@ -246,6 +248,7 @@ export class Sim {
         keys: h.keys,
         self: i,
         epoch: inc,
+        ...(this.trustOpts.aead ? { aead: this.trustOpts.aead } : {}),
       });
       opts.limits = { ...this.limits, maxDatagram: this.limits.maxDatagram - h.trust.overhead };
     }
