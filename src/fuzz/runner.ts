@@ -265,7 +265,7 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   // simulator step `leasesAt`: re-read only after a step (time alone changes nothing here).
   const leaseEnd: number[] = new Array<number>(p.nodes).fill(-Infinity);
   let leasesAt = -1;
-  const sampleLeases = (): void => {
+  const sampleLeases = (now: number): void => {
     if (sim.changes !== leasesAt) {
       leasesAt = sim.changes;
       for (let i = 0; i < p.nodes; i++) {
@@ -274,17 +274,17 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
       }
     }
     let holding = 0;
-    for (let i = 0; i < p.nodes; i++) if (sim.now < (leaseEnd[i] as number)) holding++;
+    for (let i = 0; i < p.nodes; i++) if (now < (leaseEnd[i] as number)) holding++;
     if (holding > 1 && leaseOverlaps.length < 5) {
       const holders: number[] = [];
-      for (let i = 0; i < p.nodes; i++) if (sim.now < (leaseEnd[i] as number)) holders.push(i);
+      for (let i = 0; i < p.nodes; i++) if (now < (leaseEnd[i] as number)) holders.push(i);
       leaseOverlaps.push(
-        `t=${sim.now.toFixed(1)}: nodes ${holders.join(" and ")} both lead with a valid lease`,
+        `t=${now.toFixed(1)}: nodes ${holders.join(" and ")} both lead with a valid lease`,
       );
     }
-    sim.at(sim.now + LEASE_SAMPLE_MS, sampleLeases);
   };
-  sim.at(0, sampleLeases);
+  // A periodic observer, not queue events: the same instants, in the same place among events.
+  sim.every(0, LEASE_SAMPLE_MS, sampleLeases);
   // A node that rejoins without end would make the run (and the checkers) crawl: stop it
   // once one node has more lives than a plan can explain; convergence reports it.
   const lives = new Array<number>(p.nodes).fill(0);

@@ -324,11 +324,44 @@ export class Sim {
     this.queue.push(Math.max(t, this.now), ACTION, 0, 0, fn);
   }
 
+  /** The periodic observer (see `every`): its next time, its place among equal times, its period. */
+  private probeAt = Infinity;
+  private probeOrder = 0;
+  private probeEvery = 0;
+  private probeFn: ((t: number) => void) | undefined;
+
+  /**
+   * Call `fn` at `start`, `start + period`, … for ever: exactly as if each call were put in the
+   * queue with `at` (the first now, each next one by the call before it), but without being an
+   * event. An observer that only reads the nodes (it must not change them, send, or schedule)
+   * then costs no queue traffic; the events around it keep their order and their times. One
+   * observer per simulator. Stops with the run; `runUntilQuiet` does not wait for it.
+   */
+  every(start: number, period: number, fn: (t: number) => void): void {
+    if (this.probeFn) throw new Error("Sim.every: one periodic observer per simulator");
+    if (!(period > 0)) throw new RangeError(`Sim.every: the period must be > 0 (got ${period})`);
+    this.probeAt = Math.max(start, this.now);
+    this.probeOrder = this.queue.nextOrder;
+    this.probeEvery = period;
+    this.probeFn = fn;
+  }
+
   /** Process events up to virtual time `until` (ms); returns the number processed. */
   run(until: number, maxEvents = 5_000_000): number {
     const q = this.queue;
     let n = 0;
-    while (n < maxEvents && q.size > 0 && q.peekTime() <= until) {
+    while (n < maxEvents) {
+      const t = q.peekTime();
+      // The observer goes first when it is due before the next event, or at the same time
+      // but put in the queue before it (as `at` would have).
+      if (
+        this.probeAt <= until &&
+        (this.probeAt < t || (this.probeAt === t && this.probeOrder <= q.peekOrder()))
+      ) {
+        this.probe();
+        continue;
+      }
+      if (t > until) break;
       q.pop();
       this.now = q.t;
       this.dispatch(q.kind, q.a, q.b, q.ref);
@@ -337,6 +370,15 @@ export class Sim {
     this.events += n;
     if (this.now < until && n < maxEvents) this.now = until;
     return n;
+  }
+
+  private probe(): void {
+    const t = this.probeAt;
+    this.now = t;
+    (this.probeFn as (t: number) => void)(t);
+    // Where `at(t + period)` at the end of the call would have put the next one.
+    this.probeAt = t + this.probeEvery;
+    this.probeOrder = this.queue.nextOrder;
   }
 
   /** Run until no datagram is in flight and no timer is armed, or `limit` ms pass. Returns true when quiet. */
