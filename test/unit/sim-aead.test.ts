@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { Sim } from "../../src/runtime/sim.js";
 import { SIM_AEAD } from "../../src/runtime/sim-aead.js";
-import { AES_256_GCM, type Aead, SEAL_OVERHEAD, TAG_BYTES, Trust } from "../../src/runtime/trust.js";
+import {
+  AES_256_GCM,
+  type Aead,
+  SEAL_OVERHEAD,
+  TAG_BYTES,
+  Trust,
+} from "../../src/runtime/trust.js";
 
 const KEY = new Uint8Array(32).fill(7);
 const NONCE = Uint8Array.from({ length: 12 }, (_, i) => i);
