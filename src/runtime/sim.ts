@@ -13,7 +13,7 @@ import {
   type Ordering,
   type ProtocolLimits,
 } from "../core/types.js";
-import { deliveryExtras, type TraceRecorder } from "../trace/recorder.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
@@ -468,7 +468,8 @@ export class Sim {
       // Events come in order: a rejoin changes the incarnation of everything after it.
       this.tracer?.event(this.now, i, h.inc, ev);
       if (ev.type === "deliver") {
-        this.history.push({
+        // deliveryExtras' fields, in its order, set on the record itself (no spread).
+        const rec: Extract<HistoryEvent, { kind: "deliver" }> = {
           kind: "deliver",
           t: this.now,
           node: i,
@@ -476,8 +477,12 @@ export class Sim {
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
-          ...deliveryExtras(ev),
-        });
+        };
+        if (ev.order !== undefined) rec.order = ev.order;
+        if (ev.vc !== undefined) rec.vc = ev.vc;
+        if (ev.inc !== undefined) rec.fromInc = ev.inc;
+        if (ev.history) rec.history = true;
+        this.history.push(rec);
       } else if (ev.type === "sent") {
         this.history.push({
           kind: "send",

@@ -342,7 +342,8 @@ export class Trust {
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const id = buf.readUInt32BE(6);
-    const slot = this.ring.find((k) => k.id === id);
+    let slot: (typeof this.ring)[number] | undefined;
+    for (const k of this.ring) if (k.id === id) slot ??= k;
     if (!slot) return "auth";
     const sender = buf.readUInt16BE(10);
     // A frame speaks for the host whose address it came from, and only for it.
