@@ -25,36 +25,53 @@ export function bundle(
 ): void {
   const due = p.send.takeDue();
   const budget = me.maxDatagram - FRAME_OVERHEAD;
-  let batch: DataEntry[] = [];
+  let batch: DataEntry[] = NO_DATA;
   let size = 0;
   let ctrl = p.ctrl;
-  p.ctrl = [];
-  const flush = (): void => {
-    const bytes = encodeFrame({
-      from: me.id,
-      inc: me.inc,
-      to: p.id,
-      toInc: p.knownInc,
-      ack: p.knownInc !== 0 || p.recv.ackPending ? p.recv.ack() : null,
-      data: batch,
-      base: p.send.base,
-      ctrl,
-    });
-    ctrl = [];
-    p.recv.ackPending = false;
-    p.lastSent = now;
-    out.push({ to: p.id, bytes });
-    me.sent(bytes.length);
-    batch = [];
-    size = 0;
-  };
+  if (ctrl.length > 0) p.ctrl = [];
   for (const e of due) {
     if (!p.send.stillNeeded(e)) continue;
     const need = e.payload.length + ENTRY_OVERHEAD;
-    if (batch.length > 0 && size + need > budget) flush();
+    if (batch.length > 0 && size + need > budget) {
+      flush(me, p, now, batch, ctrl, out);
+      ctrl = NO_CTRL;
+      batch = NO_DATA;
+      size = 0;
+    }
+    if (batch === NO_DATA) batch = [];
     batch.push(e);
     size += need;
     p.send.sent(e, now);
   }
-  if (batch.length > 0 || p.recv.ackPending || ctrl.length > 0 || heartbeat) flush();
+  if (batch.length > 0 || p.recv.ackPending || ctrl.length > 0 || heartbeat)
+    flush(me, p, now, batch, ctrl, out);
+}
+
+/** Shared empty lists for frames without data or control messages (never written to). */
+const NO_DATA: DataEntry[] = [];
+const NO_CTRL: unknown[] = [];
+
+/** One frame to `p`: `batch`, `ctrl`, and the ack (which rides on every frame). */
+function flush(
+  me: Sender,
+  p: Peer,
+  now: number,
+  batch: DataEntry[],
+  ctrl: unknown[],
+  out: OutDatagram[],
+): void {
+  const bytes = encodeFrame({
+    from: me.id,
+    inc: me.inc,
+    to: p.id,
+    toInc: p.knownInc,
+    ack: p.knownInc !== 0 || p.recv.ackPending ? p.recv.ack() : null,
+    data: batch,
+    base: p.send.base,
+    ctrl,
+  });
+  p.recv.ackPending = false;
+  p.lastSent = now;
+  out.push({ to: p.id, bytes });
+  me.sent(bytes.length);
 }

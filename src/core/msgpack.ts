@@ -130,6 +130,111 @@ export function fastUnpack(bytes: Uint8Array): unknown {
 const EMPTY = Buffer.alloc(0);
 
 // ---------------------------------------------------------------------------------------
+// Cursor: read a value of known layout field by field (frames), without building the
+// generic arrays first. Each read answers a sentinel (-1, undefined) and marks the read
+// failed when the next value is not of the asked form; the caller then decodes the bytes
+// the general way, so only the forms below take this path.
+
+/** Start reading `bytes` (not re-entrant: one cursor at a time, finished with `endRead`). */
+export function beginRead(bytes: Uint8Array): void {
+  src = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  pos = 0;
+  end = bytes.length;
+  failed = false;
+}
+
+/** True when every read succeeded and the bytes were used up exactly; releases the bytes. */
+export function endRead(): boolean {
+  const ok = !failed && pos === end;
+  src = EMPTY;
+  return ok;
+}
+
+/** An unsigned integer below 2^32 in any of its integer forms, or -1. */
+export function readUint(): number {
+  if (pos >= end) return failU();
+  const t = src[pos] as number;
+  if (t < 0x80) {
+    pos++;
+    return t;
+  }
+  if (t === 0xcc && pos + 2 <= end) {
+    pos += 2;
+    return src[pos - 1] as number;
+  }
+  if (t === 0xcd && pos + 3 <= end) {
+    pos += 3;
+    return ((src[pos - 2] as number) << 8) | (src[pos - 1] as number);
+  }
+  if (t === 0xce && pos + 5 <= end) {
+    pos += 5;
+    return src.readUInt32BE(pos - 4);
+  }
+  return failU();
+}
+
+function failU(): number {
+  failed = true;
+  return -1;
+}
+
+/** The length of an array header, or -1. */
+export function readArrayLength(): number {
+  if (pos >= end) return failU();
+  const t = src[pos] as number;
+  if (t >= 0x90 && t <= 0x9f) {
+    pos++;
+    return t & 0x0f;
+  }
+  if (t === 0xdc && pos + 3 <= end) {
+    pos += 3;
+    return src.readUInt16BE(pos - 2);
+  }
+  if (t === 0xdd && pos + 5 <= end) {
+    pos += 5;
+    return src.readUInt32BE(pos - 4);
+  }
+  return failU();
+}
+
+/** True (and consumed) when the next value is nil; false, consuming nothing, otherwise. */
+export function readNil(): boolean {
+  if (pos < end && src[pos] === 0xc0) {
+    pos++;
+    return true;
+  }
+  return false;
+}
+
+/** A binary (a view into the bytes read), or undefined. */
+export function readBinary(): Uint8Array | undefined {
+  if (pos >= end) return fail();
+  const t = src[pos] as number;
+  let n: number;
+  if (t === 0xc4 && pos + 2 <= end) {
+    n = src[pos + 1] as number;
+    pos += 2;
+  } else if (t === 0xc5 && pos + 3 <= end) {
+    n = src.readUInt16BE(pos + 1);
+    pos += 3;
+  } else if (t === 0xc6 && pos + 5 <= end) {
+    n = src.readUInt32BE(pos + 1);
+    pos += 5;
+  } else return fail();
+  return readBin(n) as Uint8Array | undefined;
+}
+
+/** Any value `fastUnpack` reads, as it reads it at nesting `depth`; undefined on failure. */
+export function readAny(depth: number): unknown {
+  return readValue(depth);
+}
+
+/** True when no read has failed so far. */
+export function readOk(): boolean {
+  return !failed;
+}
+
+// ---------------------------------------------------------------------------------------
 // Writer: size first, then one exact allocation (pooled by Node for small buffers).
 
 /** Encoded size of a number (integers up to 32 bits in their smallest form, else float64). */

@@ -91,7 +91,9 @@ export class RmNode {
   private readonly elOut: ElectionOut = [];
   private lastStep: number;
   private nextLeaderHb = 0;
-  private shownLeader = "";
+  /** The leader last reported (term and id; -1: none yet reported, undefined: no leader). */
+  private shownLeader: NodeId | undefined = -1;
+  private shownTerm = -1;
   private waitingShown = "";
   private leaseShown = false;
   /** A rejoin asked for while handling an event (carried out once the event is done). */
@@ -534,9 +536,11 @@ export class RmNode {
   private noteLeader(): void {
     this.noteLease();
     const l = this.election.leader;
-    const key = l === undefined ? "none" : `${this.election.term}/${l}`;
-    if (key === this.shownLeader) return;
-    this.shownLeader = key;
+    // Compared as numbers (this runs twice per input): "no leader" whatever the term.
+    if (l === this.shownLeader && (l === undefined || this.election.term === this.shownTerm))
+      return;
+    this.shownLeader = l;
+    this.shownTerm = this.election.term;
     this.events.push({
       type: "leader",
       term: this.election.term,
@@ -564,16 +568,17 @@ export class RmNode {
   }
 
   nextWake(): number | undefined {
+    // The earliest of the timers (no closure: this runs after every input).
     let t = this.election.nextWake();
-    const consider = (x: number | undefined): void => {
-      if (x !== undefined && x < t) t = x;
-    };
-    consider(this.detector.nextWake());
-    if (this.election.isLeader) consider(this.nextLeaderHb);
+    const d = this.detector.nextWake();
+    if (d !== undefined && d < t) t = d;
+    if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
     for (const p of this.peers) {
       if (!p) continue;
-      consider(p.send.deadline());
-      consider(p.lastSent + this.heartbeatInterval(p));
+      const r = p.send.deadline();
+      if (r !== undefined && r < t) t = r;
+      const h = p.lastSent + this.heartbeatInterval(p);
+      if (h < t) t = h;
     }
     return t;
   }

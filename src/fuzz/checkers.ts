@@ -4,10 +4,8 @@ import {
   type Analysis,
   analyse,
   type Delivery,
-  deliveryId,
   type Life,
   type Msg,
-  msgId,
   showLife,
   showMsg,
   type Trace,
@@ -57,9 +55,9 @@ function integrityOf(tr: Trace, sentBefore: boolean): string | null {
   for (const l of a.lifeList) {
     const seen = new Map<string, number>();
     let live: Delivery | undefined;
-    for (const { d, index } of a.deliveries.get(l.key) ?? []) {
+    for (const { d, index, id } of a.deliveries.get(l.key) ?? []) {
       const who = showLife(l);
-      const m = a.msgs.get(deliveryId(d));
+      const m = a.msgs.get(id);
       if (!m) return `integrity: ${who} delivered ${show(d)}${kindOf(d)}, which was never sent`;
       if (m.index > index) {
         return `integrity: ${who} delivered ${show(d)}${kindOf(d)} before it was sent`;
@@ -104,7 +102,7 @@ function historyTooShort(a: Analysis, tr: Trace, name: string): string | null {
 
 function delivered(a: Analysis): Map<string, Set<string>> {
   const got = new Map<string, Set<string>>();
-  for (const [k, list] of a.deliveries) got.set(k, new Set(list.map(({ d }) => deliveryId(d))));
+  for (const [k, list] of a.deliveries) got.set(k, new Set(list.map(({ id }) => id)));
   return got;
 }
 
@@ -207,8 +205,8 @@ export const fifo: Checker = (tr) => {
   if (short) return short;
   for (const r of a.lifeList) {
     const last = new Map<string, Msg>();
-    for (const { d } of a.deliveries.get(r.key) ?? []) {
-      const m = a.msgs.get(deliveryId(d));
+    for (const { d, id } of a.deliveries.get(r.key) ?? []) {
+      const m = a.msgs.get(id);
       if (!m) continue;
       const prev = last.get(m.life.key);
       last.set(m.life.key, m);
@@ -239,22 +237,19 @@ export const causal: Checker = (tr) => {
   /** Per receiving life: per sending life, the positions delivered and the gap-free prefix. */
   const done = a.lifeList.map(() => new Map<number, Set<number>>());
   const prefix = a.lifeList.map(() => new Map<number, number>());
-  const lifeAt = new Map<number, Life>();
-  for (const l of a.lifeList) {
-    for (const m of a.sendsByLife.get(l.key) ?? []) lifeAt.set(m.index, l);
-    for (const { index } of a.deliveries.get(l.key) ?? []) lifeAt.set(index, l);
-  }
+  const lifeAt = a.lifeAt;
   for (let i = 0; i < tr.events.length; i++) {
     const e = tr.events[i];
-    const life = lifeAt.get(i);
+    const life = lifeAt[i];
     if (!e || !life || (e.kind !== "send" && e.kind !== "deliver")) continue;
     const c = clock[life.idx] as Map<number, number>;
+    const id = a.ids[i] as string;
     if (e.kind === "send") {
       c.set(life.idx, (c.get(life.idx) ?? 0) + 1);
-      vcOf.set(msgId(e.node, e.seq, e.text), new Map(c));
+      vcOf.set(id, new Map(c));
       continue;
     }
-    const m = a.msgs.get(deliveryId(e));
+    const m = a.msgs.get(id);
     const vc = m ? vcOf.get(m.id) : undefined;
     if (!m || !vc) continue;
     const have = prefix[life.idx] as Map<number, number>;
@@ -291,7 +286,7 @@ export const total: Checker = (tr) => {
   if (many) return many;
   // Each life's sequence of distinct messages (a repeat is integrity's business).
   const seqs = a.lifeList.map((l) => {
-    const set = new Set((a.deliveries.get(l.key) ?? []).map(({ d }) => deliveryId(d)));
+    const set = new Set((a.deliveries.get(l.key) ?? []).map(({ id }) => id));
     return { l, ids: [...set], set };
   });
   for (let i = 0; i < seqs.length; i++) {

@@ -71,6 +71,13 @@ export interface Msg {
 
 export type Delivery = Extract<HistoryEvent, { kind: "deliver" }>;
 
+/** One delivery of a life: the event, its index in the history, its message id. */
+export interface LifeDelivery {
+  d: Delivery;
+  index: number;
+  id: string;
+}
+
 /** A view as one life installed it, with the non-history messages it delivered in it. */
 export interface InstalledView {
   id: string;
@@ -90,8 +97,12 @@ export interface Analysis {
   sendsByLife: Map<string, Msg[]>;
   /** Two sends that cannot be told apart (same sender, seq and text): the history is ambiguous. */
   ambiguous: string | null;
-  /** Deliveries per receiving life, in history order, with their event index. */
-  deliveries: Map<string, Array<{ d: Delivery; index: number }>>;
+  /** Deliveries per receiving life, in history order, with their event index and message id. */
+  deliveries: Map<string, LifeDelivery[]>;
+  /** Per event index: the message id of a send or delivery event (made once per event). */
+  ids: Array<string | undefined>;
+  /** Per event index: the life that made a send or delivery event, when it was running. */
+  lifeAt: Array<Life | undefined>;
   /** Deliveries by no running life (the node down, or the incarnation not its current one). */
   orphans: Array<{ d: Delivery; index: number }>;
   /** Successful send() calls per life (the message may leave later, or never). */
@@ -134,7 +145,9 @@ export function analyse(tr: Trace): Analysis {
   const everUp = new Set<NodeId>();
   const msgs = new Map<string, Msg>();
   const sendsByLife = new Map<string, Msg[]>();
-  const deliveries = new Map<string, Array<{ d: Delivery; index: number }>>();
+  const deliveries = new Map<string, LifeDelivery[]>();
+  const ids: Array<string | undefined> = new Array(tr.events.length);
+  const lifeAt: Array<Life | undefined> = new Array(tr.events.length);
   const orphans: Analysis["orphans"] = [];
   const accepts: Analysis["accepts"] = new Map();
   const views = new Map<string, InstalledView[]>();
@@ -192,6 +205,8 @@ export function analyse(tr: Trace): Analysis {
         if (!life) return;
         const list = sendsByLife.get(life.key) as Msg[];
         const id = msgId(e.node, e.seq, e.text);
+        ids[index] = id;
+        lifeAt[index] = life;
         if (msgs.has(id) && ambiguous === null) {
           ambiguous = `two sends of ${showMsg(e.node, e.seq, e.text)}: the history cannot tell them apart`;
         }
@@ -225,11 +240,14 @@ export function analyse(tr: Trace): Analysis {
           orphans.push({ d: e, index });
           return;
         }
-        deliveries.get(life.key)?.push({ d: e, index });
+        const id = deliveryId(e);
+        ids[index] = id;
+        lifeAt[index] = life;
+        deliveries.get(life.key)?.push({ d: e, index, id });
         if (e.history) return;
         const list = views.get(life.key) as InstalledView[];
         const v = list[list.length - 1];
-        if (v && viewHas(v, life)) v.delivered.push(deliveryId(e));
+        if (v && viewHas(v, life)) v.delivered.push(id);
         else if (!outside.has(life)) {
           outside.add(life);
           outsideView.push({ life, d: e, view: v });
@@ -248,6 +266,8 @@ export function analyse(tr: Trace): Analysis {
     sendsByLife,
     ambiguous,
     deliveries,
+    ids,
+    lifeAt,
     orphans,
     accepts,
     views,

@@ -37,6 +37,16 @@ export class EventQueue<R> {
     return this.count > 0 ? (this.times[this.heap[0] as number] as number) : Infinity;
   }
 
+  /** Insertion number of the earliest event (+Infinity when the queue is empty). */
+  peekOrder(): number {
+    return this.count > 0 ? (this.order[this.heap[0] as number] as number) : Infinity;
+  }
+
+  /** The insertion number the next push gets: every event pushed so far has a smaller one. */
+  get nextOrder(): number {
+    return this.counter;
+  }
+
   push(t: number, kind: number, a: number, b: number, ref: R | undefined): void {
     let s: number;
     if (this.freeCount > 0) s = this.free[--this.freeCount] as number;

@@ -13,11 +13,11 @@ import {
   type Ordering,
   type ProtocolLimits,
 } from "../core/types.js";
-import { deliveryExtras, type TraceRecorder } from "../trace/recorder.js";
+import type { TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventQueue } from "./heap.js";
 import { type Rng, seededRng } from "./rng.js";
-import { Trust } from "./trust.js";
+import { type Aead, Trust } from "./trust.js";
 
 /** What the simulated network does to one datagram on one link, on top of the node's own fault layer. */
 export interface LinkFaults {
@@ -67,6 +67,8 @@ export interface SimTrust {
   cluster?: string;
   /** Each node's keyring, primary first (empty: plain envelopes). */
   keys: (node: NodeId) => Uint8Array[];
+  /** The cipher under the envelope (default AES-256-GCM; the fuzz runner uses SIM_AEAD). */
+  aead?: Aead;
 }
 
 /**
@@ -246,6 +248,7 @@ export class Sim {
         keys: h.keys,
         self: i,
         epoch: inc,
+        ...(this.trustOpts.aead ? { aead: this.trustOpts.aead } : {}),
       });
       opts.limits = { ...this.limits, maxDatagram: this.limits.maxDatagram - h.trust.overhead };
     }
@@ -321,11 +324,44 @@ export class Sim {
     this.queue.push(Math.max(t, this.now), ACTION, 0, 0, fn);
   }
 
+  /** The periodic observer (see `every`): its next time, its place among equal times, its period. */
+  private probeAt = Infinity;
+  private probeOrder = 0;
+  private probeEvery = 0;
+  private probeFn: ((t: number) => void) | undefined;
+
+  /**
+   * Call `fn` at `start`, `start + period`, … for ever: exactly as if each call were put in the
+   * queue with `at` (the first now, each next one by the call before it), but without being an
+   * event. An observer that only reads the nodes (it must not change them, send, or schedule)
+   * then costs no queue traffic; the events around it keep their order and their times. One
+   * observer per simulator. Stops with the run; `runUntilQuiet` does not wait for it.
+   */
+  every(start: number, period: number, fn: (t: number) => void): void {
+    if (this.probeFn) throw new Error("Sim.every: one periodic observer per simulator");
+    if (!(period > 0)) throw new RangeError(`Sim.every: the period must be > 0 (got ${period})`);
+    this.probeAt = Math.max(start, this.now);
+    this.probeOrder = this.queue.nextOrder;
+    this.probeEvery = period;
+    this.probeFn = fn;
+  }
+
   /** Process events up to virtual time `until` (ms); returns the number processed. */
   run(until: number, maxEvents = 5_000_000): number {
     const q = this.queue;
     let n = 0;
-    while (n < maxEvents && q.size > 0 && q.peekTime() <= until) {
+    while (n < maxEvents) {
+      const t = q.peekTime();
+      // The observer goes first when it is due before the next event, or at the same time
+      // but put in the queue before it (as `at` would have).
+      if (
+        this.probeAt <= until &&
+        (this.probeAt < t || (this.probeAt === t && this.probeOrder <= q.peekOrder()))
+      ) {
+        this.probe();
+        continue;
+      }
+      if (t > until) break;
       q.pop();
       this.now = q.t;
       this.dispatch(q.kind, q.a, q.b, q.ref);
@@ -334,6 +370,15 @@ export class Sim {
     this.events += n;
     if (this.now < until && n < maxEvents) this.now = until;
     return n;
+  }
+
+  private probe(): void {
+    const t = this.probeAt;
+    this.now = t;
+    (this.probeFn as (t: number) => void)(t);
+    // Where `at(t + period)` at the end of the call would have put the next one.
+    this.probeAt = t + this.probeEvery;
+    this.probeOrder = this.queue.nextOrder;
   }
 
   /** Run until no datagram is in flight and no timer is armed, or `limit` ms pass. Returns true when quiet. */
@@ -423,7 +468,8 @@ export class Sim {
       // Events come in order: a rejoin changes the incarnation of everything after it.
       this.tracer?.event(this.now, i, h.inc, ev);
       if (ev.type === "deliver") {
-        this.history.push({
+        // deliveryExtras' fields, in its order, set on the record itself (no spread).
+        const rec: Extract<HistoryEvent, { kind: "deliver" }> = {
           kind: "deliver",
           t: this.now,
           node: i,
@@ -431,8 +477,12 @@ export class Sim {
           from: ev.from,
           seq: ev.seq,
           text: ev.text,
-          ...deliveryExtras(ev),
-        });
+        };
+        if (ev.order !== undefined) rec.order = ev.order;
+        if (ev.vc !== undefined) rec.vc = ev.vc;
+        if (ev.inc !== undefined) rec.fromInc = ev.inc;
+        if (ev.history) rec.history = true;
+        this.history.push(rec);
       } else if (ev.type === "sent") {
         this.history.push({
           kind: "send",

@@ -1,11 +1,4 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  createSecretKey,
-  type KeyObject,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
 
 /**
  * The trust layer: the envelope every datagram travels in, between the core and either shell
@@ -57,6 +50,62 @@ export interface Opened {
 
 export type OpenResult = Opened | TrustDrop;
 
+/**
+ * The authenticated cipher under the envelope: seals `plain` under a sender's 32-byte subkey
+ * and a 12-byte nonce, authenticating `aad` too; the sealed body has the plaintext's length and
+ * is followed by a TAG_BYTES tag. AES-256-GCM everywhere by default; the simulator may put a
+ * stand-in here (src/runtime/sim-aead.ts) that keeps every length and every check above it.
+ */
+export interface Aead {
+  readonly name: string;
+  /** Write the sealed body of `plain` at `out[at]` and its tag right after it. */
+  seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plain: Uint8Array,
+    out: Uint8Array,
+    at: number,
+  ): void;
+  /** The plaintext of `body`, or undefined when `tag` does not authenticate it. */
+  open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    body: Uint8Array,
+    tag: Uint8Array,
+  ): Uint8Array | undefined;
+}
+
+/**
+ * AES-256-GCM from node:crypto. The subkey is passed as bytes: a cipher made from a raw key
+ * costs about half of one made from a KeyObject, and a datagram makes one per seal and open.
+ */
+export const AES_256_GCM: Aead = {
+  name: "aes-256-gcm",
+  seal(key, nonce, aad, plain, out, at) {
+    const c = createCipheriv("aes-256-gcm", key, nonce);
+    c.setAAD(aad);
+    const body = c.update(plain);
+    out.set(body, at);
+    const fin = c.final();
+    if (fin.length > 0) out.set(fin, at + body.length);
+    out.set(c.getAuthTag(), at + plain.length);
+  },
+  open(key, nonce, aad, body, tag) {
+    try {
+      const d = createDecipheriv("aes-256-gcm", key, nonce);
+      d.setAAD(aad);
+      d.setAuthTag(tag);
+      const plain = d.update(body);
+      const fin = d.final();
+      return fin.length === 0 ? plain : Buffer.concat([plain, fin]);
+    } catch {
+      return undefined;
+    }
+  },
+};
+
 export interface TrustOptions {
   cluster: string;
   /** The ring: the first key seals, every key opens. Empty: plain envelopes (no keys). */
@@ -67,6 +116,8 @@ export interface TrustOptions {
   epoch: number;
   /** First counter value (default 1); status clients start at a random one. */
   counterStart?: number;
+  /** The cipher (default AES_256_GCM). */
+  aead?: Aead;
 }
 
 export function clusterTag(name: string): Uint8Array {
@@ -155,7 +206,8 @@ export class Trust {
   readonly self: number;
   readonly epoch: number;
   private readonly tag: Uint8Array;
-  private ring: Array<{ id: number; key: Uint8Array; sub: Map<number, KeyObject> }> = [];
+  private ring: Array<{ id: number; key: Uint8Array; sub: Map<number, Uint8Array> }> = [];
+  private readonly aead: Aead;
   private counter: number;
   /** Per sender id: anti-replay window, and so the sender's latest epoch. */
   private readonly windows = new Map<number, ReplayWindow>();
@@ -169,6 +221,7 @@ export class Trust {
     this.epoch = opts.epoch;
     this.tag = clusterTag(opts.cluster);
     this.counter = opts.counterStart ?? 1;
+    this.aead = opts.aead ?? AES_256_GCM;
     this.setKeys(opts.keys);
   }
 
@@ -203,13 +256,13 @@ export class Trust {
     });
   }
 
-  private subkey(slot: { key: Uint8Array; sub: Map<number, KeyObject> }, sender: number) {
+  private subkey(slot: { key: Uint8Array; sub: Map<number, Uint8Array> }, sender: number) {
     let k = slot.sub.get(sender);
     if (!k) {
       const h = createHmac("sha256", slot.key);
       h.update(`rmchat seal v1\0${this.cluster}\0`);
       h.update(Uint8Array.of(sender >>> 8, sender & 0xff));
-      k = createSecretKey(h.digest());
+      k = h.digest();
       slot.sub.set(sender, k);
     }
     return k;
@@ -242,13 +295,14 @@ export class Trust {
     writeU48(out, 12, this.epoch);
     writeU48(out, 18, counter);
     writeU48(out, 24, kind === "frame" && to !== undefined ? this.peerEpoch(to) : 0);
-    const c = createCipheriv("aes-256-gcm", this.subkey(slot, this.self), out.subarray(12, 24));
-    c.setAAD(out.subarray(0, SEALED_HEADER));
-    const body = c.update(payload);
-    out.set(body, SEALED_HEADER);
-    const fin = c.final();
-    if (fin.length > 0) out.set(fin, SEALED_HEADER + body.length);
-    out.set(c.getAuthTag(), SEALED_HEADER + payload.length);
+    this.aead.seal(
+      this.subkey(slot, this.self),
+      out.subarray(12, 24),
+      out.subarray(0, SEALED_HEADER),
+      payload,
+      out,
+      SEALED_HEADER,
+    );
     return out;
   }
 
@@ -288,22 +342,20 @@ export class Trust {
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     const id = buf.readUInt32BE(6);
-    const slot = this.ring.find((k) => k.id === id);
+    let slot: (typeof this.ring)[number] | undefined;
+    for (const k of this.ring) if (k.id === id) slot ??= k;
     if (!slot) return "auth";
     const sender = buf.readUInt16BE(10);
     // A frame speaks for the host whose address it came from, and only for it.
     if (kind === "frame" && sender !== source) return "auth";
-    let payload: Buffer;
-    try {
-      const d = createDecipheriv("aes-256-gcm", this.subkey(slot, sender), buf.subarray(12, 24));
-      d.setAAD(buf.subarray(0, SEALED_HEADER));
-      d.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
-      const body = d.update(buf.subarray(SEALED_HEADER, buf.length - TAG_BYTES));
-      const fin = d.final();
-      payload = fin.length === 0 ? body : Buffer.concat([body, fin]);
-    } catch {
-      return "auth";
-    }
+    const payload = this.aead.open(
+      this.subkey(slot, sender),
+      buf.subarray(12, 24),
+      buf.subarray(0, SEALED_HEADER),
+      buf.subarray(SEALED_HEADER, buf.length - TAG_BYTES),
+      buf.subarray(buf.length - TAG_BYTES),
+    );
+    if (payload === undefined) return "auth";
     // Status queries come from clients without a life of their own: no window (an answer is
     // never larger than its query, so a replayed query amplifies nothing).
     if (kind === "query") return { kind, sender, payload };
