@@ -123,8 +123,11 @@ export class Election {
     return lastTerm > mine.lastTerm || (lastTerm === mine.lastTerm && lastIndex >= mine.lastIndex);
   }
 
-  private heardLeaderRecently(now: number): boolean {
-    return this.leader !== undefined && now - this.lastLeaderContact < this.cfg.electionTimeoutMs;
+  /** `judged`: the instant up to which we have read what was sent to us (see RmNode.caughtUp). */
+  private heardLeaderRecently(judged: number): boolean {
+    return (
+      this.leader !== undefined && judged - this.lastLeaderContact < this.cfg.electionTimeoutMs
+    );
   }
 
   /** Lease check first on every event: a leader whose lease lapsed steps down before acting. */
@@ -139,13 +142,18 @@ export class Election {
     return false;
   }
 
-  tick(now: number, out: ElectionOut): void {
+  /**
+   * Timers. The election timeout is judged at `judged` (default `now`): the instant up to which
+   * this process had read everything sent to it. A follower that is behind on its own input has
+   * not missed the leader's heartbeats, they wait in its socket: it does not stand for them.
+   */
+  tick(now: number, out: ElectionOut, judged = now): void {
     if (this.role === "leader") {
       if (this.cfg.quorum <= 1) this.leaseUntil = now + this.cfg.leaseMs;
       return;
     }
-    if (now >= this.retryAt && now < this.deadline) this.retry(now, out);
-    if (now < this.deadline) return;
+    if (now >= this.retryAt && judged < this.deadline) this.retry(now, out);
+    if (judged < this.deadline) return;
     const pos = this.log();
     this.deadline = now + this.randomTimeout();
     this.leader = undefined;
@@ -237,12 +245,13 @@ export class Election {
     out.push({ to: "all", msg: { t: "leader-hb", term: this.term, round: r } });
   }
 
-  receive(from: NodeId, msg: ElectionCtrl, now: number, out: ElectionOut): void {
+  /** `judged` as in tick: a voter behind on its input still counts the leader as heard. */
+  receive(from: NodeId, msg: ElectionCtrl, now: number, out: ElectionOut, judged = now): void {
     switch (msg.t) {
       case "prevote-req": {
         const granted =
           msg.term > this.term &&
-          !this.heardLeaderRecently(now) &&
+          !this.heardLeaderRecently(judged) &&
           this.role !== "leader" &&
           this.upToDate(msg.lastIndex, msg.lastTerm);
         out.push({
@@ -266,7 +275,7 @@ export class Election {
         // A transfer's candidate was asked to stand by the leader, which has given up already.
         if (
           msg.term > this.term &&
-          this.heardLeaderRecently(now) &&
+          this.heardLeaderRecently(judged) &&
           this.role !== "candidate" &&
           msg.transfer !== true
         ) {
