@@ -312,7 +312,7 @@ export class RmNode {
       });
   }
 
-  /** Stall awareness and lease check, before anything else happens at `now`. */
+  /** Stall awareness and the lease's state, before anything else happens at `now`. */
   private step(now: number): void {
     const gap = now - this.lastStep;
     const expected = this.membership.heartbeatMs;
@@ -322,7 +322,6 @@ export class RmNode {
       this.election.stalled(gap - expected);
     }
     if (now > this.lastStep) this.lastStep = now;
-    this.election.checkLease(now);
     this.noteLeader();
   }
 
@@ -565,7 +564,7 @@ export class RmNode {
 
   /** Lease changes: held while we lead with a valid lease (checked before anything else acts). */
   private noteLease(): void {
-    const held = this.election.isLeader && this.lastStep < this.election.leaseUntil;
+    const held = this.election.leaseHeld(this.lastStep);
     if (held === this.leaseShown) return;
     this.leaseShown = held;
     this.events.push({ type: "lease", held, term: this.election.term });
@@ -612,11 +611,12 @@ export class RmNode {
         return x;
       return x + this.membership.maxOwnLagMs;
     };
-    const e = this.election.nextWake();
-    let t = this.election.isLeader ? e : (lagged(e) as number);
+    let t = lagged(this.election.nextWake()) as number;
     const consider = (x: number | undefined): void => {
       if (x !== undefined && x < t) t = x;
     };
+    // The lease's end, to report it lapsed (leader-only services stop).
+    if (this.leaseShown) consider(this.election.leaseUntil);
     consider(lagged(this.detector.nextWake()));
     if (this.election.isLeader) consider(this.nextLeaderHb);
     for (const p of this.peers) {
