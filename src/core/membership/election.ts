@@ -365,8 +365,7 @@ export class Election {
 
   /** In judged time (see tick); the lease's end is the shell's to watch (`leaseUntil`). */
   nextWake(): number {
-    if (this.role === "leader")
-      return this.cfg.quorum <= 1 ? this.leaseUntil : this.quorumDeadline;
+    if (this.role === "leader") return this.cfg.quorum <= 1 ? this.leaseUntil : this.quorumDeadline;
     return Math.min(this.deadline, this.retryAt);
   }
 
