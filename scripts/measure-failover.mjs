@@ -2,11 +2,13 @@
 // Failover time with default timings: kill -9 the leader of N real rmchat processes on
 // loopback and measure until every survivor reports the same new leader (JSON "leader"
 // events on stdout). Usage: node scripts/measure-failover.mjs [trials=10] [nodes=5] [--agent]
-// [--sigterm]
+// [--sigterm] [--detect]
 // --agent: agent processes, timed until every survivor has the new table (NAME-0 = new
 // leader) and the new leader reports its on-leader command started.
 // --sigterm: (implies --agent) a planned stop instead: SIGTERM to the leader's agent, which
 // stops its command, hands leadership over and exits; same finish line.
+// --detect: failure detection instead: kill -9 a node that does not lead and measure until
+// every survivor reports it dead (JSON "health" events).
 // DBG=1 shows the agents' logs on stderr.
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
@@ -16,6 +18,7 @@ import { join, resolve } from "node:path";
 
 const SIGTERM = process.argv.includes("--sigterm");
 const AGENT = SIGTERM || process.argv.includes("--agent");
+const DETECT = process.argv.includes("--detect");
 const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const TRIALS = Number(positional[0] ?? 10);
 const N = Number(positional[1] ?? 5);
@@ -57,6 +60,8 @@ async function trial() {
   let overlap = 0;
   let handoverAt = 0;
   let t0 = 0;
+  let victim = -1;
+  const saidDead = new Set(); // --detect: survivors that reported the victim dead
   let onChange = () => {};
   for (let i = 0; i < N; i++) {
     const args = AGENT
@@ -80,6 +85,7 @@ async function trial() {
         if (e.event === "command" && e.state === "started" && SIGTERM) running.add(i);
         if (e.event === "command" && e.state === "exited") running.delete(i);
         if (e.event === "leader") leader[i] = e.leader;
+        if (e.event === "health" && e.state === "dead" && e.peer === victim) saidDead.add(i);
         if (e.event === "table") head[i] = e.table[0]?.id;
         if (e.event === "command" && e.state === "started") started[i] = performance.now();
         if (running.size > 1) overlap++;
@@ -104,10 +110,22 @@ async function trial() {
   try {
     const first = await agreed([...Array(N).keys()]);
     await new Promise((r) => setTimeout(r, 500));
-    const survivors = [...Array(N).keys()].filter((i) => i !== first);
+    victim = DETECT ? (first + 1) % N : first;
+    const survivors = [...Array(N).keys()].filter((i) => i !== victim);
     t0 = performance.now();
-    procs[first].kill(SIGTERM ? "SIGTERM" : "SIGKILL");
-    await agreed(survivors, first);
+    procs[victim].kill(SIGTERM ? "SIGTERM" : "SIGKILL");
+    if (DETECT)
+      await new Promise((ok, fail) => {
+        const t = setTimeout(() => fail(new Error("not declared dead within 20 s")), 20_000);
+        onChange = () => {
+          if (survivors.every((i) => saidDead.has(i))) {
+            clearTimeout(t);
+            ok();
+          }
+        };
+        onChange();
+      });
+    else await agreed(survivors, first);
     const ms = performance.now() - t0;
     if (overlap > 0) throw new Error("two commands reported running at once");
     if (SIGTERM) handovers.push(handoverAt - t0);
@@ -127,12 +145,16 @@ for (let k = 0; k < TRIALS; k++) {
 }
 times.sort((a, b) => a - b);
 const med = times[Math.floor(times.length / 2)];
-const what = AGENT
-  ? `new table on all ${N - 1} survivors and the command running on the new leader`
-  : `same new leader on all ${N - 1} survivors`;
+const what = DETECT
+  ? `declared dead by all ${N - 1} survivors`
+  : AGENT
+    ? `new table on all ${N - 1} survivors and the command running on the new leader`
+    : `same new leader on all ${N - 1} survivors`;
 const how = SIGTERM
   ? "planned handover (SIGTERM of the leader's agent"
-  : "failover (kill -9 of the leader";
+  : DETECT
+    ? "detection (kill -9 of a follower"
+    : "failover (kill -9 of the leader";
 console.log(
   `${how} -> ${what}), ${TRIALS} trials: median ${med.toFixed(0)} ms, min ${times[0].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`,
 );

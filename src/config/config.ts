@@ -43,6 +43,7 @@ export const MEMBERSHIP_BOUNDS: Record<keyof MembershipConfig, [number, number]>
   electionTimeoutMs: [10, 600_000],
   leaseMs: [5, 600_000],
   quorum: [1, 1024],
+  maxOwnLagMs: [0, 600_000],
 };
 
 /** State transfer: bounds of `historyMessages`. */

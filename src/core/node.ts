@@ -63,6 +63,11 @@ export interface NodeOptions {
   makeOrder?: OrderFactory;
   /** The time at creation (timers start from it). */
   now?: number;
+  /**
+   * The shell reports with `caughtUp` how far it has read its input; silence is then judged
+   * only up to that instant (default false: judged at the time of each event).
+   */
+  reportsCaughtUp?: boolean;
 }
 
 /**
@@ -90,6 +95,10 @@ export class RmNode {
   private readonly complete: Uint8Array[] = [];
   private readonly elOut: ElectionOut = [];
   private lastStep: number;
+  /** The shell reports how far it has read its input (`caughtUp`). */
+  private readonly reportsCaughtUp: boolean;
+  /** Every datagram that arrived before this instant has been received. */
+  private caughtUpAt: number;
   private nextLeaderHb = 0;
   /** The leader last reported (term and id; -1: none yet reported, undefined: no leader). */
   private shownLeader: NodeId | undefined = -1;
@@ -119,6 +128,8 @@ export class RmNode {
     this.membership = { ...defaultMembership(opts.hostCount), ...opts.membership };
     this.fragSize = Math.max(64, opts.limits.maxDatagram - FRAME_OVERHEAD - ENTRY_OVERHEAD);
     this.lastStep = now;
+    this.reportsCaughtUp = opts.reportsCaughtUp === true;
+    this.caughtUpAt = now;
     for (let p = 0; p < opts.hostCount; p++)
       this.peers.push(p === opts.id ? undefined : new Peer(p, opts.limits));
     this.detector = new FailureDetector(opts.id, opts.hostCount, this.membership);
@@ -303,7 +314,7 @@ export class RmNode {
       });
   }
 
-  /** Stall awareness and lease check, before anything else happens at `now`. */
+  /** Stall awareness and the lease's state, before anything else happens at `now`. */
   private step(now: number): void {
     const gap = now - this.lastStep;
     const expected = this.membership.heartbeatMs;
@@ -313,7 +324,6 @@ export class RmNode {
       this.election.stalled(gap - expected);
     }
     if (now > this.lastStep) this.lastStep = now;
-    this.election.checkLease(now);
     this.noteLeader();
   }
 
@@ -481,7 +491,7 @@ export class RmNode {
         this.mode.onStable?.(from, c.delivered, c.incs);
         return;
       default:
-        this.election.receive(from, c, now, this.elOut);
+        this.election.receive(from, c, now, this.elOut, this.judged(now));
         this.flushElection();
     }
   }
@@ -510,14 +520,43 @@ export class RmNode {
     for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
   }
 
+  /**
+   * The instant up to which a peer's silence is known to be real: with `reportsCaughtUp`, the
+   * last instant at which the shell had read everything sent to us (a frame still waiting in
+   * the socket is no silence), at most `maxOwnLagMs` behind `now`; otherwise `now`.
+   */
+  private judged(now: number): number {
+    if (!this.reportsCaughtUp) return now;
+    return Math.min(now, Math.max(this.caughtUpAt, now - this.membership.maxOwnLagMs));
+  }
+
+  /**
+   * The shell has handed to `receive` every datagram that arrived before `upTo` (its socket
+   * was read empty then). Failure detection and the election timeout judge silence up to
+   * this instant only: a process behind on its own input does not blame its peers for it.
+   */
+  caughtUp(now: number, upTo: number): void {
+    if (upTo <= this.caughtUpAt) return;
+    this.step(now);
+    this.caughtUpAt = Math.min(upTo, now);
+    this.membershipTimers(now);
+    this.afterEvent();
+  }
+
+  /** Failure detection and the election timeout, judged as `judged` says. */
+  private membershipTimers(now: number): void {
+    const judged = this.judged(now);
+    const probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
+    this.healthChanges((out) => this.detector.tick(judged, out, probes));
+    for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
+    this.election.tick(now, this.elOut, judged);
+  }
+
   /** Timers: call at (or after) `nextWake()`. */
   tick(now: number): void {
     this.step(now);
     for (const p of this.peers) p?.send.onTick(now, TIMEOUT_BURST);
-    const probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
-    this.healthChanges((out) => this.detector.tick(now, out, probes));
-    for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
-    this.election.tick(now, this.elOut);
+    this.membershipTimers(now);
     if (this.election.isLeader && now >= this.nextLeaderHb) {
       this.election.heartbeat(now, this.elOut);
       this.nextLeaderHb = now + this.membership.heartbeatMs;
@@ -527,7 +566,7 @@ export class RmNode {
 
   /** Lease changes: held while we lead with a valid lease (checked before anything else acts). */
   private noteLease(): void {
-    const held = this.election.isLeader && this.lastStep < this.election.leaseUntil;
+    const held = this.election.leaseHeld(this.lastStep);
     if (held === this.leaseShown) return;
     this.leaseShown = held;
     this.events.push({ type: "lease", held, term: this.election.term });
@@ -567,10 +606,26 @@ export class RmNode {
     return ok ? target : undefined;
   }
 
+  /**
+   * A deadline judged at `judged` that fell due while we are behind on our input waits for
+   * `caughtUp` (the shell reports it after its next read) or for the lag bound, not for a
+   * timer that would fire again at once.
+   */
+  private lagged(x: number | undefined): number | undefined {
+    if (x === undefined || !this.reportsCaughtUp || x > this.lastStep || x <= this.caughtUpAt)
+      return x;
+    return x + this.membership.maxOwnLagMs;
+  }
+
   nextWake(): number | undefined {
     // The earliest of the timers (no closure: this runs after every input).
-    let t = this.election.nextWake();
-    const d = this.detector.nextWake();
+    let t = this.lagged(this.election.nextWake()) as number;
+    // The lease's end, to report it lapsed (leader-only services stop).
+    if (this.leaseShown) {
+      const l = this.election.leaseUntil;
+      if (l !== undefined && l < t) t = l;
+    }
+    const d = this.lagged(this.detector.nextWake());
     if (d !== undefined && d < t) t = d;
     if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
     for (const p of this.peers) {

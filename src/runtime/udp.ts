@@ -82,6 +82,9 @@ export function exposureWarning(
   return `bound to ${formatHostPort(address, port)} without keys: anyone who can reach this port can read and forge this cluster's traffic (set "keys" or "keyFile", see README: Security)`;
 }
 
+/** Datagrams libuv reads from a readable UDP socket per event-loop turn (uv__udp_recvmsg). */
+const READ_BATCH = 32;
+
 /** A start-up problem the user can act on (port in use, unknown host…): one line, exit 2. */
 export class StartError extends Error {}
 
@@ -97,6 +100,13 @@ export class UdpRuntime {
   /** Fast path of `byAddress`: the first host with each port (checked against the address). */
   private readonly byPort = new Map<number, NodeId>();
   private flushScheduled = false;
+  /** When the pending flush was asked for (an event-loop poll phase lies between it and the flush). */
+  private flushAskedAt = 0;
+  /** Datagrams read since the last flush, and when the latest of them was handed over. */
+  private readSinceFlush = 0;
+  private lastReadAt = 0;
+  /** The timer fired: tick in the next flush, after the socket has been read. */
+  private tickDue = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private closed = false;
@@ -147,6 +157,7 @@ export class UdpRuntime {
       membership,
       random: Math.random,
       now: performance.now(),
+      reportsCaughtUp: true,
       ...(opts.historyMessages !== undefined ? { historyMessages: opts.historyMessages } : {}),
       ...(hard ? { hard } : {}),
     });
@@ -234,6 +245,8 @@ export class UdpRuntime {
     const raw = this.sock.socket;
     raw.on("message", (msg, rinfo) => {
       if (this.closed) return;
+      this.readSinceFlush++;
+      this.lastReadAt = performance.now();
       const from = this.sourceOf(rinfo.address, rinfo.port);
       if (this.partition?.has(from)) return;
       const o = this.trust.open(msg, from);
@@ -251,7 +264,7 @@ export class UdpRuntime {
         return;
       }
       if (o.kind !== "frame") return;
-      const now = performance.now();
+      const now = this.lastReadAt;
       // The trace shows the frame (unsealed): its hash joins it to the frame its sender made.
       if (this.tracer && from !== undefined)
         this.tracer.receive(now, this.node.id, this.traceLife, from, o.payload);
@@ -388,13 +401,35 @@ export class UdpRuntime {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
+    this.flushAskedAt = performance.now();
     setImmediate(() => this.flush());
+  }
+
+  /**
+   * How far the socket has been read, for the failure detector (RmNode.caughtUp). libuv reads
+   * at most READ_BATCH datagrams from a readable socket per event-loop turn; fewer means the
+   * read hit "would block": everything that had arrived was read. The flush runs in the check
+   * phase, after that turn's poll phase.
+   */
+  private reportCaughtUp(now: number): void {
+    const n = this.readSinceFlush;
+    this.readSinceFlush = 0;
+    // None read: the poll phase after the flush was asked for found the socket empty.
+    if (n === 0) this.node.caughtUp(now, this.flushAskedAt);
+    else if (n < READ_BATCH) this.node.caughtUp(now, this.lastReadAt);
   }
 
   private flush(): void {
     this.flushScheduled = false;
     if (this.closed) return;
-    const now = performance.now();
+    let now = performance.now();
+    this.reportCaughtUp(now);
+    if (this.tickDue) {
+      // Timers run after the socket has been read: a heartbeat waiting in it counts.
+      this.tickDue = false;
+      this.node.tick(now);
+      now = performance.now();
+    }
     const out = this.node.drain(now);
     if (out.persist) {
       // Raft's rule: the vote is on disk before any message that depends on it leaves.
@@ -464,8 +499,9 @@ export class UdpRuntime {
       this.timer = undefined;
       this.timerAt = undefined;
       if (this.closed) return;
-      this.node.tick(performance.now());
-      this.flush();
+      // Node runs timers before it polls sockets: tick in the flush, after this turn's reads.
+      this.tickDue = true;
+      this.scheduleFlush();
     }, Math.ceil(wait));
   }
 

@@ -96,18 +96,16 @@ function handle(c: Cmd): string {
       pos = { lastIndex: c.num("lastIndex"), lastTerm: c.num("lastTerm") };
       return "ok";
     case "tick":
-      e.tick(c.num("now"), out);
+      e.tick(c.num("now"), out, c.num("judged", c.num("now")));
       return report(e, out, [`wake ${e.nextWake()}`]);
     case "recv":
-      e.receive(c.num("from"), parseMsg(c), c.num("now"), out);
+      e.receive(c.num("from"), parseMsg(c), c.num("now"), out, c.num("judged", c.num("now")));
       return report(e, out);
     case "heartbeat":
       e.heartbeat(c.num("now"), out);
       return report(e, out);
-    case "lease": {
-      const stepped = e.checkLease(c.num("now"));
-      return report(e, out, [stepped ? "lease lapsed: step down" : "lease ok"]);
-    }
+    case "lease":
+      return report(e, out, [e.leaseHeld(c.num("now")) ? "lease held" : "no lease"]);
     case "abdicate":
       e.abdicate(c.num("now"));
       return report(e, out);

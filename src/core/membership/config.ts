@@ -18,6 +18,11 @@ export interface MembershipConfig {
   leaseMs: number;
   /** Votes needed to become leader; default a majority of the configured hosts. */
   quorum: number;
+  /**
+   * Own lag: silence is judged only up to the last instant this process had read everything
+   * sent to it (the shell reports it), but never more than this far behind the clock.
+   */
+  maxOwnLagMs: number;
 }
 
 export function defaultMembership(hostCount: number): MembershipConfig {
@@ -31,6 +36,7 @@ export function defaultMembership(hostCount: number): MembershipConfig {
     electionTimeoutMs: 500,
     leaseMs: 400,
     quorum: Math.floor(hostCount / 2) + 1,
+    maxOwnLagMs: 5000,
   };
 }
 

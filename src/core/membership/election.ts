@@ -30,10 +30,13 @@ export type ElectionOut = Array<{ to: NodeId | "all"; msg: ElectionCtrl }>;
 
 /**
  * Leader election after Raft (terms, one vote per term, majority quorum, up-to-date log
- * check) with pre-vote, leader stickiness (check-quorum) and a leader lease. The leader
+ * check) with pre-vote, leader stickiness and check-quorum, and a leader lease. The leader
  * holds a lease until `leaseMs` after the send time of the latest heartbeat round (or
- * vote request) that a quorum answered; it steps down the moment the lease lapses, so a
- * leader frozen by SIGSTOP knows on waking, before it acts, that it is no longer leader.
+ * vote request) that a quorum answered; leader-only services (the agent's command) run only
+ * while it holds. A lapsed lease alone does not end leadership: a leader that was itself
+ * slow (a stall, a backlog) renews it with its next answered round. It steps down when it
+ * sees a higher term, or when no quorum has answered for `electionTimeoutMs` of its own
+ * judged time (check-quorum: cut off from the majority).
  */
 export class Election {
   term: Term;
@@ -41,6 +44,8 @@ export class Election {
   role: Role = "follower";
   leader: NodeId | undefined;
   leaseUntil = 0;
+  /** Leader: step down once `judged` reaches this (no quorum answered for an election timeout). */
+  private quorumDeadline = Number.POSITIVE_INFINITY;
   /** Set when term or vote changed: the shell must persist it before sending. */
   dirty = false;
   /** Negative control: grant every vote request, a second one in the same term included. */
@@ -98,6 +103,7 @@ export class Election {
     this.role = "follower";
     this.leader = leader;
     this.leaseUntil = 0;
+    this.quorumDeadline = Number.POSITIVE_INFINITY;
     this.grants.clear();
     this.retryAt = Number.POSITIVE_INFINITY;
     if (leader !== undefined) this.lastLeaderContact = now;
@@ -112,10 +118,14 @@ export class Election {
     if (this.role !== "follower") this.becomeFollower(this.term, undefined, now);
   }
 
-  /** A process frozen for `ms` gives the leader the benefit of the doubt (not the lease). */
+  /**
+   * A process frozen for `ms` gives the leader the benefit of the doubt, and a leader its
+   * followers (check-quorum); never the lease.
+   */
   stalled(ms: number): void {
     this.lastLeaderContact += ms;
     this.deadline += ms;
+    this.quorumDeadline += ms;
   }
 
   private upToDate(lastIndex: number, lastTerm: Term): boolean {
@@ -123,29 +133,32 @@ export class Election {
     return lastTerm > mine.lastTerm || (lastTerm === mine.lastTerm && lastIndex >= mine.lastIndex);
   }
 
-  private heardLeaderRecently(now: number): boolean {
-    return this.leader !== undefined && now - this.lastLeaderContact < this.cfg.electionTimeoutMs;
+  /** `judged`: the instant up to which we have read what was sent to us (see RmNode.caughtUp). */
+  private heardLeaderRecently(judged: number): boolean {
+    return (
+      this.leader !== undefined && judged - this.lastLeaderContact < this.cfg.electionTimeoutMs
+    );
   }
 
-  /** Lease check first on every event: a leader whose lease lapsed steps down before acting. */
-  checkLease(now: number): boolean {
-    if (this.role === "leader" && now >= this.leaseUntil) {
-      this.role = "follower";
-      this.leader = undefined;
-      this.leaseUntil = 0;
-      this.deadline = now + this.randomTimeout();
-      return true;
-    }
-    return false;
+  /** We lead and hold the lease at `now` (leader-only services may act). */
+  leaseHeld(now: number): boolean {
+    return this.role === "leader" && now < this.leaseUntil;
   }
 
-  tick(now: number, out: ElectionOut): void {
+  /**
+   * Timers. The election timeout is judged at `judged` (default `now`): the instant up to which
+   * this process had read everything sent to it. A follower that is behind on its own input has
+   * not missed the leader's heartbeats, they wait in its socket: it does not stand for them.
+   */
+  tick(now: number, out: ElectionOut, judged = now): void {
     if (this.role === "leader") {
       if (this.cfg.quorum <= 1) this.leaseUntil = now + this.cfg.leaseMs;
+      // Check-quorum: no quorum answered for an election timeout of judged time.
+      else if (judged >= this.quorumDeadline) this.becomeFollower(this.term, undefined, now);
       return;
     }
-    if (now >= this.retryAt && now < this.deadline) this.retry(now, out);
-    if (now < this.deadline) return;
+    if (now >= this.retryAt && judged < this.deadline) this.retry(now, out);
+    if (judged < this.deadline) return;
     const pos = this.log();
     this.deadline = now + this.randomTimeout();
     this.leader = undefined;
@@ -204,14 +217,17 @@ export class Election {
     // A vote is a promise not to vote again within an election timeout: it counts as an ack.
     for (const g of this.grants) this.lastAck[g] = this.voteReqSentAt;
     this.leaseUntil = this.voteReqSentAt + this.cfg.leaseMs;
+    this.quorumDeadline = this.voteReqSentAt + this.cfg.electionTimeoutMs;
   }
 
   /** The lease runs from the quorum-th most recent answer (our own counts as now). */
   private renewLease(): void {
     const acks = this.lastAck.filter((_, p) => p !== this.self).sort((a, b) => b - a);
     const kth = acks[this.cfg.quorum - 2];
-    if (kth !== undefined && kth + this.cfg.leaseMs > this.leaseUntil)
-      this.leaseUntil = kth + this.cfg.leaseMs;
+    if (kth === undefined) return;
+    if (kth + this.cfg.leaseMs > this.leaseUntil) this.leaseUntil = kth + this.cfg.leaseMs;
+    if (kth + this.cfg.electionTimeoutMs > this.quorumDeadline)
+      this.quorumDeadline = kth + this.cfg.electionTimeoutMs;
   }
 
   /**
@@ -237,12 +253,13 @@ export class Election {
     out.push({ to: "all", msg: { t: "leader-hb", term: this.term, round: r } });
   }
 
-  receive(from: NodeId, msg: ElectionCtrl, now: number, out: ElectionOut): void {
+  /** `judged` as in tick: a voter behind on its input still counts the leader as heard. */
+  receive(from: NodeId, msg: ElectionCtrl, now: number, out: ElectionOut, judged = now): void {
     switch (msg.t) {
       case "prevote-req": {
         const granted =
           msg.term > this.term &&
-          !this.heardLeaderRecently(now) &&
+          !this.heardLeaderRecently(judged) &&
           this.role !== "leader" &&
           this.upToDate(msg.lastIndex, msg.lastTerm);
         out.push({
@@ -266,7 +283,7 @@ export class Election {
         // A transfer's candidate was asked to stand by the leader, which has given up already.
         if (
           msg.term > this.term &&
-          this.heardLeaderRecently(now) &&
+          this.heardLeaderRecently(judged) &&
           this.role !== "candidate" &&
           msg.transfer !== true
         ) {
@@ -346,8 +363,9 @@ export class Election {
     if (term > this.term) this.becomeFollower(term, undefined, now);
   }
 
+  /** In judged time (see tick); the lease's end is the shell's to watch (`leaseUntil`). */
   nextWake(): number {
-    if (this.role === "leader") return this.leaseUntil;
+    if (this.role === "leader") return this.cfg.quorum <= 1 ? this.leaseUntil : this.quorumDeadline;
     return Math.min(this.deadline, this.retryAt);
   }
 
