@@ -496,8 +496,20 @@ export class TotalLog {
     let prev = m.prevIndex;
     let entries = m.entries;
     if (prev < this.base) {
-      // Entries we compacted are committed, hence identical: skip them.
+      // Entries we compacted were delivered here. They are the leader's too, unless the
+      // quorum that stored them lost its memory (README, Limits): then the leader's entries
+      // up to our base carry a later term than ours (every term in our prefix is at most
+      // baseTerm; one with the same index and term is the same entry, and so is the prefix
+      // before it). Skipping them would take a history that is not ours: start over instead.
       const skip = this.base - prev;
+      const upTo = Math.min(skip, entries.length);
+      for (let j = 0; j < upTo; j++) {
+        const t = (entries[j] as SentEntry).term;
+        if (t > this.baseTerm || (j === skip - 1 && t !== this.baseTerm)) {
+          this.halt("the leader's log does not hold what we delivered");
+          return;
+        }
+      }
       if (skip > entries.length) {
         reply(true, this.base);
         return;
