@@ -120,6 +120,7 @@ describe("issue 15 seeds", () => {
       "--mode fifo --seed 4711 --runs 1000 --crash abrupt",
       "--mode total --seed 20261204 --runs 5000",
       "--mode total --seed 20261212 --runs 1000",
+      "--mode total --seed 20261215 --runs 3000",
     ]);
   });
   for (const r of ISSUE_15) {

@@ -343,7 +343,12 @@ export class TotalLog {
     f.snapshot = true;
     f.textUpTo = Math.max(f.textUpTo, this.lastIndex);
     // The history goes ahead in chunks (a message has a size limit); the snapshot follows.
-    const chunks = chunkHistory(this.ctx.historyUpTo(at), this.ctx.batchBytes);
+    // Until a view with us is applied, what we applied is still our own pre-join history (it
+    // reaches the mode's ring only when we join): hand that on.
+    const history = this.joined
+      ? this.ctx.historyUpTo(at)
+      : this.preJoin.entries((e) => (e.order ?? 0) <= at);
+    const chunks = chunkHistory(history, this.ctx.batchBytes);
     chunks.forEach((entries, i) => {
       this.ctx.send(p, {
         kind: "history",
