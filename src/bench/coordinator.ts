@@ -21,6 +21,8 @@ export interface RunResult {
   spec: WorkloadSpec;
   /** Every expected message delivered everywhere before the timeout. */
   complete: boolean;
+  /** Not complete because the deadline passed (no node died). */
+  timedOut: boolean;
   /** No violation of exactly-once, FIFO, causal or total order, and total order agreed. */
   verified: boolean;
   problems: string[];
@@ -34,7 +36,8 @@ export interface RunResult {
   nodes: NodeResult[];
 }
 
-const SETUP_MS = 15_000;
+/** Setup (processes find each other, elect a leader): longer for many processes on few cores. */
+const setupMs = (n: number): number => 15_000 + 1000 * n;
 const START_DELAY_MS = 100;
 /** Down nodes: time for the survivors to settle after sending, when completion cannot be known. */
 const COLLECT_MS = 10_000;
@@ -177,7 +180,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       });
     }
-    const setupDeadline = mono() + SETUP_MS;
+    const setupDeadline = mono() + setupMs(n);
     const allReady = await until(
       () => ready.size === n || exits.some((x) => x !== undefined),
       setupDeadline,
@@ -192,7 +195,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
       throw new Error(
         gone.length > 0
           ? `benchmark node died during setup: ${gone.join(", ")}`
-          : `nodes did not find each other within ${SETUP_MS / 1000} s (${ready.size}/${n} ready)`,
+          : `nodes did not find each other within ${setupMs(n) / 1000} s (${ready.size}/${n} ready)`,
       );
     }
     // The highest ids are the members that go down.
@@ -235,7 +238,8 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
     }
     const nodes = liveIds.flatMap((i) => results.get(i) ?? []);
     const verified = verify(spec, nodes, expected, complete, problems);
-    return { spec, complete, verified, problems, goAt, wallMs, expected, nodes };
+    const timedOut = !complete && !crashed();
+    return { spec, complete, timedOut, verified, problems, goAt, wallMs, expected, nodes };
   } finally {
     // Close every node (the processes stay for the next run); kill what does not answer.
     const alive = workers.filter((w) => w.alive);

@@ -64,6 +64,13 @@ function table(head: string[], rows: string[][], rightFrom = 1): string {
   return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
 }
 
+/** The "ok" cell: yes, timed out (deadline passed), INCOMPLETE (a node died) or FAILED (a check). */
+export function okCell(x: Aggregate["median"]): string {
+  if (!x.verified) return "FAILED";
+  if (x.complete) return "yes";
+  return x.timedOut ? "timed out" : "INCOMPLETE";
+}
+
 /** The human table: one row per workload (medians over runs), then problems and targets. */
 export function formatReport(r: Report): string {
   const out: string[] = [];
@@ -98,6 +105,10 @@ export function formatReport(r: Report): string {
     "B/msg",
     "B/copy",
     "CPU%",
+    "µs/dlv",
+    "rtx/lost",
+    "leader±",
+    "false dead",
     "RSS MB",
   ];
   const rows = r.rows.map((a) => {
@@ -110,7 +121,7 @@ export function formatReport(r: Report): string {
     return [
       describe(a.spec),
       String(a.runs),
-      x.verified && x.complete ? "yes" : x.verified ? "INCOMPLETE" : "FAILED",
+      okCell(x),
       fmt(x.completionMs / 1000, 3),
       rate(x.throughputPerNode),
       fmt(pctRaw, 1),
@@ -124,6 +135,10 @@ export function formatReport(r: Report): string {
       fmt(x.bytesPerMsg),
       fmt(x.bytesPerCopy),
       fmt(x.cpuPct),
+      fmt(x.cpuUsPerDelivery, 1),
+      a.spec.drop > 0 ? fmt(x.resendsPerLost, 2) : "—",
+      String(x.leaderChanges),
+      String(x.falseDead),
       fmt(x.peakRssMb),
     ];
   });
@@ -160,7 +175,10 @@ export function formatReport(r: Report): string {
     "",
     "msg/s/node: deliveries per second at the slowest node; %raw: of the raw packed flood; " +
       "latency: one-way, send call to delivery, remote deliveries; ×rtt: p50 over raw RTT p50; " +
-      "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions).",
+      "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions); " +
+      "µs/dlv: CPU µs of all node processes per delivery; rtx/lost: messages resent per message " +
+      "lost (carried by a datagram the fault layer dropped); leader±: elections after the start instant (worst run); " +
+      "false dead: dead verdicts about live nodes (worst run).",
   );
   return out.join("\n");
 }

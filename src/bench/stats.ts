@@ -30,6 +30,22 @@ export interface RunMetrics {
   sent: number;
   refused: number;
   delivered: number;
+  /** Not complete because the run's deadline passed (not because a node died). */
+  timedOut: boolean;
+  /** Messages resent (timer, tail probe and fast retransmit), all nodes. */
+  resends: number;
+  /** Datagrams the fault layer dropped (the simulated `drop`), all nodes. */
+  faultDrops: number;
+  /** Data entries (messages) those datagrams carried: what the loss took away. */
+  lostEntries: number;
+  /** resends / lostEntries: 1 = each lost message resent once; NaN when nothing was lost. */
+  resendsPerLost: number;
+  /** Elections won after the start instant: distinct terms with a new leader seen by any node. */
+  leaderChanges: number;
+  /** "dead" verdicts after the start instant about nodes that were in fact up, all nodes. */
+  falseDead: number;
+  /** Highest RSS sampled during the run (about once a second) at any live node, MiB. */
+  runPeakRssMb: number;
 }
 
 const median = (xs: number[]): number => {
@@ -55,7 +71,19 @@ export function runMetrics(r: RunResult): RunMetrics {
   let delivered = 0;
   let cpu = 0;
   let peak = 0;
+  let resends = 0;
+  let faultDrops = 0;
+  let lostEntries = 0;
+  let falseDead = 0;
+  let runPeak = 0;
+  const terms = new Set<number>();
   for (const n of nodes) {
+    resends += n.retransmissions + n.fastRetransmissions;
+    faultDrops += n.faultDrops;
+    lostEntries += n.faultDroppedEntries;
+    falseDead += n.falseDead;
+    for (const t of n.leaderTerms) terms.add(t);
+    for (const [, rss] of n.memory) runPeak = Math.max(runPeak, rss / (1024 * 1024));
     hist.merge(n.latency);
     if (n.lastDeliveryAt > last) last = n.lastDeliveryAt;
     const span = (n.lastDeliveryAt - r.goAt) / 1000;
@@ -91,6 +119,14 @@ export function runMetrics(r: RunResult): RunMetrics {
     sent,
     refused,
     delivered,
+    timedOut: r.timedOut,
+    resends,
+    faultDrops,
+    lostEntries,
+    resendsPerLost: lostEntries > 0 ? resends / lostEntries : Number.NaN,
+    leaderChanges: terms.size,
+    falseDead,
+    runPeakRssMb: runPeak > 0 ? runPeak : Number.NaN,
   };
 }
 
@@ -182,6 +218,15 @@ export function aggregate(results: RunResult[]): Aggregate {
     sent: num((m) => m.sent),
     refused: num((m) => m.refused),
     delivered: num((m) => m.delivered),
+    timedOut: perRun.some((m) => m.timedOut),
+    resends: num((m) => m.resends),
+    faultDrops: num((m) => m.faultDrops),
+    lostEntries: num((m) => m.lostEntries),
+    resendsPerLost: num((m) => m.resendsPerLost),
+    // Membership trouble is counted in the worst run, not the median: one is one too many.
+    leaderChanges: Math.max(0, ...perRun.map((m) => m.leaderChanges)),
+    falseDead: Math.max(0, ...perRun.map((m) => m.falseDead)),
+    runPeakRssMb: num((m) => m.runPeakRssMb),
   };
   const problems = results.flatMap((r, i) => r.problems.map((p) => `run ${i + 1}: ${p}`));
   const all = new Histogram();
