@@ -59,6 +59,8 @@ export class BenchNode {
   private leaderLost = 0;
   private falseDead = 0;
   private deadVerdicts = 0;
+  private readonly downDeadSeen = new Set<number>();
+  private readonly downDeadAt: number[] = [];
 
   constructor(private readonly emit: (m: FromWorker) => void) {}
 
@@ -148,6 +150,10 @@ export class BenchNode {
       // The highest `down` ids are killed before the start instant; every other node runs
       // until the results are collected (a crash is reported as a problem of the run).
       if (ev.peer < this.spec.nodes - this.spec.down) this.falseDead++;
+      else if (!this.downDeadSeen.has(ev.peer)) {
+        this.downDeadSeen.add(ev.peer);
+        this.downDeadAt.push(mono());
+      }
     }
   }
 
@@ -348,6 +354,7 @@ export class BenchNode {
       leaderLost: this.leaderLost,
       falseDead: this.falseDead,
       deadVerdicts: this.deadVerdicts,
+      downDeadAt: [...this.downDeadAt],
     };
   }
 

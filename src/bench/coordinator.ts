@@ -28,6 +28,8 @@ export interface RunResult {
   problems: string[];
   /** Start instant, monotonic ms. */
   goAt: number;
+  /** When the down nodes were killed, monotonic ms (0: none). */
+  killAt: number;
   /** Start instant to result collection, ms. */
   wallMs: number;
   /** Messages each sender got accepted (what must be delivered). */
@@ -140,6 +142,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
     return true;
   };
   let goAt = 0;
+  let killAt = 0;
   let lastShown = 0;
   const plannedTotal = plannedCount(spec) * (n - spec.down) * (n - spec.down);
   const showProgress = (): void => {
@@ -199,6 +202,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
       );
     }
     // The highest ids are the members that go down.
+    if (spec.down > 0) killAt = mono();
     for (let i = n - spec.down; i < n; i++) {
       (workers[i] as WorkerHandle).kill();
       live.delete(i);
@@ -239,7 +243,18 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
     const nodes = liveIds.flatMap((i) => results.get(i) ?? []);
     const verified = verify(spec, nodes, expected, complete, problems);
     const timedOut = !complete && !crashed();
-    return { spec, complete, timedOut, verified, problems, goAt, wallMs, expected, nodes };
+    return {
+      spec,
+      complete,
+      timedOut,
+      verified,
+      problems,
+      goAt,
+      killAt,
+      wallMs,
+      expected,
+      nodes,
+    };
   } finally {
     // Close every node (the processes stay for the next run); kill what does not answer.
     const alive = workers.filter((w) => w.alive);

@@ -94,6 +94,7 @@ export function formatReport(r: Report): string {
     "ok",
     "done s",
     "msg/s/node",
+    "group/s",
     "%raw",
     "p50 ms",
     "p90",
@@ -124,6 +125,7 @@ export function formatReport(r: Report): string {
       okCell(x),
       fmt(x.completionMs / 1000, 3),
       rate(x.throughputPerNode),
+      rate(x.groupPerSec),
       fmt(pctRaw, 1),
       ms(x.latency.p50),
       ms(x.latency.p90),
@@ -173,7 +175,7 @@ export function formatReport(r: Report): string {
   }
   out.push(
     "",
-    "msg/s/node: deliveries per second at the slowest node; %raw: of the raw packed flood; " +
+    "msg/s/node: deliveries per second at the slowest node; group/s: all nodes' deliveries per second; %raw: of the raw packed flood; " +
       "latency: one-way, send call to delivery, remote deliveries; ×rtt: p50 over raw RTT p50; " +
       "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions); " +
       "µs/dlv: CPU µs of all node processes per delivery; rtx/lost: messages resent per message " +

@@ -9,6 +9,8 @@ export interface RunMetrics {
   completionMs: number;
   /** Deliveries per second at the slowest node (own messages included), start to its last delivery. */
   throughputPerNode: number;
+  /** Deliveries of all live nodes together per second, start instant to the last delivery. */
+  groupPerSec: number;
   /** One-way latency of remote deliveries (send call to delivery event), ms. */
   latency: { p50: number; p90: number; p99: number; max: number; count: number };
   retransmissions: number;
@@ -44,6 +46,8 @@ export interface RunMetrics {
   leaderChanges: number;
   /** "dead" verdicts after the start instant about nodes that were in fact up, all nodes. */
   falseDead: number;
+  /** Down nodes: kill to the last live node's first "dead" verdict about them, ms (NaN: none). */
+  detectMs: number;
   /** Highest RSS sampled during the run (about once a second) at any live node, MiB. */
   runPeakRssMb: number;
 }
@@ -107,6 +111,7 @@ export function runMetrics(r: RunResult): RunMetrics {
     verified: r.verified,
     completionMs: last > 0 ? last - r.goAt : Number.NaN,
     throughputPerNode: Number.isFinite(minRate) ? minRate : 0,
+    groupPerSec: last > r.goAt ? delivered / ((last - r.goAt) / 1000) : Number.NaN,
     latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), count: hist.count },
     retransmissions: retrans,
     datagramsPerMsg: sent > 0 ? dgrams / sent : Number.NaN,
@@ -127,7 +132,19 @@ export function runMetrics(r: RunResult): RunMetrics {
     leaderChanges: terms.size,
     falseDead,
     runPeakRssMb: runPeak > 0 ? runPeak : Number.NaN,
+    detectMs: detectMs(r),
   };
+}
+
+function detectMs(r: RunResult): number {
+  if (r.spec.down === 0 || r.killAt === 0 || r.nodes.length === 0) return Number.NaN;
+  let worst = 0;
+  for (const n of r.nodes) {
+    // Every live node must have declared every down node dead.
+    if (n.downDeadAt.length < r.spec.down) return Number.POSITIVE_INFINITY;
+    for (const t of n.downDeadAt) worst = Math.max(worst, t - r.killAt);
+  }
+  return worst;
 }
 
 function memoryGrowth(r: RunResult): {
@@ -198,6 +215,7 @@ export function aggregate(results: RunResult[]): Aggregate {
     verified: perRun.every((m) => m.verified),
     completionMs: num((m) => m.completionMs),
     throughputPerNode: num((m) => m.throughputPerNode),
+    groupPerSec: num((m) => m.groupPerSec),
     latency: {
       p50: num((m) => m.latency.p50),
       p90: num((m) => m.latency.p90),
@@ -227,6 +245,7 @@ export function aggregate(results: RunResult[]): Aggregate {
     leaderChanges: Math.max(0, ...perRun.map((m) => m.leaderChanges)),
     falseDead: Math.max(0, ...perRun.map((m) => m.falseDead)),
     runPeakRssMb: num((m) => m.runPeakRssMb),
+    detectMs: num((m) => m.detectMs),
   };
   const problems = results.flatMap((r, i) => r.problems.map((p) => `run ${i + 1}: ${p}`));
   const all = new Histogram();
