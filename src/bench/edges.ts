@@ -13,7 +13,7 @@
  * wait has a deadline; every process is killed and every temporary file removed at the end.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -82,16 +82,6 @@ function here(): string {
 function paths(): { cli: string; raw: string } {
   const root = join(here(), "..", "..");
   return { cli: join(root, "bin", "rmchat"), raw: join(root, "dist", "bench", "raw-chat.js") };
-}
-
-/** The checks `--python DIR` needs before anything runs; an error line, or undefined. */
-export function checkPythonDir(dir: string): string | undefined {
-  for (const f of ["bin/reliable_multicast_chat", "reliable_multicast_chat/chat_process.py"]) {
-    if (!existsSync(join(dir, f))) {
-      return `--python ${dir}: not a reliable-multicast-chat checkout (${f} is missing)`;
-    }
-  }
-  return undefined;
 }
 
 interface Line {

@@ -1,6 +1,8 @@
 import { cpus, loadavg, release, totalmem } from "node:os";
 import type { Baseline } from "./baseline.js";
+import { type EdgeResult, formatEdges } from "./edges.js";
 import type { ProfileSummary } from "./profile.js";
+import type { SimSpeed } from "./sim-speed.js";
 import type { Aggregate } from "./stats.js";
 import type { TargetCheck } from "./suite.js";
 import { describe } from "./workloads.js";
@@ -35,6 +37,10 @@ export interface Report {
   targets: TargetCheck[] | undefined;
   /** With --cpu-prof: where the node processes spent their time in the measured runs. */
   profile?: ProfileSummary;
+  /** --suite targets: real CLI processes over pipes (rmchat, raw UDP, the original). */
+  edges?: EdgeResult[];
+  /** --suite targets: the fuzz campaign's speed per mode. */
+  sim?: SimSpeed[];
 }
 
 const fmt = (x: number | undefined, digits = 0): string =>
@@ -167,10 +173,18 @@ export function formatReport(r: Report): string {
     for (const p of problems.slice(0, 40)) out.push(`  ${p}`);
     if (problems.length > 40) out.push(`  … ${problems.length - 40} more`);
   }
+  if (r.edges) out.push("", ...formatEdges(r.edges, { nodes: 4, burstCount: 200, burstDrop: 0.1 }));
+  if (r.sim) {
+    out.push(
+      "",
+      `simulator (fuzz campaign, same seed, one worker): ${r.sim.map((x) => `${x.mode} ${x.error ?? `${x.runsPerSec.toFixed(1)} runs/s`}`).join(", ")}`,
+    );
+  }
   if (r.targets) {
     out.push("", "targets:");
     for (const t of r.targets) {
-      out.push(`  ${t.met ? "MET    " : "NOT MET"}  ${t.target}: ${t.measured}`);
+      const id = t.id !== undefined ? `${t.id}. ` : "";
+      out.push(`  ${t.met ? "met   " : "MISSED"}  ${id}${t.target}: ${t.measured}`);
     }
   }
   out.push(
