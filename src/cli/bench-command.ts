@@ -155,7 +155,7 @@ function builder(y: Argv) {
     })
     .option("sim-runs", {
       type: "number",
-      default: 100,
+      default: 50,
       describe:
         "--suite targets: fuzz scenarios per mode (fixed seed) timed for the simulator's speed (0 skips)",
     })
