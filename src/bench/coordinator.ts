@@ -39,7 +39,7 @@ export interface RunResult {
 }
 
 /** Setup (processes find each other, elect a leader): longer for many processes on few cores. */
-const setupMs = (n: number): number => 15_000 + 1000 * n;
+const setupMs = (n: number): number => 20_000 + 2000 * n;
 const START_DELAY_MS = 100;
 /** Down nodes: time for the survivors to settle after sending, when completion cannot be known. */
 const COLLECT_MS = 10_000;

@@ -39,6 +39,27 @@ function progressPrinter(quiet: boolean) {
   };
 }
 
+/**
+ * A run whose nodes never started (they did not find each other in time on a loaded machine,
+ * a worker died during setup): a row that says so ("timed out") instead of ending the
+ * benchmark, so that one 32-node row cannot cost the whole suite.
+ */
+function setupFailed(spec: WorkloadSpec, e: unknown): RunResult {
+  const msg = e instanceof Error ? e.message : String(e);
+  return {
+    spec,
+    complete: false,
+    timedOut: true,
+    verified: true,
+    problems: [`setup: ${msg}`],
+    goAt: 0,
+    killAt: 0,
+    wallMs: 0,
+    expected: [],
+    nodes: [],
+  };
+}
+
 /** `rmchat bench` after its flags were validated: baseline, workloads, report. Returns the exit code. */
 export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   const { specs, suite, memoryDuration } = plan;
@@ -73,13 +94,14 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
       // Unmeasured runs in the same processes: V8 compiles the whole path (socket, runtime,
       // core, checks) before the measured runs. Protocol state is fresh in every run.
       for (let i = 1; i <= a.warmupRuns; i++) {
-        await runWorkload(warmupSpec(spec), {
+        const r = await runWorkload(warmupSpec(spec), {
           pool,
           stateDir,
           timeoutMs: a.timeout * 1000,
           label: `warm-up ${i}/${a.warmupRuns}`,
           progress: (line) => progress.show(line),
         });
+        if (r.timedOut) break;
       }
     } catch (e) {
       await pool.close();
@@ -102,13 +124,20 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     };
   };
   const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
-    const w = await open(spec);
+    let w: Awaited<ReturnType<typeof open>>;
+    try {
+      w = await open(spec);
+    } catch (e) {
+      return aggregate([setupFailed(spec, e)]);
+    }
     try {
       for (let i = 1; i <= runs; i++) {
         await w.measure(`run ${i}/${runs}`);
         // A run that hit its deadline would again: bounded time, the row says "timed out".
         if (w.results[w.results.length - 1]?.timedOut) break;
       }
+    } catch (e) {
+      w.results.push(setupFailed(spec, e));
     } finally {
       await w.close();
     }
