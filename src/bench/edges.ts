@@ -69,7 +69,6 @@ export interface EdgeResult {
   burst?: { seconds: number; complete: boolean; delivered: number; expected: number };
 }
 
-const READY_MS = 20_000;
 const LONE_WAIT_MS = 2000;
 const LONE_GAP_MS = 20;
 const SAYS = /^(\d+) says: ?(.*)$/;
@@ -197,6 +196,7 @@ async function startGroup(
   drop: number,
   dir: string,
   python: string | undefined,
+  readyMs: number,
 ): Promise<Group> {
   const ports = await freePorts(n);
   const g = new Group(kind);
@@ -225,9 +225,10 @@ async function startGroup(
         if (m) views[i] = (m[1] ?? "").split(",").filter((x) => x.trim() !== "").length === n;
       });
     }
-    if (!(await until(g, () => views.every(Boolean), READY_MS))) {
+    if (!(await until(g, () => views.every(Boolean), readyMs))) {
+      const why = g.dead() ?? `no view of all ${n} nodes within ${readyMs / 1000} s`;
       await g.close();
-      throw new Error(g.dead() ?? `no view of all ${n} nodes within ${READY_MS / 1000} s`);
+      throw new Error(why);
     }
   } else if (kind === "raw") {
     let ready = 0;
@@ -239,9 +240,10 @@ async function startGroup(
         if (s === "ready") ready++;
       });
     }
-    if (!(await until(g, () => ready === n, READY_MS))) {
+    if (!(await until(g, () => ready === n, readyMs))) {
+      const why = g.dead() ?? "raw chat did not start";
       await g.close();
-      throw new Error(g.dead() ?? "raw chat did not start");
+      throw new Error(why);
     }
   } else {
     const src = python as string;
@@ -268,11 +270,12 @@ async function startGroup(
         const b = boundPorts();
         return ports.every((p) => b.has(p));
       },
-      READY_MS,
+      readyMs,
     );
     if (!ok) {
+      const why = g.dead() ?? "the original's processes did not bind their ports";
       await g.close();
-      throw new Error(g.dead() ?? "the original's processes did not bind their ports");
+      throw new Error(why);
     }
     await sleep(200);
   }
@@ -403,7 +406,7 @@ async function measureChat(kind: ChatKind, o: EdgeOptions): Promise<EdgeResult> 
     let g: Group | undefined;
     try {
       say("starting");
-      g = await startGroup(kind, o.nodes, 0, dir, o.python);
+      g = await startGroup(kind, o.nodes, 0, dir, o.python, o.timeoutS * 1000);
       if (o.idleSeconds > 0 && kind !== "raw") {
         say(`idle ${o.idleSeconds} s`);
         r.idleCpuPct = await idle(g, o.idleSeconds);
@@ -425,7 +428,7 @@ async function measureChat(kind: ChatKind, o: EdgeOptions): Promise<EdgeResult> 
       let b: Group | undefined;
       try {
         say(`burst ${o.nodes}×${o.burstCount} at drop ${o.burstDrop}`);
-        b = await startGroup(kind, o.nodes, o.burstDrop, dir, o.python);
+        b = await startGroup(kind, o.nodes, o.burstDrop, dir, o.python, o.timeoutS * 1000);
         r.burst = await burst(b, o.nodes, o.burstCount, o.timeoutS);
         const d = b.dead();
         if (d) r.error = `a process died: ${d}`;
