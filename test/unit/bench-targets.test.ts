@@ -161,7 +161,7 @@ describe("bench row figures", () => {
  * `totalFactor` of that; a 16-node row delivers `scale16` × the 4-node group's rate.
  */
 function fakeExec(o: { totalFactor: number; scale16: number; falseDead?: number }) {
-  return async (spec: WorkloadSpec) => {
+  return async (spec: WorkloadSpec, _runs?: number) => {
     const n = spec.nodes;
     const live = n - spec.down;
     let groupRate = 40_000 * (spec.ordering === "total" ? o.totalFactor : 1);
