@@ -93,12 +93,15 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     try {
       // Unmeasured runs in the same processes: V8 compiles the whole path (socket, runtime,
       // core, checks) before the measured runs. Protocol state is fresh in every run.
-      for (let i = 1; i <= a.warmupRuns; i++) {
+      // Above 8 nodes one warm-up run: setting up a large group on a small machine costs more
+      // than the JIT gains from a second run.
+      const warmups = spec.nodes > 8 ? Math.min(1, a.warmupRuns) : a.warmupRuns;
+      for (let i = 1; i <= warmups; i++) {
         const r = await runWorkload(warmupSpec(spec), {
           pool,
           stateDir,
           timeoutMs: a.timeout * 1000,
-          label: `warm-up ${i}/${a.warmupRuns}`,
+          label: `warm-up ${i}/${warmups}`,
           progress: (line) => progress.show(line),
         });
         if (r.timedOut) break;
