@@ -21,8 +21,10 @@ export interface RunResult {
   spec: WorkloadSpec;
   /** Every expected message delivered everywhere before the timeout. */
   complete: boolean;
-  /** Not complete because the deadline passed (no node died). */
+  /** Not complete because the deadline passed (no node died), or never started. */
   timedOut: boolean;
+  /** Not run at all (a smaller group of the same kind timed out). */
+  skipped?: boolean;
   /** No violation of exactly-once, FIFO, causal or total order, and total order agreed. */
   verified: boolean;
   problems: string[];
@@ -60,6 +62,27 @@ export async function freePorts(n: number): Promise<number[]> {
   } finally {
     for (const s of socks) s.close();
   }
+}
+
+/**
+ * A run that did not happen: its nodes never got ready (a loaded machine, a worker that died
+ * during setup), or it was skipped. A row that says so ("timed out", "skipped") instead of
+ * ending the benchmark, so that one 32-node row cannot cost the whole suite.
+ */
+export function notRun(spec: WorkloadSpec, problem: string, skipped = false): RunResult {
+  return {
+    spec,
+    complete: false,
+    timedOut: true,
+    ...(skipped ? { skipped } : {}),
+    verified: true,
+    problems: [problem],
+    goAt: 0,
+    killAt: 0,
+    wallMs: 0,
+    expected: [],
+    nodes: [],
+  };
 }
 
 class RetryableSetupError extends Error {}

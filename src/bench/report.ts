@@ -70,10 +70,11 @@ function table(head: string[], rows: string[][], rightFrom = 1): string {
   return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
 }
 
-/** The "ok" cell: yes, timed out (deadline passed), INCOMPLETE (a node died) or FAILED (a check). */
+/** The "ok" cell: yes, timed out (deadline passed), skipped, INCOMPLETE (a node died) or FAILED (a check). */
 export function okCell(x: Aggregate["median"]): string {
   if (!x.verified) return "FAILED";
   if (x.complete) return "yes";
+  if (x.skipped) return "skipped";
   return x.timedOut ? "timed out" : "INCOMPLETE";
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchArgs, BenchPlan } from "./args.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
-import { type RunResult, runWorkload } from "./coordinator.js";
+import { notRun, type RunResult, runWorkload } from "./coordinator.js";
 import type { EdgeOptions, EdgeResult } from "./edges.js";
 import { writePlot } from "./plot.js";
 import { formatProfile, summarizeProfiles } from "./profile.js";
@@ -36,27 +36,6 @@ function progressPrinter(quiet: boolean) {
       if (shown) process.stderr.write("\r\x1b[K");
       shown = false;
     },
-  };
-}
-
-/**
- * A run whose nodes never started (they did not find each other in time on a loaded machine,
- * a worker died during setup): a row that says so ("timed out") instead of ending the
- * benchmark, so that one 32-node row cannot cost the whole suite.
- */
-function setupFailed(spec: WorkloadSpec, e: unknown): RunResult {
-  const msg = e instanceof Error ? e.message : String(e);
-  return {
-    spec,
-    complete: false,
-    timedOut: true,
-    verified: true,
-    problems: [`setup: ${msg}`],
-    goAt: 0,
-    killAt: 0,
-    wallMs: 0,
-    expected: [],
-    nodes: [],
   };
 }
 
@@ -131,7 +110,7 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     try {
       w = await open(spec);
     } catch (e) {
-      return aggregate([setupFailed(spec, e)]);
+      return aggregate([notRun(spec, `setup: ${e instanceof Error ? e.message : String(e)}`)]);
     }
     try {
       for (let i = 1; i <= runs; i++) {
@@ -140,7 +119,7 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
         if (w.results[w.results.length - 1]?.timedOut) break;
       }
     } catch (e) {
-      w.results.push(setupFailed(spec, e));
+      w.results.push(notRun(spec, `setup: ${e instanceof Error ? e.message : String(e)}`));
     } finally {
       await w.close();
     }

@@ -34,6 +34,8 @@ export interface RunMetrics {
   delivered: number;
   /** Not complete because the run's deadline passed (not because a node died). */
   timedOut: boolean;
+  /** Not run (a smaller group of the same kind timed out). */
+  skipped: boolean;
   /** Messages resent (timer, tail probe and fast retransmit), all nodes. */
   resends: number;
   /** Datagrams the fault layer dropped (the simulated `drop`), all nodes. */
@@ -125,6 +127,7 @@ export function runMetrics(r: RunResult): RunMetrics {
     refused,
     delivered,
     timedOut: r.timedOut,
+    skipped: r.skipped === true,
     resends,
     faultDrops,
     lostEntries,
@@ -237,6 +240,7 @@ export function aggregate(results: RunResult[]): Aggregate {
     refused: num((m) => m.refused),
     delivered: num((m) => m.delivered),
     timedOut: perRun.some((m) => m.timedOut),
+    skipped: perRun.every((m) => m.skipped),
     resends: num((m) => m.resends),
     faultDrops: num((m) => m.faultDrops),
     lostEntries: num((m) => m.lostEntries),

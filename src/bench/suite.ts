@@ -1,8 +1,9 @@
 import { defaultMembership } from "../core/membership/config.js";
 import type { Baseline } from "./baseline.js";
+import { notRun } from "./coordinator.js";
 import { type EdgeOptions, type EdgeResult, measureEdges } from "./edges.js";
 import { measureSimSpeed, type SimSpeed } from "./sim-speed.js";
-import type { Aggregate } from "./stats.js";
+import { type Aggregate, aggregate } from "./stats.js";
 import type { WorkloadSpec } from "./workloads.js";
 
 export { SUITES, type SuiteName } from "./args.js";
@@ -296,14 +297,29 @@ export async function runScale(
   const nodes = o.scaleNodes ?? [2, 4, 8, 16, 32];
   const count = o.scaleCount ?? 1000;
   const rows: Aggregate[] = [];
-  for (const n of nodes) {
+  /** Per ordering, the smallest group that timed out: larger ones would too (bounded time). */
+  const timedOutAt = new Map<string, number>();
+  for (const n of [...nodes].sort((a, b) => a - b)) {
     for (const ordering of ["causal", "total"] as const) {
-      rows.push(
-        await exec(
-          { ...o.base, workload: "burst", nodes: n, count, ordering, down: 0, delay: 0, drop: 0 },
-          o.runs,
-        ),
-      );
+      const spec: WorkloadSpec = {
+        ...o.base,
+        workload: "burst",
+        nodes: n,
+        count,
+        ordering,
+        down: 0,
+        delay: 0,
+        drop: 0,
+      };
+      const failedAt = timedOutAt.get(ordering);
+      if (failedAt !== undefined) {
+        const why = `skipped: the ${failedAt}-node ${ordering} row timed out`;
+        rows.push(aggregate([notRun(spec, why, true)]));
+        continue;
+      }
+      const a = await exec(spec, o.runs);
+      if (a.median.timedOut) timedOutAt.set(ordering, n);
+      rows.push(a);
     }
   }
   return { rows, targets: [scaleTarget(rows)] };

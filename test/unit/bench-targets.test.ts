@@ -251,4 +251,24 @@ describe("bench --suite targets verdicts", () => {
     expect(r.targets[0]).toMatchObject({ id: "5", met: false });
     expect(r.targets[0]?.target).toMatch(/at 16 nodes ≥ 0\.8 × at 4 nodes/);
   });
+
+  it("--suite scale skips larger groups of an ordering once one timed out", async () => {
+    const seen: string[] = [];
+    const exec = fakeExec({ totalFactor: 1, scale16: 1 });
+    const r = await runScale({ ...opts, scaleNodes: [32, 4, 16] }, async (spec, runs) => {
+      seen.push(`${spec.nodes}/${spec.ordering}`);
+      if (spec.nodes === 16 && spec.ordering === "total") {
+        return aggregate([result(spec, [node(0)], { complete: false, timedOut: true })]);
+      }
+      return exec(spec, runs);
+    });
+    expect(seen).toEqual(["4/causal", "4/total", "16/causal", "16/total", "32/causal"]);
+    const row = (n: number, o: string) =>
+      r.rows.find((a) => a.spec.nodes === n && a.spec.ordering === o);
+    expect(okCell((row(16, "total") as ReturnType<typeof aggregate>).median)).toBe("timed out");
+    expect(okCell((row(32, "total") as ReturnType<typeof aggregate>).median)).toBe("skipped");
+    expect(row(32, "total")?.problems).toEqual(["run 1: skipped: the 16-node total row timed out"]);
+    expect(r.targets[0]).toMatchObject({ id: "5", met: false });
+    expect(r.targets[0]?.measured).toMatch(/total timed out/);
+  });
 });
