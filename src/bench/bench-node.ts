@@ -59,6 +59,7 @@ export class BenchNode {
   private leaderLost = 0;
   private falseDead = 0;
   private deadVerdicts = 0;
+  private rejoins = 0;
   private readonly downDeadSeen = new Set<number>();
   private readonly downDeadAt: number[] = [];
 
@@ -145,6 +146,8 @@ export class BenchNode {
         else if (this.leaderTerms.size < 1000) this.leaderTerms.add(ev.term);
       }
       this.checkReady();
+    } else if (ev.type === "rejoin" && this.measuring) {
+      this.rejoins++;
     } else if (ev.type === "health" && ev.to === "dead" && this.measuring) {
       this.deadVerdicts++;
       // The highest `down` ids are killed before the start instant; every other node runs
@@ -355,6 +358,7 @@ export class BenchNode {
       falseDead: this.falseDead,
       deadVerdicts: this.deadVerdicts,
       downDeadAt: [...this.downDeadAt],
+      rejoins: this.rejoins,
     };
   }
 

@@ -55,6 +55,8 @@ export interface NodeResult {
   falseDead: number;
   /** All "dead" verdicts after the start instant (about down nodes too). */
   deadVerdicts: number;
+  /** Times this node started over as a new member (rejoin) after the start instant. */
+  rejoins: number;
   /** Monotonic ms of this node's first "dead" verdict about each down node (none: absent). */
   downDeadAt: number[];
 }

@@ -64,6 +64,7 @@ function node(id: number, over: Partial<NodeResult> = {}): NodeResult {
     falseDead: 0,
     deadVerdicts: 0,
     downDeadAt: [],
+    rejoins: 0,
     ...over,
   };
 }
