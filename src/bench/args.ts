@@ -1,4 +1,5 @@
-import type { SuiteName } from "./suite.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { WorkloadSpec } from "./workloads.js";
 
 /** What `rmchat bench` was asked for (its flags, parsed by src/cli/bench-command.ts). */
@@ -30,6 +31,18 @@ export interface BenchArgs {
   cpuProf?: string | undefined;
   /** Seal the cluster under a fresh random key (measures the trust layer's cost). */
   keys?: boolean | undefined;
+  /** --suite targets: drive the Python original in this directory too. */
+  python?: string | undefined;
+  /** --suite targets: lone messages over the CLI (0: no edges). */
+  lone: number;
+  /** --suite targets: seconds of idle CPU measurement. */
+  idle: number;
+  /** --suite targets: seconds of paced lines over the CLI. */
+  cliDuration: number;
+  /** --suite targets: fuzz scenarios per mode for the simulator's speed (0: skip). */
+  simRuns: number;
+  /** --suite targets|scale: node counts of the scale rows. */
+  scaleNodes?: string | undefined;
 }
 
 /** The validated flags: one workload spec per node count. */
@@ -37,4 +50,19 @@ export interface BenchPlan {
   specs: WorkloadSpec[];
   suite: SuiteName | undefined;
   memoryDuration: number;
+  scaleNodes: number[] | undefined;
+}
+
+/** Named sets of workloads (`--suite`). Here, not in suite.ts: the CLI loads this module at start. */
+export type SuiteName = "targets" | "scale";
+export const SUITES: readonly SuiteName[] = ["targets", "scale"];
+
+/** The checks `--python DIR` needs before anything runs; an error line, or undefined. */
+export function checkPythonDir(dir: string): string | undefined {
+  for (const f of ["bin/reliable_multicast_chat", "reliable_multicast_chat/chat_process.py"]) {
+    if (!existsSync(join(dir, f))) {
+      return `--python ${dir}: not a reliable-multicast-chat checkout (${f} is missing)`;
+    }
+  }
+  return undefined;
 }

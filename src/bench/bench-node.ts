@@ -53,6 +53,15 @@ export class BenchNode {
   private sharedProcess = false;
   private stopped = false;
   private readonly parsed: ParsedText = { from: 0, seq: 0, sentAt: 0, hop: 0 };
+  /** From the start instant on: membership events counted for the row. */
+  private measuring = false;
+  private readonly leaderTerms = new Set<number>();
+  private leaderLost = 0;
+  private falseDead = 0;
+  private deadVerdicts = 0;
+  private rejoins = 0;
+  private readonly downDeadSeen = new Set<number>();
+  private readonly downDeadAt: number[] = [];
 
   constructor(private readonly emit: (m: FromWorker) => void) {}
 
@@ -132,7 +141,22 @@ export class BenchNode {
         this.checkReady();
       }
     } else if (ev.type === "leader" || ev.type === "view") {
+      if (ev.type === "leader" && this.measuring) {
+        if (ev.leader === null) this.leaderLost++;
+        else if (this.leaderTerms.size < 1000) this.leaderTerms.add(ev.term);
+      }
       this.checkReady();
+    } else if (ev.type === "rejoin" && this.measuring) {
+      this.rejoins++;
+    } else if (ev.type === "health" && ev.to === "dead" && this.measuring) {
+      this.deadVerdicts++;
+      // The highest `down` ids are killed before the start instant; every other node runs
+      // until the results are collected (a crash is reported as a problem of the run).
+      if (ev.peer < this.spec.nodes - this.spec.down) this.falseDead++;
+      else if (!this.downDeadSeen.has(ev.peer)) {
+        this.downDeadSeen.add(ev.peer);
+        this.downDeadAt.push(mono());
+      }
     }
   }
 
@@ -170,6 +194,7 @@ export class BenchNode {
     const wait = Math.max(0, at - mono());
     const t = setTimeout(() => {
       this.cpuAtGo = process.cpuUsage();
+      this.measuring = true;
       rt.setFaults({ delay: this.spec.delay, drop: this.spec.drop });
       this.startWorkload();
     }, wait);
@@ -290,6 +315,8 @@ export class BenchNode {
   }
 
   result(): NodeResult {
+    // One sample at the end too: a run shorter than the sampling interval has one.
+    if (this.cpuAtGo) this.sampleMemory();
     const rt = this.rt;
     const st = rt?.stats();
     const cpu = process.cpuUsage(this.cpuAtGo);
@@ -315,6 +342,7 @@ export class BenchNode {
       fastRetransmissions: st?.fastRetransmissions ?? 0,
       duplicates: st?.duplicates ?? 0,
       faultDrops: rt?.faults.dropped ?? 0,
+      faultDroppedEntries: rt?.faults.droppedEntries ?? 0,
       sendErrors: rt?.sendErrors ?? 0,
       dropped: { ...(st?.dropped ?? {}) } as Record<string, number>,
       unacked: buf?.unacked ?? 0,
@@ -325,6 +353,12 @@ export class BenchNode {
       maxRssKb: process.resourceUsage().maxRSS,
       memory: this.memory,
       sharedProcess: this.sharedProcess,
+      leaderTerms: [...this.leaderTerms],
+      leaderLost: this.leaderLost,
+      falseDead: this.falseDead,
+      deadVerdicts: this.deadVerdicts,
+      downDeadAt: [...this.downDeadAt],
+      rejoins: this.rejoins,
     };
   }
 

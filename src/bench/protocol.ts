@@ -29,6 +29,8 @@ export interface NodeResult {
   fastRetransmissions: number;
   duplicates: number;
   faultDrops: number;
+  /** Data entries the dropped datagrams carried. */
+  faultDroppedEntries: number;
   sendErrors: number;
   /** Protocol drops (decode errors etc.), by reason. */
   dropped: Record<string, number>;
@@ -45,6 +47,18 @@ export interface NodeResult {
   memory: Array<[number, number, number]>;
   /** Several nodes shared this process (in-process mode): CPU and RSS are the process's. */
   sharedProcess: boolean;
+  /** Terms in which this node saw a leader elected after the start instant (at most 1000). */
+  leaderTerms: number[];
+  /** Times this node saw the leader lost (no leader) after the start instant. */
+  leaderLost: number;
+  /** "dead" verdicts (health change to dead) after the start instant about peers that were up. */
+  falseDead: number;
+  /** All "dead" verdicts after the start instant (about down nodes too). */
+  deadVerdicts: number;
+  /** Times this node started over as a new member (rejoin) after the start instant. */
+  rejoins: number;
+  /** Monotonic ms of this node's first "dead" verdict about each down node (none: absent). */
+  downDeadAt: number[];
 }
 
 /**

@@ -1,6 +1,8 @@
 import { cpus, loadavg, release, totalmem } from "node:os";
 import type { Baseline } from "./baseline.js";
+import { type EdgeResult, formatEdges } from "./edges.js";
 import type { ProfileSummary } from "./profile.js";
+import type { SimSpeed } from "./sim-speed.js";
 import type { Aggregate } from "./stats.js";
 import type { TargetCheck } from "./suite.js";
 import { describe } from "./workloads.js";
@@ -35,6 +37,10 @@ export interface Report {
   targets: TargetCheck[] | undefined;
   /** With --cpu-prof: where the node processes spent their time in the measured runs. */
   profile?: ProfileSummary;
+  /** --suite targets: real CLI processes over pipes (rmchat, raw UDP, the original). */
+  edges?: EdgeResult[];
+  /** --suite targets: the fuzz campaign's speed per mode. */
+  sim?: SimSpeed[];
 }
 
 const fmt = (x: number | undefined, digits = 0): string =>
@@ -64,6 +70,14 @@ function table(head: string[], rows: string[][], rightFrom = 1): string {
   return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
 }
 
+/** The "ok" cell: yes, timed out (deadline passed), skipped, INCOMPLETE (a node died) or FAILED (a check). */
+export function okCell(x: Aggregate["median"]): string {
+  if (!x.verified) return "FAILED";
+  if (x.complete) return "yes";
+  if (x.skipped) return "skipped";
+  return x.timedOut ? "timed out" : "INCOMPLETE";
+}
+
 /** The human table: one row per workload (medians over runs), then problems and targets. */
 export function formatReport(r: Report): string {
   const out: string[] = [];
@@ -87,6 +101,7 @@ export function formatReport(r: Report): string {
     "ok",
     "done s",
     "msg/s/node",
+    "group/s",
     "%raw",
     "p50 ms",
     "p90",
@@ -98,6 +113,10 @@ export function formatReport(r: Report): string {
     "B/msg",
     "B/copy",
     "CPU%",
+    "µs/dlv",
+    "rtx/lost",
+    "leader±",
+    "false dead",
     "RSS MB",
   ];
   const rows = r.rows.map((a) => {
@@ -110,9 +129,10 @@ export function formatReport(r: Report): string {
     return [
       describe(a.spec),
       String(a.runs),
-      x.verified && x.complete ? "yes" : x.verified ? "INCOMPLETE" : "FAILED",
+      okCell(x),
       fmt(x.completionMs / 1000, 3),
       rate(x.throughputPerNode),
+      rate(x.groupPerSec),
       fmt(pctRaw, 1),
       ms(x.latency.p50),
       ms(x.latency.p90),
@@ -124,6 +144,10 @@ export function formatReport(r: Report): string {
       fmt(x.bytesPerMsg),
       fmt(x.bytesPerCopy),
       fmt(x.cpuPct),
+      fmt(x.cpuUsPerDelivery, 1),
+      a.spec.drop > 0 ? fmt(x.resendsPerLost, 2) : "—",
+      String(x.leaderChanges),
+      String(x.falseDead),
       fmt(x.peakRssMb),
     ];
   });
@@ -150,17 +174,28 @@ export function formatReport(r: Report): string {
     for (const p of problems.slice(0, 40)) out.push(`  ${p}`);
     if (problems.length > 40) out.push(`  … ${problems.length - 40} more`);
   }
+  if (r.edges) out.push("", ...formatEdges(r.edges, { nodes: 4, burstCount: 200, burstDrop: 0.1 }));
+  if (r.sim) {
+    out.push(
+      "",
+      `simulator (fuzz campaign, same seed, one worker): ${r.sim.map((x) => `${x.mode} ${x.error ?? `${x.runsPerSec.toFixed(1)} runs/s`}`).join(", ")}`,
+    );
+  }
   if (r.targets) {
     out.push("", "targets:");
     for (const t of r.targets) {
-      out.push(`  ${t.met ? "MET    " : "NOT MET"}  ${t.target}: ${t.measured}`);
+      const id = t.id !== undefined ? `${t.id}. ` : "";
+      out.push(`  ${t.met ? "met   " : "MISSED"}  ${id}${t.target}: ${t.measured}`);
     }
   }
   out.push(
     "",
-    "msg/s/node: deliveries per second at the slowest node; %raw: of the raw packed flood; " +
+    "msg/s/node: deliveries per second at the slowest node; group/s: all nodes' deliveries per second; %raw: of the raw packed flood; " +
       "latency: one-way, send call to delivery, remote deliveries; ×rtt: p50 over raw RTT p50; " +
-      "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions).",
+      "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions); " +
+      "µs/dlv: CPU µs of all node processes per delivery; rtx/lost: messages resent per message " +
+      "lost (carried by a datagram the fault layer dropped); leader±: elections after the start instant (worst run); " +
+      "false dead: dead verdicts about live nodes (worst run).",
   );
   return out.join("\n");
 }

@@ -3,10 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BenchArgs, BenchPlan } from "./args.js";
 import { type Baseline, measureBaseline } from "./baseline.js";
-import { type RunResult, runWorkload } from "./coordinator.js";
+import { notRun, type RunResult, runWorkload } from "./coordinator.js";
+import type { EdgeOptions, EdgeResult } from "./edges.js";
 import { writePlot } from "./plot.js";
 import { formatProfile, summarizeProfiles } from "./profile.js";
 import { formatReport, jsonReport, machine, type Report } from "./report.js";
+import type { SimSpeed } from "./sim-speed.js";
 import { type Aggregate, aggregate } from "./stats.js";
 import { runScale, runTargets, type TargetCheck } from "./suite.js";
 import { spawnWorker, WorkerPool } from "./workers.js";
@@ -70,14 +72,18 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     try {
       // Unmeasured runs in the same processes: V8 compiles the whole path (socket, runtime,
       // core, checks) before the measured runs. Protocol state is fresh in every run.
-      for (let i = 1; i <= a.warmupRuns; i++) {
-        await runWorkload(warmupSpec(spec), {
+      // Above 8 nodes one warm-up run: setting up a large group on a small machine costs more
+      // than the JIT gains from a second run.
+      const warmups = spec.nodes > 8 ? Math.min(1, a.warmupRuns) : a.warmupRuns;
+      for (let i = 1; i <= warmups; i++) {
+        const r = await runWorkload(warmupSpec(spec), {
           pool,
           stateDir,
           timeoutMs: a.timeout * 1000,
-          label: `warm-up ${i}/${a.warmupRuns}`,
+          label: `warm-up ${i}/${warmups}`,
           progress: (line) => progress.show(line),
         });
+        if (r.timedOut) break;
       }
     } catch (e) {
       await pool.close();
@@ -100,9 +106,20 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     };
   };
   const exec = async (spec: WorkloadSpec, runs: number): Promise<Aggregate> => {
-    const w = await open(spec);
+    let w: Awaited<ReturnType<typeof open>>;
     try {
-      for (let i = 1; i <= runs; i++) await w.measure(`run ${i}/${runs}`);
+      w = await open(spec);
+    } catch (e) {
+      return aggregate([notRun(spec, `setup: ${e instanceof Error ? e.message : String(e)}`)]);
+    }
+    try {
+      for (let i = 1; i <= runs; i++) {
+        await w.measure(`run ${i}/${runs}`);
+        // A run that hit its deadline would again: bounded time, the row says "timed out".
+        if (w.results[w.results.length - 1]?.timedOut) break;
+      }
+    } catch (e) {
+      w.results.push(notRun(spec, `setup: ${e instanceof Error ? e.message : String(e)}`));
     } finally {
       await w.close();
     }
@@ -129,14 +146,49 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   };
   let rows: Aggregate[] = [];
   let targets: TargetCheck[] | undefined;
+  let edges: EdgeResult[] | undefined;
+  let sim: SimSpeed[] | undefined;
   const base = specs[0] as WorkloadSpec;
+  // Scale rows: --scale-nodes, else a comma list given to -n, else 2..32; --count, else 1000.
+  const scaleNodes =
+    plan.scaleNodes ?? (String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined);
+  const scaleCount = a.count === 200 ? 1000 : a.count;
   try {
     if (suite === "targets") {
-      ({ rows, targets } = await runTargets({ base, runs: a.runs, memoryDuration }, exec));
+      const edgeOpts: EdgeOptions | undefined =
+        a.lone > 0
+          ? {
+              nodes: 4,
+              lone: a.lone,
+              pacedRate: 100,
+              pacedSeconds: a.cliDuration,
+              idleSeconds: a.idle,
+              burstCount: 200,
+              burstDrop: 0.1,
+              python: a.python,
+              timeoutS: a.timeout,
+              progress: (line) => progress.show(line),
+            }
+          : undefined;
+      ({ rows, targets, edges, sim } = await runTargets(
+        {
+          base,
+          runs: a.runs,
+          memoryDuration,
+          scaleNodes,
+          scaleCount,
+          baseline,
+          edges: edgeOpts,
+          simRuns: a.simRuns,
+          progress: (line) => progress.show(line),
+        },
+        exec,
+      ));
     } else if (suite === "scale") {
-      const nodes = String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined;
-      const base2 = { ...base, count: a.count === 200 ? 1000 : a.count };
-      ({ rows } = await runScale({ base: base2, runs: a.runs, memoryDuration }, exec, nodes));
+      ({ rows, targets } = await runScale(
+        { base, runs: a.runs, memoryDuration, scaleNodes, scaleCount },
+        exec,
+      ));
     } else if (a.keys === true) {
       // parseBenchArgs put each sealed spec right after its plain twin.
       for (let k = 0; k + 1 < specs.length; k += 2)
@@ -157,6 +209,8 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     rows,
     targets,
   };
+  if (edges) report.edges = edges;
+  if (sim) report.sim = sim;
   if (cpuProfDir) report.profile = summarizeProfiles(cpuProfDir, measured);
   let saveFailed = false;
   if (a.save !== undefined) {

@@ -9,6 +9,8 @@ export interface RunMetrics {
   completionMs: number;
   /** Deliveries per second at the slowest node (own messages included), start to its last delivery. */
   throughputPerNode: number;
+  /** Deliveries of all live nodes together per second, start instant to the last delivery. */
+  groupPerSec: number;
   /** One-way latency of remote deliveries (send call to delivery event), ms. */
   latency: { p50: number; p90: number; p99: number; max: number; count: number };
   retransmissions: number;
@@ -30,6 +32,26 @@ export interface RunMetrics {
   sent: number;
   refused: number;
   delivered: number;
+  /** Not complete because the run's deadline passed (not because a node died). */
+  timedOut: boolean;
+  /** Not run (a smaller group of the same kind timed out). */
+  skipped: boolean;
+  /** Messages resent (timer, tail probe and fast retransmit), all nodes. */
+  resends: number;
+  /** Datagrams the fault layer dropped (the simulated `drop`), all nodes. */
+  faultDrops: number;
+  /** Data entries (messages) those datagrams carried: what the loss took away. */
+  lostEntries: number;
+  /** resends / lostEntries: 1 = each lost message resent once; NaN when nothing was lost. */
+  resendsPerLost: number;
+  /** Elections won after the start instant: distinct terms with a new leader seen by any node. */
+  leaderChanges: number;
+  /** "dead" verdicts after the start instant about nodes that were in fact up, all nodes. */
+  falseDead: number;
+  /** Down nodes: kill to the last live node's first "dead" verdict about them, ms (NaN: none). */
+  detectMs: number;
+  /** Highest RSS sampled during the run (about once a second) at any live node, MiB. */
+  runPeakRssMb: number;
 }
 
 const median = (xs: number[]): number => {
@@ -55,7 +77,19 @@ export function runMetrics(r: RunResult): RunMetrics {
   let delivered = 0;
   let cpu = 0;
   let peak = 0;
+  let resends = 0;
+  let faultDrops = 0;
+  let lostEntries = 0;
+  let falseDead = 0;
+  let runPeak = 0;
+  const terms = new Set<number>();
   for (const n of nodes) {
+    resends += n.retransmissions + n.fastRetransmissions;
+    faultDrops += n.faultDrops;
+    lostEntries += n.faultDroppedEntries;
+    falseDead += n.falseDead;
+    for (const t of n.leaderTerms) terms.add(t);
+    for (const [, rss] of n.memory) runPeak = Math.max(runPeak, rss / (1024 * 1024));
     hist.merge(n.latency);
     if (n.lastDeliveryAt > last) last = n.lastDeliveryAt;
     const span = (n.lastDeliveryAt - r.goAt) / 1000;
@@ -78,7 +112,8 @@ export function runMetrics(r: RunResult): RunMetrics {
     complete: r.complete,
     verified: r.verified,
     completionMs: last > 0 ? last - r.goAt : Number.NaN,
-    throughputPerNode: Number.isFinite(minRate) ? minRate : 0,
+    throughputPerNode: Number.isFinite(minRate) ? minRate : nodes.length > 0 ? 0 : Number.NaN,
+    groupPerSec: last > r.goAt ? delivered / ((last - r.goAt) / 1000) : Number.NaN,
     latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: q(1), count: hist.count },
     retransmissions: retrans,
     datagramsPerMsg: sent > 0 ? dgrams / sent : Number.NaN,
@@ -86,12 +121,33 @@ export function runMetrics(r: RunResult): RunMetrics {
     bytesPerCopy: sent > 0 ? bytes / sent / copies : Number.NaN,
     cpuPct: nodes.length > 0 ? (100 * cpu) / 1000 / r.wallMs / nodes.length : Number.NaN,
     cpuUsPerDelivery: delivered > 0 ? cpu / delivered : Number.NaN,
-    peakRssMb: peak,
+    peakRssMb: nodes.length > 0 ? peak : Number.NaN,
     ...mem,
     sent,
     refused,
     delivered,
+    timedOut: r.timedOut,
+    skipped: r.skipped === true,
+    resends,
+    faultDrops,
+    lostEntries,
+    resendsPerLost: lostEntries > 0 ? resends / lostEntries : Number.NaN,
+    leaderChanges: terms.size,
+    falseDead,
+    runPeakRssMb: runPeak > 0 ? runPeak : Number.NaN,
+    detectMs: detectMs(r),
   };
+}
+
+function detectMs(r: RunResult): number {
+  if (r.spec.down === 0 || r.killAt === 0 || r.nodes.length === 0) return Number.NaN;
+  let worst = 0;
+  for (const n of r.nodes) {
+    // Every live node must have declared every down node dead.
+    if (n.downDeadAt.length < r.spec.down) return Number.POSITIVE_INFINITY;
+    for (const t of n.downDeadAt) worst = Math.max(worst, t - r.killAt);
+  }
+  return worst;
 }
 
 function memoryGrowth(r: RunResult): {
@@ -162,6 +218,7 @@ export function aggregate(results: RunResult[]): Aggregate {
     verified: perRun.every((m) => m.verified),
     completionMs: num((m) => m.completionMs),
     throughputPerNode: num((m) => m.throughputPerNode),
+    groupPerSec: num((m) => m.groupPerSec),
     latency: {
       p50: num((m) => m.latency.p50),
       p90: num((m) => m.latency.p90),
@@ -182,6 +239,17 @@ export function aggregate(results: RunResult[]): Aggregate {
     sent: num((m) => m.sent),
     refused: num((m) => m.refused),
     delivered: num((m) => m.delivered),
+    timedOut: perRun.some((m) => m.timedOut),
+    skipped: perRun.every((m) => m.skipped),
+    resends: num((m) => m.resends),
+    faultDrops: num((m) => m.faultDrops),
+    lostEntries: num((m) => m.lostEntries),
+    resendsPerLost: num((m) => m.resendsPerLost),
+    // Membership trouble is counted in the worst run, not the median: one is one too many.
+    leaderChanges: Math.max(0, ...perRun.map((m) => m.leaderChanges)),
+    falseDead: Math.max(0, ...perRun.map((m) => m.falseDead)),
+    runPeakRssMb: num((m) => m.runPeakRssMb),
+    detectMs: num((m) => m.detectMs),
   };
   const problems = results.flatMap((r, i) => r.problems.map((p) => `run ${i + 1}: ${p}`));
   const all = new Histogram();

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ArgumentsCamelCase, Argv, CommandModule } from "yargs";
 import type { BenchArgs, BenchPlan } from "../bench/args.js";
-import { SUITES, type SuiteName } from "../bench/suite.js";
+import { checkPythonDir, SUITES, type SuiteName } from "../bench/args.js";
 import {
   BOUNDS,
   plannedCount,
@@ -81,7 +81,7 @@ function builder(y: Argv) {
     })
     .option("suite", {
       type: "string",
-      describe: `a named set of workloads: targets (the issue's table and targets), scale (2 to 16 nodes) (${SUITES.join("|")})`,
+      describe: `a named set of workloads: targets (every target of issue 10, scale rows included), scale (bursts from 2 to 32 nodes, causal and total) (${SUITES.join("|")})`,
     })
     .option("config", {
       type: "string",
@@ -131,6 +131,38 @@ function builder(y: Argv) {
       default: false,
       describe:
         "run every workload twice in one run: plain, then sealed (AES-256-GCM, a fresh key); the report gives sealed as % of plain",
+    })
+    .option("python", {
+      type: "string",
+      describe:
+        "--suite targets: also drive the Python original (a reliable-multicast-chat checkout in DIR, run with python3 from a temporary copy) with the same black-box workloads",
+    })
+    .option("lone", {
+      type: "number",
+      default: 200,
+      describe:
+        "--suite targets: lone messages typed at one CLI node and read at the others (rmchat, raw UDP chat, the original); 0 skips the edges",
+    })
+    .option("idle", {
+      type: "number",
+      default: 30,
+      describe: "--suite targets: seconds four idle CLI nodes are measured for CPU (0 skips)",
+    })
+    .option("cli-duration", {
+      type: "number",
+      default: 10,
+      describe: "--suite targets: seconds of lines paced at 100/s per node over the CLI (0 skips)",
+    })
+    .option("sim-runs", {
+      type: "number",
+      default: 50,
+      describe:
+        "--suite targets: fuzz scenarios per mode (fixed seed) timed for the simulator's speed (0 skips)",
+    })
+    .option("scale-nodes", {
+      type: "string",
+      describe:
+        "--suite targets|scale: node counts of the scale rows, a comma list (default 2,4,8,16,32)",
     })
     .option("cpu-prof", {
       type: "string",
@@ -183,6 +215,26 @@ export function parseBenchArgs(a: BenchArgs): BenchPlan {
       "--cpu-prof profiles node processes; it does not combine with --in-process",
     );
   }
+  inRange("lone", a.lone, [0, 10_000]);
+  inRange("idle", a.idle, [0, 600], false);
+  inRange("cli-duration", a.cliDuration, [0, 600], false);
+  inRange("sim-runs", a.simRuns, [0, 100_000]);
+  let scaleNodes: number[] | undefined;
+  if (a.scaleNodes !== undefined) {
+    scaleNodes = String(a.scaleNodes)
+      .split(",")
+      .map((x) => {
+        if (!/^\s*\d+\s*$/.test(x)) {
+          throw new UsageError(`--scale-nodes must be integers (got "${a.scaleNodes}")`);
+        }
+        return inRange("scale-nodes", Number(x), BOUNDS.nodes);
+      });
+  }
+  if (a.python !== undefined) {
+    if (a.suite !== "targets") throw new UsageError("--python needs --suite targets");
+    const err = checkPythonDir(a.python);
+    if (err) throw new UsageError(err);
+  }
   if (a.keys === true && a.suite !== undefined)
     throw new UsageError("--keys compares single workloads; it does not combine with --suite");
   const workload = a.workload as WorkloadKind;
@@ -226,6 +278,7 @@ export function parseBenchArgs(a: BenchArgs): BenchPlan {
         : specs,
     suite: a.suite as SuiteName | undefined,
     memoryDuration: a.duration ?? 60,
+    scaleNodes,
   };
 }
 

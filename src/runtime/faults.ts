@@ -14,6 +14,8 @@ export interface FaultSettings {
  */
 export class FaultInjector {
   dropped = 0;
+  /** Data entries (messages, relays, positions) the dropped datagrams carried (see UdpRuntime). */
+  droppedEntries = 0;
 
   constructor(
     public settings: FaultSettings,

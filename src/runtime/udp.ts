@@ -18,6 +18,7 @@ import {
 } from "../core/node.js";
 import type { HeldMessage } from "../core/order/index.js";
 import type { NodeId, Ordering, ProtocolLimits } from "../core/types.js";
+import { decodeFrame } from "../core/wire.js";
 import type { Logger } from "../log.js";
 import { answerQuery, type StatusAnswer, statusReport } from "../status/protocol.js";
 import { TraceRecorder } from "../trace/recorder.js";
@@ -451,7 +452,12 @@ export class UdpRuntime {
           delay === undefined ? "fault" : this.partition?.has(d.to) ? "partition" : undefined;
         tr.datagram(now, this.node.id, this.node.incarnation, d.to, d.bytes, cut);
       }
-      if (delay === undefined) continue;
+      if (delay === undefined) {
+        // What the loss costs: the data entries it carried (`rmchat bench`: resends per loss).
+        const f = decodeFrame(d.bytes, this.endpoints.length);
+        if (f.ok) this.faults.droppedEntries += f.frame.data.length;
+        continue;
+      }
       const bytes = this.trust.wrap("frame", d.to, d.bytes);
       if (delay <= 0) this.transmit(bytes, ep);
       else setTimeout(() => this.transmit(bytes, ep), delay);
