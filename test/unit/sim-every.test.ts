@@ -26,15 +26,14 @@ describe("Sim.every: a periodic observer without queue events", () => {
     log.push(`obs ${t} now=${sim.now} changes=${sim.changes} leaders=${leaders}`);
   };
 
-  function withAt(actions: Array<[number, number]>, start: number, period: number): Log {
+  /** The scenario with an observer installed by `install`, then events scheduled after it. */
+  function record(
+    actions: Array<[number, number]>,
+    install: (sim: Sim, obs: (t: number) => void) => void,
+  ): Log {
     const log: Log = [];
     const sim = scenario(actions, log);
-    const obs = observe(sim, log);
-    const tick = (): void => {
-      obs(sim.now);
-      sim.at(sim.now + period, tick);
-    };
-    sim.at(start, tick);
+    install(sim, observe(sim, log));
     for (const [t, node] of actions.slice(0, 2))
       sim.at(t, () => log.push(`late-act ${t} n${node} changes=${sim.changes}`));
     sim.run(400);
@@ -43,17 +42,17 @@ describe("Sim.every: a periodic observer without queue events", () => {
     return log;
   }
 
-  function withEvery(actions: Array<[number, number]>, start: number, period: number): Log {
-    const log: Log = [];
-    const sim = scenario(actions, log);
-    sim.every(start, period, observe(sim, log));
-    for (const [t, node] of actions.slice(0, 2))
-      sim.at(t, () => log.push(`late-act ${t} n${node} changes=${sim.changes}`));
-    sim.run(400);
-    sim.run(900);
-    log.push(JSON.stringify(sim.history));
-    return log;
-  }
+  const withAt = (actions: Array<[number, number]>, start: number, period: number): Log =>
+    record(actions, (sim, obs) => {
+      const tick = (): void => {
+        obs(sim.now);
+        sim.at(sim.now + period, tick);
+      };
+      sim.at(start, tick);
+    });
+
+  const withEvery = (actions: Array<[number, number]>, start: number, period: number): Log =>
+    record(actions, (sim, obs) => sim.every(start, period, obs));
 
   it("sees what a self-rescheduling `at` observer sees, ties included", () => {
     fc.assert(
