@@ -283,7 +283,10 @@ export class RmNode {
     this.lastView.members.forEach((k, i) => {
       const p = this.peers[k];
       const inc = this.lastView.incs[i] as number;
-      if (p && !hasMember(v, k, inc)) p.departedInc = Math.max(p.departedInc, inc);
+      if (p && !hasMember(v, k, inc) && inc > p.departedInc) {
+        p.departedInc = inc;
+        p.departedAt = this.lastStep;
+      }
     });
     this.lastView = v;
     // A member's life we have not heard from yet: talk to that life from now on.
@@ -369,6 +372,7 @@ export class RmNode {
     if (!p) return this.drop("wrong-source");
     if (f.inc < p.knownInc && !this.unsafe.acceptOldLife) return this.drop("stale-incarnation");
     if (f.inc > p.knownInc) this.learnLife(p, f.inc, now);
+    p.heardAt = now;
     this.healthChanges((out) => this.detector.heard(p.id, now, out));
     const forMe = f.toInc === this.incarnation || this.unsafe.acceptOldLife === true;
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
@@ -419,12 +423,18 @@ export class RmNode {
     released.length = 0;
   }
 
-  /** Leader: a life the view left out that still talks to us is told to start over. */
+  /**
+   * A life a view of ours left out that still talks to us is told to start over. Every member
+   * does this, not only the leader: a leader that was not in the view that left the life out
+   * has no record of it and may take it back into a later view (the other members would then
+   * hold the old life departed for good, and never report to it). Only a life we heard from
+   * after we recorded its departure: a crashed one would hold the message unacknowledged.
+   */
   private tellDeparted(): void {
-    if (!this.election.isLeader) return;
     for (const p of this.peers) {
       if (!p || p.knownInc === 0 || p.knownInc !== p.departedInc || p.toldRejoin === p.knownInc)
         continue;
+      if (p.heardAt <= p.departedAt) continue;
       if (!this.detector.live(p.id)) continue;
       p.toldRejoin = p.knownInc;
       this.unicast(p.id, { kind: "rejoin", term: this.election.term });

@@ -19,6 +19,9 @@ export class Peer {
   departedInc: Incarnation = 0;
   /** The departed life we told to rejoin (once per life). */
   toldRejoin: Incarnation = 0;
+  /** When the departure was recorded, and when we last received a frame from the peer. */
+  departedAt = Number.NEGATIVE_INFINITY;
+  heardAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly id: NodeId,
