@@ -122,6 +122,7 @@ describe("issue 15 seeds", () => {
       "--mode total --seed 20261212 --runs 1000",
       "--mode total --seed 20261215 --runs 3000",
       "--mode fifo --seed 20261217 --runs 5000",
+      "--mode fifo --seed 20261218 --runs 4000",
     ]);
   });
   for (const r of ISSUE_15) {

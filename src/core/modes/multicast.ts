@@ -226,6 +226,9 @@ export class MulticastMode implements OrderingMode {
     if (m.term < this.ctx.term()) return;
     const id: ViewId = { term: m.term, version: m.version };
     if (this.frozen && !newerViewId(id, this.frozen)) return;
+    // A late request of an older leader (we may have installed a newer view before hearing
+    // of its term): freezing for it would block our sends for good.
+    if (this.view.members.length > 0 && !newerViewId(id, this.view)) return;
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     // An install we could not finish is abandoned: we are still in our old view.
     this.installing = undefined;
