@@ -2,6 +2,7 @@ import { defaultMembership } from "../core/membership/config.js";
 import type { Baseline } from "./baseline.js";
 import { notRun } from "./coordinator.js";
 import { type EdgeOptions, type EdgeResult, measureEdges } from "./edges.js";
+import { okCell } from "./report.js";
 import { measureSimSpeed, type SimSpeed } from "./sim-speed.js";
 import { type Aggregate, aggregate } from "./stats.js";
 import type { WorkloadSpec } from "./workloads.js";
@@ -325,6 +326,12 @@ export async function runScale(
   return { rows, targets: [scaleTarget(rows)] };
 }
 
+/** What the ok cell says of a row, in words. */
+const a4 = (a: Aggregate): string => {
+  const c = okCell(a.median);
+  return c === "FAILED" ? "failed a check" : c === "INCOMPLETE" ? "incomplete" : c;
+};
+
 function scaleTarget(rows: Aggregate[]): TargetCheck {
   const above = [...new Set(rows.map((a) => a.spec.nodes))].filter((n) => n > 4);
   const hi = above.includes(16) ? 16 : Math.max(...above);
@@ -341,11 +348,13 @@ function scaleTarget(rows: Aggregate[]): TargetCheck {
       continue;
     }
     const x = ratio(h.median.groupPerSec, lo.median.groupPerSec);
-    const timedOut = !h.median.complete || !lo.median.complete;
+    // A row that did not complete has no rate to compare: say what became of it.
+    const notDone = [lo, h].find((a) => !a.median.complete || !a.median.verified);
+    const figure = notDone ? `${a4(notDone)} at ${notDone.spec.nodes} nodes` : `${f2(x)}×`;
     parts.push(
-      `${ordering} ${timedOut ? "timed out" : `${f2(x)}×`} (${k(h.median.groupPerSec)}/s vs ${k(lo.median.groupPerSec)}/s)`,
+      `${ordering} ${figure} (${k(h.median.groupPerSec)}/s vs ${k(lo.median.groupPerSec)}/s)`,
     );
-    if (timedOut || !(x >= 0.8)) met = false;
+    if (notDone || !(x >= 0.8)) met = false;
   }
   return { id: "5", target, measured: parts.join(", "), met };
 }

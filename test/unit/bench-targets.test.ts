@@ -270,6 +270,6 @@ describe("bench --suite targets verdicts", () => {
     expect(okCell((row(32, "total") as ReturnType<typeof aggregate>).median)).toBe("skipped");
     expect(row(32, "total")?.problems).toEqual(["run 1: skipped: the 16-node total row timed out"]);
     expect(r.targets[0]).toMatchObject({ id: "5", met: false });
-    expect(r.targets[0]?.measured).toMatch(/total timed out/);
+    expect(r.targets[0]?.measured).toMatch(/total timed out at 16 nodes/);
   });
 });
