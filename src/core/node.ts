@@ -155,6 +155,8 @@ export class RmNode {
       () => mode.position(),
     );
     this.election.unsafeVoteTwice = this.unsafe.voteTwice === true;
+    // A term on disk: an earlier life of ours was in a group, and its log is gone.
+    if (opts.ordering === "total" && (opts.hard?.term ?? 0) > 0) this.election.lostLog(now);
   }
 
   private modeContext(historyMessages: number): ModeContext {
@@ -449,6 +451,7 @@ export class RmNode {
   /** Start over as a new incarnation (a new member: state transfer brings us up to date). */
   private rejoin(reason: string): void {
     this.election.abdicate(this.lastStep);
+    if (this.ordering === "total") this.election.lostLog(this.lastStep);
     this.noteLeader();
     this.incarnation++;
     for (const q of this.peers) q?.resetChannels();

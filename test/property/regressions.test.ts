@@ -123,6 +123,7 @@ describe("issue 15 seeds", () => {
       "--mode total --seed 20261215 --runs 3000",
       "--mode fifo --seed 20261217 --runs 5000",
       "--mode fifo --seed 20261218 --runs 4000",
+      "--mode total --seed 20261221 --runs 100000",
     ]);
   });
   for (const r of ISSUE_15) {

@@ -114,6 +114,27 @@ export class Election {
    * We start over as a new member: whatever we led (a log, a view numbering) is gone, so we
    * must not lead this term any longer. A later term may elect us again.
    */
+  /**
+   * Total order: we lost (restart) or dropped (rejoin) a log that may have held committed
+   * entries. Until we hold a log again, and for at most `amnesiaGraceMs` (two election
+   * timeouts), we vote only for candidates with an empty log: our vote must not complete the
+   * quorum of a candidate that lacks entries we may have stored (Raft's up-to-date check needs
+   * voters that remember). Without it, one restarted follower could elect a leader without a
+   * position the others delivered, and the group would order those messages again,
+   * differently. The grace ends so that a group that cannot elect without us (two hosts, or
+   * a majority restarted) still gets a leader; the README states what is left (Limits).
+   */
+  private forgotUntil = Number.NEGATIVE_INFINITY;
+
+  lostLog(now: number): void {
+    this.forgotUntil = now + 2 * this.cfg.electionTimeoutMs;
+  }
+
+  private upToDateVoter(lastIndex: number, lastTerm: Term, now: number): boolean {
+    if (now < this.forgotUntil && lastIndex > 0 && this.log().lastIndex === 0) return false;
+    return this.upToDate(lastIndex, lastTerm);
+  }
+
   abdicate(now: number): void {
     if (this.role !== "follower") this.becomeFollower(this.term, undefined, now);
   }
@@ -261,7 +282,7 @@ export class Election {
           msg.term > this.term &&
           !this.heardLeaderRecently(judged) &&
           this.role !== "leader" &&
-          this.upToDate(msg.lastIndex, msg.lastTerm);
+          this.upToDateVoter(msg.lastIndex, msg.lastTerm, now);
         out.push({
           to: from,
           msg: { t: "prevote-resp", term: granted ? msg.term : this.term, granted },
@@ -295,7 +316,7 @@ export class Election {
           msg.term === this.term &&
           (this.votedFor === -1 || this.votedFor === from || this.unsafeVoteTwice) &&
           this.role !== "leader" &&
-          this.upToDate(msg.lastIndex, msg.lastTerm);
+          this.upToDateVoter(msg.lastIndex, msg.lastTerm, now);
         if (granted) {
           if (this.votedFor !== from) this.dirty = true;
           this.votedFor = from;
