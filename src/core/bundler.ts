@@ -69,6 +69,8 @@ function flush(
     data: batch,
     base: p.send.base,
     ctrl,
+    frame: p.send.frameSent(),
+    top: p.send.top,
   });
   p.recv.ackPending = false;
   p.lastSent = now;

@@ -32,7 +32,7 @@ import {
 } from "./order/index.js";
 import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
-import { decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.js";
+import { type Ack, decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.js";
 
 export * from "./node-types.js";
 
@@ -383,6 +383,7 @@ export class RmNode {
       // Flow control: while the mode holds too much of this peer's, its data waits (unacked).
       if (this.mode.accepting?.(p.id) !== false)
         for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      p.recv.noteFrame(f.frame, f.top);
       this.onMessages(p);
     } else if (f.data.length > 0) {
       // Meant for an earlier life of ours, or sent before the peer knew which life it talks
@@ -413,7 +414,7 @@ export class RmNode {
     this.mode.onPeerLife(p.id);
   }
 
-  private onAck(p: Peer, ack: { cum: number; sacks: Array<[number, number]> }, now: number): void {
+  private onAck(p: Peer, ack: Ack, now: number): void {
     const released = this.released;
     p.send.onAck(now, ack, released);
     for (const seq of released) {

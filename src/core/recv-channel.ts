@@ -21,6 +21,9 @@ export class RecvChannel {
   private discarding = false;
   /** An acknowledgement should go out at the next drain. */
   ackPending = false;
+  /** Highest frame number received (acks echo it), and the highest `top` we reported a gap below. */
+  private echo = 0;
+  private nakTop: Seq = 0;
   duplicates = 0;
   oversized = 0;
 
@@ -92,9 +95,23 @@ export class RecvChannel {
     }
   }
 
+  /**
+   * A frame arrived (after its entries were taken): remember its number for the echo, and
+   * when the sender says it sent up to `top` and we lack `top`, acknowledge at once (a NAK):
+   * the sender learns from the echo that what it sent before this frame is lost, without
+   * waiting for a timer. Once per new `top`, so frames without news cause no ack.
+   */
+  noteFrame(frame: number, top: Seq): void {
+    if (frame > this.echo) this.echo = frame;
+    if (top > this.cum && top > this.nakTop && !this.ooo.has(top)) {
+      this.nakTop = top;
+      this.ackPending = true;
+    }
+  }
+
   ack(): Ack {
     this.sacks ??= this.sackRanges();
-    return { cum: this.cum, sacks: this.sacks };
+    return { echo: this.echo, cum: this.cum, sacks: this.sacks };
   }
 
   /**
@@ -125,6 +142,8 @@ export class RecvChannel {
 
   reset(): void {
     this.cum = 0;
+    this.echo = 0;
+    this.nakTop = 0;
     this.ooo.clear();
     this.sacks = undefined;
     this.parts = [];

@@ -19,6 +19,8 @@ export interface OutEntry {
   boundSentAt: number;
   /** Fast retransmit found the copies sent so far lost. */
   lost: boolean;
+  /** Number of the frame that carried the latest copy (0 before the first). */
+  lastFrame: number;
   transmissions: number;
   sacked: boolean;
 }
@@ -47,10 +49,15 @@ export class SendChannel {
   private rackSeq = 0;
   /** RACK reorder timer: when an entry sent before a delivered one will be presumed lost. */
   private reorderAt: number | undefined;
-  /** A tail loss probe went out since the last progress. */
-  private probeSent = false;
-  /** Last time an ack reported something new delivered (or the first send after idling). */
+  /** Tail loss probes sent since the last progress (at most MAX_PROBES before the RTO). */
+  private probes = 0;
+  /** Last time an ack reported something new delivered (or the first send after idling), or the last probe. */
   private lastProgressAt: number | undefined;
+  /** Frames sent to the peer (the last one's number), and the highest the peer echoed. */
+  private frames = 0;
+  private echoed = 0;
+  /** Highest sequence number transmitted at least once (frames carry it as `top`). */
+  private topSent: Seq = 0;
   retransmissions = 0;
   fastRetransmissions = 0;
 
@@ -81,6 +88,7 @@ export class SendChannel {
       lastSentAt: -1,
       boundSentAt: -1,
       lost: false,
+      lastFrame: 0,
       transmissions: 0,
       sacked: false,
     };
@@ -116,6 +124,10 @@ export class SendChannel {
     if (ack.cum >= this.nextSeq) return; // acks something never sent: ignore
     let progressed = false;
     let sackProgress = false;
+    // A newer frame of ours arrived: whatever left in frames before it and is still missing
+    // from the ack was lost (up to reordering), even if nothing new was delivered.
+    const echoProgress = ack.echo > this.echoed && ack.echo <= this.frames;
+    if (echoProgress) this.echoed = ack.echo;
     let newestSample: OutEntry | undefined;
     while (this.inflightHead < this.inflight.length) {
       const e = this.inflight[this.inflightHead] as OutEntry;
@@ -156,9 +168,9 @@ export class SendChannel {
     }
     if (progressed || sackProgress) {
       this.lastProgressAt = now;
-      this.probeSent = false;
+      this.probes = 0;
     }
-    if (progressed || sackProgress) this.detectLosses(now);
+    if (progressed || sackProgress || echoProgress) this.detectLosses(now);
     this.fillWindow();
   }
 
@@ -179,33 +191,34 @@ export class SendChannel {
   }
 
   /**
-   * Fast retransmit (RACK): an entry whose latest copy left before the first copy of an
-   * entry since delivered (first copies leave in seq order, so on a tie the lower seq left
-   * first) is presumed lost once it has been out for a smoothed RTT plus a reorder window
-   * (a quarter RTT, at least 1 ms); until then a reorder timer waits for it.
+   * Fast retransmit (RACK, with the echo as a second witness): an entry whose latest copy
+   * left before the first copy of an entry since delivered (first copies leave in seq order,
+   * so on a tie the lower seq left first), or in a frame numbered below the newest frame the
+   * peer echoed, is presumed lost once it has been out for a smoothed RTT plus a reorder
+   * window (a quarter RTT, at least 1 ms); until then a reorder timer waits for it. The echo
+   * finds a lost retransmission or a lost tail as soon as any later frame (an ack, a
+   * heartbeat) gets through, instead of at the probe or the RTO.
    */
   private detectLosses(now: number): void {
     this.reorderAt = undefined;
-    if (this.rto.smoothedRtt === undefined || this.rackSentAt < 0) return;
+    if (this.rto.smoothedRtt === undefined || (this.rackSentAt < 0 && this.echoed === 0)) return;
     const wait = this.rackWait();
     for (let i = this.inflightHead; i < this.inflight.length; i++) {
       const e = this.inflight[i] as OutEntry;
-      // First copies leave in seq order: past the first one sent after the RACK entry,
-      // nothing was sent before it (resent copies of lower seqs may be later, not these).
+      // First copies leave in seq order (and frame order): past the first one sent after
+      // both witnesses, nothing was sent before them (resent copies of lower seqs may be
+      // later, not these).
       if (e.transmissions === 0) break;
-      if (
-        e.transmissions === 1 &&
-        e.lastSentAt >= 0 &&
-        (e.lastSentAt > this.rackSentAt ||
-          (e.lastSentAt === this.rackSentAt && e.seq >= this.rackSeq))
-      ) {
-        break;
-      }
-      if (e.sacked || e.lastSentAt < 0) continue;
+      if (e.lastSentAt === -2) continue; // already due
       const before =
+        e.lastFrame < this.echoed ||
         e.lastSentAt < this.rackSentAt ||
         (e.lastSentAt === this.rackSentAt && e.transmissions === 1 && e.seq < this.rackSeq);
-      if (!before) continue;
+      if (!before) {
+        if (e.transmissions === 1) break;
+        continue;
+      }
+      if (e.sacked) continue;
       const lostAt = e.lastSentAt + wait;
       if (lostAt <= now) {
         this.markDue(e);
@@ -242,7 +255,8 @@ export class SendChannel {
    */
   private probeDeadline(): number | undefined {
     const srtt = this.rto.smoothedRtt;
-    if (srtt === undefined || this.probeSent || this.lastProgressAt === undefined) return undefined;
+    if (srtt === undefined || this.probes >= MAX_PROBES || this.lastProgressAt === undefined)
+      return undefined;
     return this.lastProgressAt + Math.max(PROBE_MIN_MS, 2 * srtt);
   }
 
@@ -258,9 +272,10 @@ export class SendChannel {
 
   /**
    * Timers. The retransmission timeout: resend the oldest unacknowledged entries and back
-   * off. Before it, the tail loss probe: nothing new acknowledged for two RTTs, so resend
-   * the newest entry not known delivered; its ack (with SACKs) lets fast retransmit find
-   * what the tail of a flight lost, long before the RTO.
+   * off. Before it, tail loss probes: nothing new acknowledged for two RTTs, so resend the
+   * newest entry not known delivered; its ack (with SACKs and the echo) lets fast retransmit
+   * find what the tail of a flight lost, long before the RTO. A lost probe is followed by
+   * one more after another two RTTs (MAX_PROBES), then the RTO takes over.
    */
   onTick(now: number, maxBurst: number): void {
     if (this.inFlight === 0 || this.timerArmedAt === undefined) return;
@@ -271,7 +286,8 @@ export class SendChannel {
     if (now < this.timerArmedAt + this.rto.rto) {
       const probe = this.probeDeadline();
       if (probe === undefined || now < probe) return;
-      this.probeSent = true;
+      this.probes++;
+      this.lastProgressAt = now;
       for (let i = this.inflight.length - 1; i >= this.inflightHead; i--) {
         const e = this.inflight[i] as OutEntry;
         if (e.sacked || e.lastSentAt < 0) continue;
@@ -285,7 +301,7 @@ export class SendChannel {
       return;
     }
     this.rto.onTimeout();
-    this.probeSent = true;
+    this.probes = MAX_PROBES;
     let n = 0;
     for (let i = this.inflightHead; i < this.inflight.length && n < maxBurst; i++) {
       const e = this.inflight[i] as OutEntry;
@@ -314,15 +330,30 @@ export class SendChannel {
     return e.seq > this.cumAcked && !e.sacked;
   }
 
+  /**
+   * `e` goes out now in the next frame (`frameSent` numbers that frame once it is built).
+   */
   sent(e: OutEntry, now: number): void {
     if (e.transmissions === 0 || e.lost) e.boundSentAt = now;
     e.lost = false;
     e.transmissions++;
     e.lastSentAt = now;
+    e.lastFrame = this.frames + 1;
+    if (e.seq > this.topSent) this.topSent = e.seq;
     if (this.timerArmedAt === undefined) {
       this.timerArmedAt = now;
       this.lastProgressAt = now;
     }
+  }
+
+  /** A frame to the peer is built: its number (frames carry it; the peer echoes the highest). */
+  frameSent(): number {
+    return ++this.frames;
+  }
+
+  /** Highest sequence number sent so far (every frame carries it as `top`). */
+  get top(): Seq {
+    return this.topSent;
   }
 
   /** Lowest sequence number still held for the peer (sent in every frame as `base`). */
@@ -361,7 +392,10 @@ export class SendChannel {
     this.cumAcked = 0;
     this.timerArmedAt = undefined;
     this.lastProgressAt = undefined;
-    this.probeSent = false;
+    this.probes = 0;
+    this.frames = 0;
+    this.echoed = 0;
+    this.topSent = 0;
     this.rackSentAt = -1;
     this.rackSeq = 0;
     this.reorderAt = undefined;
@@ -380,3 +414,5 @@ export class SendChannel {
 const EMPTY: OutEntry[] = [];
 /** Smallest tail loss probe timeout, ms (timers are no finer than 1 ms). */
 const PROBE_MIN_MS = 2;
+/** Tail loss probes in a row without progress before only the RTO resends. */
+const MAX_PROBES = 2;
