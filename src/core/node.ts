@@ -646,7 +646,7 @@ export class RmNode {
       if (!p) continue;
       const r = p.send.deadline();
       if (r !== undefined && r < t) t = r;
-      const h = p.lastSent + this.heartbeatInterval(p);
+      const h = Math.min(p.lastSent + this.heartbeatInterval(p), p.reackAt);
       if (h < t) t = h;
     }
     return t;
@@ -680,7 +680,7 @@ export class RmNode {
     const datagrams: OutDatagram[] = [];
     for (const p of this.peers) {
       if (!p) continue;
-      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
+      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p) || now >= p.reackAt;
       if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
       bundle(this.wire, p, now, heartbeat, datagrams);
     }

@@ -21,6 +21,8 @@ export class RecvChannel {
   private discarding = false;
   /** An acknowledgement should go out at the next drain. */
   ackPending = false;
+  /** Data arrived since the last frame that carried our ack (it is then worth repeating). */
+  dataSinceAck = false;
   /** Highest frame number received (acks echo it), and the highest `top` we reported a gap below. */
   private echo = 0;
   private nakTop: Seq = 0;
@@ -32,6 +34,7 @@ export class RecvChannel {
   /** Accept one entry; complete messages are appended to `out` in order. */
   receive(seq: Seq, flags: number, payload: Uint8Array, out: Uint8Array[]): RecvOutcome {
     this.ackPending = true;
+    this.dataSinceAck = true;
     if (seq <= this.cum || this.ooo.has(seq)) {
       this.duplicates++;
       return "duplicate";
@@ -150,6 +153,7 @@ export class RecvChannel {
     this.partsBytes = 0;
     this.discarding = false;
     this.ackPending = false;
+    this.dataSinceAck = false;
   }
 }
 

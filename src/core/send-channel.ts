@@ -1,6 +1,6 @@
 import { RtoEstimator } from "./rto.js";
 import type { ProtocolLimits, Seq } from "./types.js";
-import type { Ack } from "./wire.js";
+import { type Ack, MAX_SACK_RANGES } from "./wire.js";
 
 /** One fragment queued or in flight towards one peer. */
 export interface OutEntry {
@@ -56,6 +56,11 @@ export class SendChannel {
   /** Frames sent to the peer (the last one's number), and the highest the peer echoed. */
   private frames = 0;
   private echoed = 0;
+  /**
+   * Highest seq the newest ack describes: its last sack range ends there when the ranges
+   * were cut at MAX_SACK_RANGES (what lies above is unknown, not missing); else all.
+   */
+  private ackedUpTo: Seq = Number.POSITIVE_INFINITY;
   /** Highest sequence number transmitted at least once (frames carry it as `top`). */
   private topSent: Seq = 0;
   retransmissions = 0;
@@ -128,6 +133,9 @@ export class SendChannel {
     // from the ack was lost (up to reordering), even if nothing new was delivered.
     const echoProgress = ack.echo > this.echoed && ack.echo <= this.frames;
     if (echoProgress) this.echoed = ack.echo;
+    const last = ack.sacks[ack.sacks.length - 1];
+    this.ackedUpTo =
+      ack.sacks.length >= MAX_SACK_RANGES && last ? last[1] : Number.POSITIVE_INFINITY;
     let newestSample: OutEntry | undefined;
     while (this.inflightHead < this.inflight.length) {
       const e = this.inflight[this.inflightHead] as OutEntry;
@@ -210,6 +218,10 @@ export class SendChannel {
       // later, not these).
       if (e.transmissions === 0) break;
       if (e.lastSentAt === -2) continue; // already due
+      // Above the newest ack's last sack range (cut at MAX_SACK_RANGES) the peer may hold
+      // anything: it could not say, so nothing there is presumed lost (first copies leave in
+      // seq order, so neither is anything after it).
+      if (e.seq > this.ackedUpTo) break;
       const before =
         e.lastFrame < this.echoed ||
         e.lastSentAt < this.rackSentAt ||
@@ -395,6 +407,7 @@ export class SendChannel {
     this.probes = 0;
     this.frames = 0;
     this.echoed = 0;
+    this.ackedUpTo = Number.POSITIVE_INFINITY;
     this.topSent = 0;
     this.rackSentAt = -1;
     this.rackSeq = 0;

@@ -114,6 +114,22 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     expect(s.retransmissions).toBe(2);
   });
 
+  it("presumes nothing lost above the last range of an ack whose sack ranges were cut", () => {
+    const s = new SendChannel({ ...limits, window: 128 });
+    for (let i = 1; i <= 100; i++) s.enqueue(0, b(i), i);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    s.frameSent();
+    s.frameSent(); // frame 2 at t = 0.5, echoed
+    s.onAck(1, { echo: 0, cum: 1, sacks: [] }, []);
+    // 17 holes (3, 6, …, 51) and the peer holds 52..100 too, but 16 ranges end at 49.
+    const sacks: Array<[number, number]> = [];
+    for (let k = 0; k < 16; k++) sacks.push([4 + 3 * k, 5 + 3 * k]);
+    s.onAck(2, { echo: 2, cum: 2, sacks }, []);
+    s.onTick(3, 128);
+    const resent = s.takeDue().map((e) => e.seq);
+    expect(resent).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45, 48]);
+  });
+
   it("an echo above the frames sent (a stale or forged ack) is ignored", () => {
     const s = flight(4, 0, 2);
     s.onAck(3, { echo: 99, cum: 1, sacks: [] }, []);
