@@ -26,6 +26,12 @@ export class RecvChannel {
   /** Highest frame number received (acks echo it), and the highest `top` we reported a gap below. */
   private echo = 0;
   private nakTop: Seq = 0;
+  /**
+   * The first frame whose entries flow control refused (0: none since entries were last
+   * taken). The echo stays below it: those entries are not lost, and the sender must not
+   * resend them at every frame it sends us while we refuse; its timer retries them.
+   */
+  private refusedFrom = 0;
   duplicates = 0;
   oversized = 0;
 
@@ -103,8 +109,14 @@ export class RecvChannel {
    * when the sender says it sent up to `top` and we lack `top`, acknowledge at once (a NAK):
    * the sender learns from the echo that what it sent before this frame is lost, without
    * waiting for a timer. Once per new `top`, so frames without news cause no ack.
+   * `entries`: whether the frame carried entries and flow control took or refused them.
    */
-  noteFrame(frame: number, top: Seq): void {
+  noteFrame(frame: number, top: Seq, entries: "none" | "taken" | "refused" = "none"): void {
+    if (entries === "refused") {
+      if (this.refusedFrom === 0 || frame < this.refusedFrom) this.refusedFrom = frame;
+      return;
+    }
+    if (entries === "taken") this.refusedFrom = 0;
     if (frame > this.echo) this.echo = frame;
     if (top > this.cum && top > this.nakTop && !this.ooo.has(top)) {
       this.nakTop = top;
@@ -114,7 +126,8 @@ export class RecvChannel {
 
   ack(): Ack {
     this.sacks ??= this.sackRanges();
-    return { echo: this.echo, cum: this.cum, sacks: this.sacks };
+    const echo = this.refusedFrom !== 0 ? Math.min(this.echo, this.refusedFrom - 1) : this.echo;
+    return { echo, cum: this.cum, sacks: this.sacks };
   }
 
   /**
@@ -147,6 +160,7 @@ export class RecvChannel {
     this.cum = 0;
     this.echo = 0;
     this.nakTop = 0;
+    this.refusedFrom = 0;
     this.ooo.clear();
     this.sacks = undefined;
     this.parts = [];

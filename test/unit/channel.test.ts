@@ -89,6 +89,18 @@ describe("RecvChannel", () => {
     expect(r.ack().echo).toBe(0);
   });
 
+  it("keeps the echo below a frame whose entries flow control refused, until entries are taken again", () => {
+    const r = new RecvChannel(limits);
+    const out: Uint8Array[] = [];
+    r.receive(1, 0, b(1), out);
+    r.noteFrame(1, 1, "taken");
+    r.noteFrame(2, 2, "refused"); // entry 2 not taken: not lost, not to be resent at once
+    r.noteFrame(3, 2, "none"); // a later ack-only frame
+    expect(r.ack().echo).toBe(1);
+    r.noteFrame(4, 3, "taken"); // taking again: the echo may show the gap
+    expect(r.ack().echo).toBe(4);
+  });
+
   it("reassembles fragments and discards a message over the size limit", () => {
     const r = new RecvChannel({ ...limits, maxMessageBytes: 4 });
     const out: Uint8Array[] = [];
