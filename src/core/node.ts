@@ -94,6 +94,9 @@ export class RmNode {
   private released: number[] = [];
   private readonly complete: Uint8Array[] = [];
   private readonly elOut: ElectionOut = [];
+  /** Scratch lists the failure detector reports into (emptied right after each call). */
+  private readonly healthOut: HealthChange[] = [];
+  private readonly probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
   private lastStep: number;
   /** The shell reports how far it has read its input (`caughtUp`). */
   private readonly reportsCaughtUp: boolean;
@@ -375,7 +378,8 @@ export class RmNode {
     if (f.inc < p.knownInc && !this.unsafe.acceptOldLife) return this.drop("stale-incarnation");
     if (f.inc > p.knownInc) this.learnLife(p, f.inc, now);
     p.heardAt = now;
-    this.healthChanges((out) => this.detector.heard(p.id, now, out));
+    this.detector.heard(p.id, now, this.healthOut);
+    this.emitHealth();
     const forMe = f.toInc === this.incarnation || this.unsafe.acceptOldLife === true;
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
@@ -496,9 +500,10 @@ export class RmNode {
         this.ctrlTo(from, { t: "pong", origin: c.origin, nonce: c.nonce, target: this.id });
         return;
       case "pong":
-        if (c.origin === this.id)
-          this.healthChanges((out) => this.detector.heard(c.target, now, out));
-        else if (from === c.target) this.ctrlTo(c.origin, c);
+        if (c.origin === this.id) {
+          this.detector.heard(c.target, now, this.healthOut);
+          this.emitHealth();
+        } else if (from === c.target) this.ctrlTo(c.origin, c);
         return;
       case "stable":
         this.mode.onStable?.(from, c.delivered, c.incs);
@@ -527,10 +532,12 @@ export class RmNode {
     this.elOut.length = 0;
   }
 
-  private healthChanges(fn: (out: HealthChange[]) => void): void {
-    const out: HealthChange[] = [];
-    fn(out);
+  /** Health changes the detector reported into `healthOut` since the last call, as events. */
+  private emitHealth(): void {
+    const out = this.healthOut;
+    if (out.length === 0) return;
     for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
+    out.length = 0;
   }
 
   /**
@@ -559,9 +566,11 @@ export class RmNode {
   /** Failure detection and the election timeout, judged as `judged` says. */
   private membershipTimers(now: number): void {
     const judged = this.judged(now);
-    const probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
-    this.healthChanges((out) => this.detector.tick(judged, out, probes));
+    const probes = this.probes;
+    this.detector.tick(judged, this.healthOut, probes);
+    this.emitHealth();
     for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
+    probes.length = 0;
     this.election.tick(now, this.elOut, judged);
   }
 

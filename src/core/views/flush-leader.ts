@@ -26,7 +26,15 @@ export class FlushLeader {
   /** The member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
 
-  constructor(private readonly ctx: ModeContext) {}
+  /** Who the next view may hold, and which life (made once: `lead` runs after every input). */
+  private readonly isLive: (k: NodeId) => boolean;
+  private readonly incOf: (k: NodeId) => number;
+
+  constructor(private readonly ctx: ModeContext) {
+    const self = ctx.self;
+    this.isLive = (k) => k === self || ctx.live(k);
+    this.incOf = (k) => (k === self ? ctx.inc() : ctx.knownInc(k));
+  }
 
   /** A flush request when a view change is due (sent to the others; ours to handle). */
   lead(installed: View): FlushReqMsg | undefined {
@@ -42,14 +50,7 @@ export class FlushLeader {
         ? this.authored
         : installed;
     const self = this.ctx.self;
-    const target = nextView(
-      base,
-      self,
-      term,
-      (k) => k === self || this.ctx.live(k),
-      (k) => (k === self ? this.ctx.inc() : this.ctx.knownInc(k)),
-      this.ctx.hostCount,
-    );
+    const target = nextView(base, self, term, this.isLive, this.incOf, this.ctx.hostCount);
     if (!target || (p && sameMembers(target, p))) return undefined;
     const version =
       Math.max(
