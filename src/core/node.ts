@@ -36,6 +36,10 @@ import { decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.j
 
 export * from "./node-types.js";
 
+/** What `drain` hands out when there is nothing (frozen: a shell must not add to them). */
+const NO_DATAGRAMS = Object.freeze([]) as unknown as OutDatagram[];
+const NO_EVENTS = Object.freeze([]) as unknown as NodeEvent[];
+
 /** Largest datagram UDP over IPv4 can carry; anything above is dropped unread. */
 export const MAX_UDP_PAYLOAD = 65507;
 /** Entries resent at most per peer on one retransmission timeout. */
@@ -488,7 +492,8 @@ export class RmNode {
       }
       this.mode.onApp(p.id, p.knownInc, m);
     }
-    complete.length = 0;
+    // Emptied only when needed: setting an array's length costs a runtime call even when empty.
+    if (complete.length !== 0) complete.length = 0;
   }
 
   private onCtrl(from: NodeId, c: Ctrl, now: number): void {
@@ -529,7 +534,7 @@ export class RmNode {
         for (const p of this.peers) if (p && this.detector.live(p.id)) p.ctrl.push(enc);
       } else this.ctrlTo(o.to, o.msg);
     }
-    this.elOut.length = 0;
+    if (this.elOut.length !== 0) this.elOut.length = 0;
   }
 
   /** Health changes the detector reported into `healthOut` since the last call, as events. */
@@ -570,7 +575,7 @@ export class RmNode {
     this.detector.tick(judged, this.healthOut, probes);
     this.emitHealth();
     for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
-    probes.length = 0;
+    if (probes.length !== 0) probes.length = 0;
     this.election.tick(now, this.elOut, judged);
   }
 
@@ -685,15 +690,21 @@ export class RmNode {
 
   /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
-    const datagrams: OutDatagram[] = [];
+    // Most inputs leave nothing to send or report: then the lists are shared empty ones
+    // (frozen), and nothing is allocated for them.
+    let datagrams = NO_DATAGRAMS;
     for (const p of this.peers) {
       if (!p) continue;
       const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
       if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
+      if (datagrams === NO_DATAGRAMS) datagrams = [];
       bundle(this.wire, p, now, heartbeat, datagrams);
     }
-    const events = this.events;
-    this.events = [];
+    let events = NO_EVENTS;
+    if (this.events.length > 0) {
+      events = this.events;
+      this.events = [];
+    }
     const res: DrainResult = { datagrams, events };
     if (this.election.dirty) {
       this.election.dirty = false;
