@@ -23,6 +23,8 @@ interface Installing {
   msg: InstallMsg;
   /** Per sender of our old view: deliver exactly up to here. */
   cut: Map<NodeId, number>;
+  /** The cut as a list, in the map's order (checked after every input while installing). */
+  cutList: Array<[NodeId, number]>;
   /** The member that hands us the history (we are new), if any. */
   provider: NodeId | undefined;
 }
@@ -289,6 +291,7 @@ export class MulticastMode implements OrderingMode {
     this.installing = {
       msg: m,
       cut,
+      cutList: [...cut],
       provider: mine.old === null && provider !== this.ctx.self ? provider : undefined,
     };
   }
@@ -305,7 +308,11 @@ export class MulticastMode implements OrderingMode {
   private tryComplete(): void {
     const ins = this.installing;
     if (!ins) return;
-    for (const [k, upTo] of ins.cut) if (this.intake.received(k) < upTo) return;
+    const cutList = ins.cutList;
+    for (let i = 0; i < cutList.length; i++) {
+      const [k, upTo] = cutList[i] as [NodeId, number];
+      if (this.intake.received(k) < upTo) return;
+    }
     const m = ins.msg;
     const id: ViewId = { term: m.term, version: m.version };
     if (ins.provider !== undefined) {
