@@ -713,6 +713,38 @@ export class RmNode {
     return res;
   }
 
+  /**
+   * `drain` for a shell that uses the result at once, before it hands the node anything else
+   * (the simulator): the same output, in a result object and lists the node reuses. They are
+   * valid until the next `drain` or `drainReused`; nothing is allocated for them.
+   */
+  drainReused(now: number): DrainResult {
+    const res = this.reused;
+    const datagrams = res.datagrams;
+    if (datagrams.length !== 0) datagrams.length = 0;
+    for (const p of this.peers) {
+      if (!p) continue;
+      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
+      if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
+      bundle(this.wire, p, now, heartbeat, datagrams);
+    }
+    // The events collected so far go out; the list handed out last time collects the next.
+    const events = this.events;
+    const spare = res.events === NO_EVENTS ? [] : res.events;
+    if (spare.length !== 0) spare.length = 0;
+    this.events = spare;
+    res.events = events;
+    res.persist = undefined;
+    if (this.election.dirty) {
+      this.election.dirty = false;
+      res.persist = this.election.hard();
+    }
+    return res;
+  }
+
+  /** What `drainReused` hands out. */
+  private readonly reused: DrainResult = { datagrams: [], events: NO_EVENTS, persist: undefined };
+
   private waitingNotice(): void {
     let key = this.mode.waitingReason() ?? "";
     if (key === "waiting for leader") {

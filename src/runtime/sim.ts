@@ -4,7 +4,7 @@ import {
   scaleForDelay,
 } from "../core/membership/config.js";
 import type { HardState } from "../core/membership/election.js";
-import { type NodeEvent, RmNode, type UnsafeKnobs } from "../core/node.js";
+import { type NodeEvent, type OutDatagram, RmNode, type UnsafeKnobs } from "../core/node.js";
 import type { OrderFactory } from "../core/order/index.js";
 import {
   DEFAULT_LIMITS,
@@ -456,16 +456,41 @@ export class Sim {
     this.settle(to);
   }
 
+  /** Settles in progress (an observer may call back into the simulator from inside one). */
+  private settling = 0;
+
   /** Drain node i: put its datagrams on the network, record its events, re-arm its timer. */
   private settle(i: NodeId): void {
     const h = this.hosts[i] as Host;
     const n = h.node;
     if (!n) return;
     this.changes++;
-    const out = n.drain(this.now);
+    // The node's reused lists (nothing allocated), unless an observer called back into the
+    // simulator while an outer settle still reads them (then fresh ones, as `drain` makes).
+    const out = this.settling === 0 ? n.drainReused(this.now) : n.drain(this.now);
+    this.settling++;
     if (out.persist) h.hard = out.persist;
-    for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h, n.incarnation);
-    for (const ev of out.events) {
+    // Indexed loops: this runs after every input, and iterators here cost an allocation each.
+    const datagrams = out.datagrams;
+    for (let k = 0; k < datagrams.length; k++) {
+      const d = datagrams[k] as OutDatagram;
+      this.transmit(i, d.to, d.bytes, h, n.incarnation);
+    }
+    if (out.events.length > 0) this.record(i, h, out.events);
+    // (Left raised when an observer throws: later settles then take fresh lists, still correct.)
+    this.settling--;
+    const w = n.nextWake();
+    if (w !== h.wakeAt) {
+      h.wakeAt = w;
+      h.wakeToken++;
+      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
+    }
+  }
+
+  /** Node i's events, in order, into the history (and to the tracer and the observer). */
+  private record(i: NodeId, h: Host, events: NodeEvent[]): void {
+    for (let k = 0; k < events.length; k++) {
+      const ev = events[k] as NodeEvent;
       // Events come in order: a rejoin changes the incarnation of everything after it.
       this.tracer?.event(this.now, i, h.inc, ev);
       if (ev.type === "deliver") {
@@ -522,12 +547,6 @@ export class Sim {
         });
       }
       this.onEvent?.(i, ev);
-    }
-    const w = n.nextWake();
-    if (w !== h.wakeAt) {
-      h.wakeAt = w;
-      h.wakeToken++;
-      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
     }
   }
 

@@ -314,10 +314,11 @@ export class MulticastMode implements OrderingMode {
       if (this.intake.received(k) < upTo) return;
     }
     const m = ins.msg;
+    // (No object made before this check: it runs after every input while the history comes.)
+    const h = this.historyIn;
+    if (ins.provider !== undefined && (!h || !sameViewId(h.id, m) || !h.done)) return;
     const id: ViewId = { term: m.term, version: m.version };
-    if (ins.provider !== undefined) {
-      const h = this.historyIn;
-      if (!h || !sameViewId(h.id, id) || !h.done) return;
+    if (ins.provider !== undefined && h) {
       for (const e of h.entries) {
         this.ring.push(e);
         const d: Delivery = { from: e.from, inc: e.inc, seq: e.seq, text: e.text };
