@@ -98,6 +98,11 @@ export class RmNode {
   private released: number[] = [];
   private readonly complete: Uint8Array[] = [];
   private readonly elOut: ElectionOut = [];
+  /**
+   * Changes whenever what the mode context's `live`, `knownInc` or `inc` answer may change
+   * (ModeContext.membershipEpoch): health changes, lives learned or left out, our rejoin.
+   */
+  private membershipEpoch = 0;
   /** Scratch lists the failure detector reports into (emptied right after each call). */
   private readonly healthOut: HealthChange[] = [];
   private readonly probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
@@ -189,6 +194,7 @@ export class RmNode {
         );
       },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
+      membershipEpoch: () => this.membershipEpoch,
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
       multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),
@@ -288,6 +294,7 @@ export class RmNode {
   private lastView: View = NO_VIEW;
 
   private installed(v: View): void {
+    this.membershipEpoch++;
     // Lives the view leaves out: recorded once, so no view of ours takes them back.
     this.lastView.members.forEach((k, i) => {
       const p = this.peers[k];
@@ -408,6 +415,7 @@ export class RmNode {
 
   /** Life `inc` of peer `p` exists (a frame from it, or a view that has it). */
   private learnLife(p: Peer, inc: Incarnation, now: number): void {
+    this.membershipEpoch++;
     if (p.knownInc !== 0) {
       // A new life of the peer: its old process is gone, and so is what we owed it.
       p.resetChannels();
@@ -462,6 +470,7 @@ export class RmNode {
     if (this.ordering === "total") this.election.lostLog(this.lastStep);
     this.noteLeader();
     this.incarnation++;
+    this.membershipEpoch++;
     for (const q of this.peers) q?.resetChannels();
     this.ackCount.clear();
     this.complete.length = 0;
@@ -541,6 +550,7 @@ export class RmNode {
   private emitHealth(): void {
     const out = this.healthOut;
     if (out.length === 0) return;
+    this.membershipEpoch++;
     for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
     out.length = 0;
   }

@@ -7,6 +7,7 @@ import {
   type HistoryMsg,
   type InstallMsg,
 } from "../app-message.js";
+import type { StableCtrl } from "../ctrl.js";
 import { hasMember, NO_VIEW, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage, OrderFactory, OrderLayer } from "../order/index.js";
@@ -156,6 +157,9 @@ export class MulticastMode implements OrderingMode {
   }
 
   /** One function for every message (no closure per message on the hot path). */
+  /** The admitted life of each sender (for stability; made once). */
+  private readonly lifeOf = (k: NodeId): number => this.intake.lifeOf(k);
+
   private readonly pass = (m: ChatMsg, inc: number): void => {
     if (this.order.remote(m, this.out) !== "ok") this.ctx.protocolError();
     this.stability.keep(m, inc);
@@ -310,8 +314,9 @@ export class MulticastMode implements OrderingMode {
     if (!ins) return;
     const cutList = ins.cutList;
     for (let i = 0; i < cutList.length; i++) {
-      const [k, upTo] = cutList[i] as [NodeId, number];
-      if (this.intake.received(k) < upTo) return;
+      // Indexed, not destructured: array destructuring may allocate an iterator.
+      const e = cutList[i] as [NodeId, number];
+      if (this.intake.received(e[0]) < e[1]) return;
     }
     const m = ins.msg;
     // (No object made before this check: it runs after every input while the history comes.)
@@ -430,14 +435,17 @@ export class MulticastMode implements OrderingMode {
     const now = this.ctx.now();
     if (now < this.nextStable) return;
     this.nextStable = now + this.ctx.cfg.heartbeatMs;
-    this.stability.release(this.view.members, (k) => this.intake.lifeOf(k));
-    if (this.view.members.length === 0) return;
+    this.stability.release(this.view.members, this.lifeOf);
+    const members = this.view.members;
+    if (members.length === 0) return;
     const { received, incs } = this.intake.report();
     received[this.ctx.self] = this.mcastSeq;
     incs[this.ctx.self] = this.ctx.inc();
-    for (const k of this.view.members) {
-      if (k !== this.ctx.self && this.ctx.live(k))
-        this.ctx.ctrl(k, { t: "stable", delivered: received, incs });
+    // One report, shared by the members (an indexed loop: no iterator per round).
+    const report: StableCtrl = { t: "stable", delivered: received, incs };
+    for (let i = 0; i < members.length; i++) {
+      const k = members[i] as NodeId;
+      if (k !== this.ctx.self && this.ctx.live(k)) this.ctx.ctrl(k, report);
     }
   }
 
