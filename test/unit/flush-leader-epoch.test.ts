@@ -66,7 +66,7 @@ describe("FlushLeader.lead and the membership epoch", () => {
   });
 
   it("checks again on a new term or another installed view, even with the same epoch", () => {
-    const { ctx, live, state } = fakeContext(true);
+    const { ctx, live } = fakeContext(true);
     const leader = new FlushLeader(ctx);
     expect(leader.lead(view)).toBeUndefined();
     live.add(3);
