@@ -44,6 +44,17 @@ export function nextView(
 ): View | undefined {
   // This runs after every input of a leader: answer "no change" without building the list.
   if (current.term === term && unchanged(current, leader, live, incOf, hostCount)) return undefined;
+  return builtNextView(current, leader, term, { live, incOf, hostCount });
+}
+
+/** `nextView` by building the list and comparing it, as the rule is stated (its reference). */
+export function builtNextView(
+  current: View,
+  leader: NodeId,
+  term: number,
+  hosts: { live: (p: NodeId) => boolean; incOf: (p: NodeId) => number; hostCount: number },
+): View | undefined {
+  const { live, incOf, hostCount } = hosts;
   const members: NodeId[] = [leader];
   for (const p of current.members) if (p !== leader && live(p)) members.push(p);
   for (let p = 0; p < hostCount; p++)
