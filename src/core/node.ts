@@ -36,6 +36,11 @@ import { type Ack, decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from
 
 export * from "./node-types.js";
 
+/** `frameDue`'s answers: nothing for the peer, a frame, a frame that is also a heartbeat. */
+const NO_FRAME = 0;
+const FRAME = 1;
+const HEARTBEAT = 2;
+
 /** What `drain` hands out when there is nothing (frozen: a shell must not add to them). */
 const NO_DATAGRAMS = Object.freeze([]) as unknown as OutDatagram[];
 const NO_EVENTS = Object.freeze([]) as unknown as NodeEvent[];
@@ -727,10 +732,10 @@ export class RmNode {
     let datagrams = NO_DATAGRAMS;
     for (const p of this.peers) {
       if (!p) continue;
-      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p) || now >= p.reackAt;
-      if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
+      const due = this.frameDue(p, now);
+      if (due === NO_FRAME) continue;
       if (datagrams === NO_DATAGRAMS) datagrams = [];
-      bundle(this.wire, p, now, heartbeat, datagrams);
+      bundle(this.wire, p, now, due === HEARTBEAT, datagrams);
     }
     let events = NO_EVENTS;
     if (this.events.length > 0) {
@@ -745,6 +750,12 @@ export class RmNode {
     return res;
   }
 
+  /** Whether `drain` sends `p` a frame now (NO_FRAME, FRAME), and whether it is a heartbeat. */
+  private frameDue(p: Peer, now: number): number {
+    if (now >= p.lastSent + this.heartbeatInterval(p) || now >= p.reackAt) return HEARTBEAT;
+    return p.send.hasDue() || p.recv.ackPending || p.ctrl.length > 0 ? FRAME : NO_FRAME;
+  }
+
   /**
    * `drain` for a shell that uses the result at once, before it hands the node anything else
    * (the simulator): the same output, in a result object and lists the node reuses. They are
@@ -756,9 +767,8 @@ export class RmNode {
     if (datagrams.length !== 0) datagrams.length = 0;
     for (const p of this.peers) {
       if (!p) continue;
-      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
-      if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
-      bundle(this.wire, p, now, heartbeat, datagrams);
+      const due = this.frameDue(p, now);
+      if (due !== NO_FRAME) bundle(this.wire, p, now, due === HEARTBEAT, datagrams);
     }
     // The events collected so far go out; the list handed out last time collects the next.
     const events = this.events;

@@ -136,6 +136,8 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     trust:
       p.seed % 3 === 1 && !opts.unsafe ? { keys: () => [FUZZ_KEY], aead: SIM_AEAD } : undefined,
     historyMessages,
+    // No run reads the fault layer's count of lost entries: no decode per lost datagram.
+    countDroppedEntries: false,
     ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });
   // Empty texts: once per node, only in a node that never crashes, in its first life.

@@ -62,6 +62,12 @@ export interface SimOptions {
    * are given, so a run stays reproducible from its seed.
    */
   trust?: SimTrust;
+  /**
+   * Count the data entries of the datagrams each node's fault layer drops
+   * (`FaultInjector.droppedEntries`, as the UDP shell does). Default true; the fuzz runner,
+   * which never reads the count, turns it off (it costs a frame decode per loss).
+   */
+  countDroppedEntries?: boolean;
 }
 
 export interface SimTrust {
@@ -173,6 +179,7 @@ export class Sim {
   /** Observer of every datagram put on the wire, as sent (tests capture and replay them). */
   tap: ((from: NodeId, to: NodeId, bytes: Uint8Array) => void) | undefined;
   private readonly trustOpts: SimTrust | undefined;
+  private readonly countDroppedEntries: boolean;
 
   constructor(opts: SimOptions) {
     this.rng = seededRng(opts.seed);
@@ -186,6 +193,7 @@ export class Sim {
     this.orderFactory = opts.orderFactory;
     this.tracer = opts.tracer;
     this.trustOpts = opts.trust;
+    this.countDroppedEntries = opts.countDroppedEntries !== false;
     this.historyMessages = opts.historyMessages;
     this.unsafe = opts.unsafe;
     const late = new Set(opts.lateStart ?? []);
@@ -558,9 +566,12 @@ export class Sim {
     const userDelay = h.faults.plan();
     if (userDelay === undefined) {
       tr?.datagram(this.now, from, inc, to, bytes, "fault");
-      // As the UDP shell counts it: the data entries the lost datagram carried.
-      const f = decodeFrame(bytes, this.hosts.length);
-      if (f.ok) h.faults.droppedEntries += f.frame.data.length;
+      // As the UDP shell counts it: the data entries the lost datagram carried (a decode per
+      // loss, so runs that do not read the count may turn it off).
+      if (this.countDroppedEntries) {
+        const f = decodeFrame(bytes, this.hosts.length);
+        if (f.ok) h.faults.droppedEntries += f.frame.data.length;
+      }
       return;
     }
     // The trace shows the frame the node made (its hash joins it to the frame received).
