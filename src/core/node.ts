@@ -49,6 +49,8 @@ const NO_EVENTS = Object.freeze([]) as unknown as NodeEvent[];
 export const MAX_UDP_PAYLOAD = 65507;
 /** How far behind the clock retransmission timers may be judged while we are behind on input. */
 const RTX_MAX_LAG_MS = 20;
+/** The shell's "read up to" instant is that of its last read, a fraction of a ms before the flush. */
+const RTX_READ_SLACK_MS = 1;
 /** Entries resent at most per peer on one retransmission timeout. */
 const TIMEOUT_BURST = 64;
 /** State transfer: recent messages a new member receives, unless configured. */
@@ -596,7 +598,7 @@ export class RmNode {
    */
   private sendTimers(now: number): void {
     const at = this.reportsCaughtUp
-      ? Math.min(now, Math.max(this.caughtUpAt, now - RTX_MAX_LAG_MS))
+      ? Math.min(now, Math.max(this.caughtUpAt + RTX_READ_SLACK_MS, now - RTX_MAX_LAG_MS))
       : now;
     for (const p of this.peers) p?.send.onTick(at, TIMEOUT_BURST);
   }
@@ -690,11 +692,9 @@ export class RmNode {
     if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
     for (const p of this.peers) {
       if (!p) continue;
-      let r = p.send.deadline();
-      // Due but not judged yet (we are behind on our input): the next caughtUp runs it, or
-      // the lag bound; never a timer that would fire again at once.
-      if (r !== undefined && this.reportsCaughtUp && r <= this.lastStep && r > this.caughtUpAt)
-        r += RTX_MAX_LAG_MS;
+      // Due but not judged yet (we are behind on our input): wake at once, so that the
+      // shell reads its socket again and reports how far it got (or the lag bound passes).
+      const r = p.send.deadline();
       if (r !== undefined && r < t) t = r;
       const h = Math.min(p.lastSent + this.heartbeatInterval(p), p.reackAt);
       if (h < t) t = h;
