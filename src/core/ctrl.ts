@@ -57,6 +57,8 @@ export function encodeCtrl(c: Ctrl): unknown[] {
 
 const nat = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 const bit = (x: unknown): x is 0 | 1 => x === 0 || x === 1;
+/** A node id below `hostCount` (a function, not a closure per call: this runs per control message). */
+const isId = (x: unknown, hostCount: number): x is NodeId => nat(x) && x < hostCount;
 
 /** Validate one control message; null when malformed. */
 export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
@@ -65,14 +67,17 @@ export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
   const a = raw[1];
   const b = raw[2];
   const c = raw[3];
-  const id = (x: unknown): x is NodeId => nat(x) && x < hostCount;
   switch (tag) {
     case "ping-req":
-      return raw.length === 3 && id(a) && nat(b) ? { t: tag, target: a, nonce: b } : null;
+      return raw.length === 3 && isId(a, hostCount) && nat(b)
+        ? { t: tag, target: a, nonce: b }
+        : null;
     case "ping":
-      return raw.length === 3 && id(a) && nat(b) ? { t: tag, origin: a, nonce: b } : null;
+      return raw.length === 3 && isId(a, hostCount) && nat(b)
+        ? { t: tag, origin: a, nonce: b }
+        : null;
     case "pong":
-      return raw.length === 4 && id(a) && nat(b) && id(c)
+      return raw.length === 4 && isId(a, hostCount) && nat(b) && isId(c, hostCount)
         ? { t: tag, origin: a, nonce: b, target: c }
         : null;
     case "prevote-req":

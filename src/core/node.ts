@@ -36,6 +36,15 @@ import { type Ack, decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from
 
 export * from "./node-types.js";
 
+/** `frameDue`'s answers: nothing for the peer, a frame, a frame that is also a heartbeat. */
+const NO_FRAME = 0;
+const FRAME = 1;
+const HEARTBEAT = 2;
+
+/** What `drain` hands out when there is nothing (frozen: a shell must not add to them). */
+const NO_DATAGRAMS = Object.freeze([]) as unknown as OutDatagram[];
+const NO_EVENTS = Object.freeze([]) as unknown as NodeEvent[];
+
 /** Largest datagram UDP over IPv4 can carry; anything above is dropped unread. */
 export const MAX_UDP_PAYLOAD = 65507;
 /** How far behind the clock retransmission timers may be judged while we are behind on input. */
@@ -98,6 +107,14 @@ export class RmNode {
   private released: number[] = [];
   private readonly complete: Uint8Array[] = [];
   private readonly elOut: ElectionOut = [];
+  /**
+   * Changes whenever what the mode context's `live`, `knownInc` or `inc` answer may change
+   * (ModeContext.membershipEpoch): health changes, lives learned or left out, our rejoin.
+   */
+  private membershipEpoch = 0;
+  /** Scratch lists the failure detector reports into (emptied right after each call). */
+  private readonly healthOut: HealthChange[] = [];
+  private readonly probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
   private lastStep: number;
   /** The shell reports how far it has read its input (`caughtUp`). */
   private readonly reportsCaughtUp: boolean;
@@ -186,6 +203,7 @@ export class RmNode {
         );
       },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
+      membershipEpoch: () => this.membershipEpoch,
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
       multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),
@@ -285,6 +303,7 @@ export class RmNode {
   private lastView: View = NO_VIEW;
 
   private installed(v: View): void {
+    this.membershipEpoch++;
     // Lives the view leaves out: recorded once, so no view of ours takes them back.
     this.lastView.members.forEach((k, i) => {
       const p = this.peers[k];
@@ -379,7 +398,8 @@ export class RmNode {
     if (f.inc < p.knownInc && !this.unsafe.acceptOldLife) return this.drop("stale-incarnation");
     if (f.inc > p.knownInc) this.learnLife(p, f.inc, now);
     p.heardAt = now;
-    this.healthChanges((out) => this.detector.heard(p.id, now, out));
+    this.detector.heard(p.id, now, this.healthOut);
+    this.emitHealth();
     const forMe = f.toInc === this.incarnation || this.unsafe.acceptOldLife === true;
     if (f.ack && f.toInc === this.incarnation) this.onAck(p, f.ack, now);
     if (forMe) {
@@ -406,6 +426,7 @@ export class RmNode {
 
   /** Life `inc` of peer `p` exists (a frame from it, or a view that has it). */
   private learnLife(p: Peer, inc: Incarnation, now: number): void {
+    this.membershipEpoch++;
     if (p.knownInc !== 0) {
       // A new life of the peer: its old process is gone, and so is what we owed it.
       p.resetChannels();
@@ -460,6 +481,7 @@ export class RmNode {
     if (this.ordering === "total") this.election.lostLog(this.lastStep);
     this.noteLeader();
     this.incarnation++;
+    this.membershipEpoch++;
     for (const q of this.peers) q?.resetChannels();
     this.ackCount.clear();
     this.complete.length = 0;
@@ -490,7 +512,8 @@ export class RmNode {
       }
       this.mode.onApp(p.id, p.knownInc, m);
     }
-    complete.length = 0;
+    // Emptied only when needed: setting an array's length costs a runtime call even when empty.
+    if (complete.length !== 0) complete.length = 0;
   }
 
   private onCtrl(from: NodeId, c: Ctrl, now: number): void {
@@ -502,9 +525,10 @@ export class RmNode {
         this.ctrlTo(from, { t: "pong", origin: c.origin, nonce: c.nonce, target: this.id });
         return;
       case "pong":
-        if (c.origin === this.id)
-          this.healthChanges((out) => this.detector.heard(c.target, now, out));
-        else if (from === c.target) this.ctrlTo(c.origin, c);
+        if (c.origin === this.id) {
+          this.detector.heard(c.target, now, this.healthOut);
+          this.emitHealth();
+        } else if (from === c.target) this.ctrlTo(c.origin, c);
         return;
       case "stable":
         this.mode.onStable?.(from, c.delivered, c.incs);
@@ -530,13 +554,16 @@ export class RmNode {
         for (const p of this.peers) if (p && this.detector.live(p.id)) p.ctrl.push(enc);
       } else this.ctrlTo(o.to, o.msg);
     }
-    this.elOut.length = 0;
+    if (this.elOut.length !== 0) this.elOut.length = 0;
   }
 
-  private healthChanges(fn: (out: HealthChange[]) => void): void {
-    const out: HealthChange[] = [];
-    fn(out);
+  /** Health changes the detector reported into `healthOut` since the last call, as events. */
+  private emitHealth(): void {
+    const out = this.healthOut;
+    if (out.length === 0) return;
+    this.membershipEpoch++;
     for (const h of out) this.events.push({ type: "health", peer: h.peer, from: h.from, to: h.to });
+    out.length = 0;
   }
 
   /**
@@ -579,9 +606,11 @@ export class RmNode {
   /** Failure detection and the election timeout, judged as `judged` says. */
   private membershipTimers(now: number): void {
     const judged = this.judged(now);
-    const probes: Array<{ to: NodeId; msg: ProbeCtrl }> = [];
-    this.healthChanges((out) => this.detector.tick(judged, out, probes));
+    const probes = this.probes;
+    this.detector.tick(judged, this.healthOut, probes);
+    this.emitHealth();
     for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
+    if (probes.length !== 0) probes.length = 0;
     this.election.tick(now, this.elOut, judged);
   }
 
@@ -698,15 +727,21 @@ export class RmNode {
 
   /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
-    const datagrams: OutDatagram[] = [];
+    // Most inputs leave nothing to send or report: then the lists are shared empty ones
+    // (frozen), and nothing is allocated for them.
+    let datagrams = NO_DATAGRAMS;
     for (const p of this.peers) {
       if (!p) continue;
-      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p) || now >= p.reackAt;
-      if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
-      bundle(this.wire, p, now, heartbeat, datagrams);
+      const due = this.frameDue(p, now);
+      if (due === NO_FRAME) continue;
+      if (datagrams === NO_DATAGRAMS) datagrams = [];
+      bundle(this.wire, p, now, due === HEARTBEAT, datagrams);
     }
-    const events = this.events;
-    this.events = [];
+    let events = NO_EVENTS;
+    if (this.events.length > 0) {
+      events = this.events;
+      this.events = [];
+    }
     const res: DrainResult = { datagrams, events };
     if (this.election.dirty) {
       this.election.dirty = false;
@@ -714,6 +749,43 @@ export class RmNode {
     }
     return res;
   }
+
+  /** Whether `drain` sends `p` a frame now (NO_FRAME, FRAME), and whether it is a heartbeat. */
+  private frameDue(p: Peer, now: number): number {
+    if (now >= p.lastSent + this.heartbeatInterval(p) || now >= p.reackAt) return HEARTBEAT;
+    return p.send.hasDue() || p.recv.ackPending || p.ctrl.length > 0 ? FRAME : NO_FRAME;
+  }
+
+  /**
+   * `drain` for a shell that uses the result at once, before it hands the node anything else
+   * (the simulator): the same output, in a result object and lists the node reuses. They are
+   * valid until the next `drain` or `drainReused`; nothing is allocated for them.
+   */
+  drainReused(now: number): DrainResult {
+    const res = this.reused;
+    const datagrams = res.datagrams;
+    if (datagrams.length !== 0) datagrams.length = 0;
+    for (const p of this.peers) {
+      if (!p) continue;
+      const due = this.frameDue(p, now);
+      if (due !== NO_FRAME) bundle(this.wire, p, now, due === HEARTBEAT, datagrams);
+    }
+    // The events collected so far go out; the list handed out last time collects the next.
+    const events = this.events;
+    const spare = res.events === NO_EVENTS ? [] : res.events;
+    if (spare.length !== 0) spare.length = 0;
+    this.events = spare;
+    res.events = events;
+    res.persist = undefined;
+    if (this.election.dirty) {
+      this.election.dirty = false;
+      res.persist = this.election.hard();
+    }
+    return res;
+  }
+
+  /** What `drainReused` hands out. */
+  private readonly reused: DrainResult = { datagrams: [], events: NO_EVENTS, persist: undefined };
 
   private waitingNotice(): void {
     let key = this.mode.waitingReason() ?? "";

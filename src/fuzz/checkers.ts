@@ -56,8 +56,20 @@ function integrityOf(tr: Trace, sentBefore: boolean): string | null {
     const seen = new Map<string, number>();
     let live: Delivery | undefined;
     for (const { d, index, id } of a.deliveries.get(l.key) ?? []) {
-      const who = showLife(l);
       const m = a.msgs.get(id);
+      if (m && m.index <= index && !seen.has(m.id)) {
+        // The common case, every rule checked without building the failure text.
+        const stale =
+          (!d.history && m.life.node === l.node && m.life !== l) ||
+          (sentBefore && !d.history && m.index < l.begin) ||
+          (d.history && live !== undefined);
+        if (!stale) {
+          seen.set(m.id, d.t);
+          if (!d.history) live ??= d;
+          continue;
+        }
+      }
+      const who = showLife(l);
       if (!m) return `integrity: ${who} delivered ${show(d)}${kindOf(d)}, which was never sent`;
       if (m.index > index) {
         return `integrity: ${who} delivered ${show(d)}${kindOf(d)} before it was sent`;

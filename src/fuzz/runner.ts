@@ -136,6 +136,8 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     trust:
       p.seed % 3 === 1 && !opts.unsafe ? { keys: () => [FUZZ_KEY], aead: SIM_AEAD } : undefined,
     historyMessages,
+    // No run reads the fault layer's count of lost entries: no decode per lost datagram.
+    countDroppedEntries: false,
     ...(opts.unsafe ? { unsafe: opts.unsafe } : {}),
   });
   // Empty texts: once per node, only in a node that never crashes, in its first life.
@@ -265,7 +267,10 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
   // simulator step `leasesAt`: re-read only after a step (time alone changes nothing here).
   const leaseEnd: number[] = new Array<number>(p.nodes).fill(-Infinity);
   let leasesAt = -1;
+  /** Holders at the last sample: with no step since, time alone only ends leases. */
+  let lastHolding = 0;
   const sampleLeases = (now: number): void => {
+    if (sim.changes === leasesAt && lastHolding <= 1) return;
     if (sim.changes !== leasesAt) {
       leasesAt = sim.changes;
       for (let i = 0; i < p.nodes; i++) {
@@ -275,6 +280,7 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     }
     let holding = 0;
     for (let i = 0; i < p.nodes; i++) if (now < (leaseEnd[i] as number)) holding++;
+    lastHolding = holding;
     if (holding > 1 && leaseOverlaps.length < 5) {
       const holders: number[] = [];
       for (let i = 0; i < p.nodes; i++) if (now < (leaseEnd[i] as number)) holders.push(i);

@@ -135,6 +135,8 @@ export function viewHas(v: InstalledView, l: Life): boolean {
 }
 
 const cache = new WeakMap<Trace, Analysis>();
+/** (sender, seq) as one number: sender * SEQ_SPAN + seq (seqs stay far below 2^32). */
+const SEQ_SPAN = 0x100000000;
 
 export function analyse(tr: Trace): Analysis {
   const hit = cache.get(tr);
@@ -153,6 +155,14 @@ export function analyse(tr: Trace): Analysis {
   const views = new Map<string, InstalledView[]>();
   const outsideView: Analysis["outsideView"] = [];
   const outside = new Set<Life>();
+  // Sends by (sender, seq): a delivery finds its message's id here (the same string object)
+  // instead of building and hashing a new one. Equal content either way: the ids are the same.
+  const bySeq = new Map<number, Msg[]>();
+  const idOf = (d: Delivery): string => {
+    const list = bySeq.get(d.from * SEQ_SPAN + d.seq);
+    if (list) for (const m of list) if (m.text === d.text) return m.id;
+    return deliveryId(d);
+  };
   let ambiguous: string | null = null;
   const begin = (node: NodeId, inc: Incarnation, via: Life["via"], index: number): void => {
     const prev = current.get(node);
@@ -223,6 +233,10 @@ export function analyse(tr: Trace): Analysis {
         };
         list.push(m);
         msgs.set(id, m);
+        const k = e.node * SEQ_SPAN + e.seq;
+        const same = bySeq.get(k);
+        if (same) same.push(m);
+        else bySeq.set(k, [m]);
         return;
       }
       case "view": {
@@ -240,7 +254,7 @@ export function analyse(tr: Trace): Analysis {
           orphans.push({ d: e, index });
           return;
         }
-        const id = deliveryId(e);
+        const id = idOf(e);
         ids[index] = id;
         lifeAt[index] = life;
         deliveries.get(life.key)?.push({ d: e, index, id });

@@ -4,7 +4,7 @@ import {
   scaleForDelay,
 } from "../core/membership/config.js";
 import type { HardState } from "../core/membership/election.js";
-import { type NodeEvent, RmNode, type UnsafeKnobs } from "../core/node.js";
+import { type NodeEvent, type OutDatagram, RmNode, type UnsafeKnobs } from "../core/node.js";
 import type { OrderFactory } from "../core/order/index.js";
 import {
   DEFAULT_LIMITS,
@@ -62,6 +62,12 @@ export interface SimOptions {
    * are given, so a run stays reproducible from its seed.
    */
   trust?: SimTrust;
+  /**
+   * Count the data entries of the datagrams each node's fault layer drops
+   * (`FaultInjector.droppedEntries`, as the UDP shell does). Default true; the fuzz runner,
+   * which never reads the count, turns it off (it costs a frame decode per loss).
+   */
+  countDroppedEntries?: boolean;
 }
 
 export interface SimTrust {
@@ -173,6 +179,7 @@ export class Sim {
   /** Observer of every datagram put on the wire, as sent (tests capture and replay them). */
   tap: ((from: NodeId, to: NodeId, bytes: Uint8Array) => void) | undefined;
   private readonly trustOpts: SimTrust | undefined;
+  private readonly countDroppedEntries: boolean;
 
   constructor(opts: SimOptions) {
     this.rng = seededRng(opts.seed);
@@ -186,9 +193,11 @@ export class Sim {
     this.orderFactory = opts.orderFactory;
     this.tracer = opts.tracer;
     this.trustOpts = opts.trust;
+    this.countDroppedEntries = opts.countDroppedEntries !== false;
     this.historyMessages = opts.historyMessages;
     this.unsafe = opts.unsafe;
     const late = new Set(opts.lateStart ?? []);
+    for (let i = 0; i < opts.hosts; i++) this.sentTo.push(0);
     for (let i = 0; i < opts.hosts; i++) {
       const faults = new FaultInjector(
         opts.faults ?? { delay: 0, drop: 0 },
@@ -456,16 +465,41 @@ export class Sim {
     this.settle(to);
   }
 
+  /** Settles in progress (an observer may call back into the simulator from inside one). */
+  private settling = 0;
+
   /** Drain node i: put its datagrams on the network, record its events, re-arm its timer. */
   private settle(i: NodeId): void {
     const h = this.hosts[i] as Host;
     const n = h.node;
     if (!n) return;
     this.changes++;
-    const out = n.drain(this.now);
+    // The node's reused lists (nothing allocated), unless an observer called back into the
+    // simulator while an outer settle still reads them (then fresh ones, as `drain` makes).
+    const out = this.settling === 0 ? n.drainReused(this.now) : n.drain(this.now);
+    this.settling++;
     if (out.persist) h.hard = out.persist;
-    for (const d of out.datagrams) this.transmit(i, d.to, d.bytes, h, n.incarnation);
-    for (const ev of out.events) {
+    // Indexed loops: this runs after every input, and iterators here cost an allocation each.
+    const datagrams = out.datagrams;
+    for (let k = 0; k < datagrams.length; k++) {
+      const d = datagrams[k] as OutDatagram;
+      this.transmit(i, d.to, d.bytes, h, n.incarnation);
+    }
+    if (out.events.length > 0) this.record(i, h, out.events);
+    // (Left raised when an observer throws: later settles then take fresh lists, still correct.)
+    this.settling--;
+    const w = n.nextWake();
+    if (w !== h.wakeAt) {
+      h.wakeAt = w;
+      h.wakeToken++;
+      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
+    }
+  }
+
+  /** Node i's events, in order, into the history (and to the tracer and the observer). */
+  private record(i: NodeId, h: Host, events: NodeEvent[]): void {
+    for (let k = 0; k < events.length; k++) {
+      const ev = events[k] as NodeEvent;
       // Events come in order: a rejoin changes the incarnation of everything after it.
       this.tracer?.event(this.now, i, h.inc, ev);
       if (ev.type === "deliver") {
@@ -523,31 +557,28 @@ export class Sim {
       }
       this.onEvent?.(i, ev);
     }
-    const w = n.nextWake();
-    if (w !== h.wakeAt) {
-      h.wakeAt = w;
-      h.wakeToken++;
-      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
-    }
   }
 
   private transmit(from: NodeId, to: NodeId, bytes: Uint8Array, h: Host, inc: number): void {
     this.datagrams++;
-    this.sentTo[to] = (this.sentTo[to] ?? 0) + 1;
+    this.sentTo[to] = (this.sentTo[to] as number) + 1;
     const tr = this.tracer;
     const userDelay = h.faults.plan();
     if (userDelay === undefined) {
       tr?.datagram(this.now, from, inc, to, bytes, "fault");
-      // As the UDP shell counts it: the data entries the lost datagram carried.
-      const f = decodeFrame(bytes, this.hosts.length);
-      if (f.ok) h.faults.droppedEntries += f.frame.data.length;
+      // As the UDP shell counts it: the data entries the lost datagram carried (a decode per
+      // loss, so runs that do not read the count may turn it off).
+      if (this.countDroppedEntries) {
+        const f = decodeFrame(bytes, this.hosts.length);
+        if (f.ok) h.faults.droppedEntries += f.frame.data.length;
+      }
       return;
     }
     // The trace shows the frame the node made (its hash joins it to the frame received).
     const frame = bytes;
     if (h.trust) bytes = h.trust.wrap("frame", to, bytes);
     this.tap?.(from, to, bytes);
-    if (this.blocked.has(from * 1024 + to)) {
+    if (this.blocked.size > 0 && this.blocked.has(from * 1024 + to)) {
       tr?.datagram(this.now, from, inc, to, frame, "partition");
       return;
     }

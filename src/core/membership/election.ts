@@ -57,6 +57,8 @@ export class Election {
   private readonly roundSentAt = new Map<number, number>();
   /** Leader: per follower, the send time of the latest heartbeat round (or vote request) it answered. */
   private lastAck: number[];
+  /** The others' entries of `lastAck`, for `renewLease`. */
+  private readonly ackScratch: Float64Array;
   private voteReqSentAt = 0;
   /** Pre-candidate / candidate: when to repeat the request to those that have not answered. */
   private retryAt = Number.POSITIVE_INFINITY;
@@ -75,6 +77,7 @@ export class Election {
     this.term = hard.term;
     this.votedFor = hard.votedFor;
     this.lastAck = new Array<number>(hostCount).fill(Number.NEGATIVE_INFINITY);
+    this.ackScratch = new Float64Array(Math.max(0, hostCount - 1));
     this.deadline = now + this.randomTimeout();
   }
 
@@ -243,9 +246,16 @@ export class Election {
 
   /** The lease runs from the quorum-th most recent answer (our own counts as now). */
   private renewLease(): void {
-    const acks = this.lastAck.filter((_, p) => p !== this.self).sort((a, b) => b - a);
-    const kth = acks[this.cfg.quorum - 2];
-    if (kth === undefined) return;
+    // The (quorum - 1)-th most recent answer of the others, as sorting them newest first
+    // and taking index quorum - 2 would give (a typed array, sorted ascending: no allocation).
+    const k = this.cfg.quorum - 2;
+    const others = this.ackScratch;
+    if (k < 0 || k >= others.length) return;
+    let j = 0;
+    for (let p = 0; p < this.lastAck.length; p++)
+      if (p !== this.self) others[j++] = this.lastAck[p] as number;
+    others.sort();
+    const kth = others[others.length - 1 - k] as number;
     if (kth + this.cfg.leaseMs > this.leaseUntil) this.leaseUntil = kth + this.cfg.leaseMs;
     if (kth + this.cfg.electionTimeoutMs > this.quorumDeadline)
       this.quorumDeadline = kth + this.cfg.electionTimeoutMs;

@@ -42,6 +42,19 @@ export function nextView(
   incOf: (p: NodeId) => number,
   hostCount: number,
 ): View | undefined {
+  // This runs after every input of a leader: answer "no change" without building the list.
+  if (current.term === term && unchanged(current, leader, live, incOf, hostCount)) return undefined;
+  return builtNextView(current, leader, term, { live, incOf, hostCount });
+}
+
+/** `nextView` by building the list and comparing it, as the rule is stated (its reference). */
+export function builtNextView(
+  current: View,
+  leader: NodeId,
+  term: number,
+  hosts: { live: (p: NodeId) => boolean; incOf: (p: NodeId) => number; hostCount: number },
+): View | undefined {
+  const { live, incOf, hostCount } = hosts;
   const members: NodeId[] = [leader];
   for (const p of current.members) if (p !== leader && live(p)) members.push(p);
   for (let p = 0; p < hostCount; p++)
@@ -49,4 +62,29 @@ export function nextView(
   const incs = members.map(incOf);
   if (current.term === term && sameMembers(current, { members, incs })) return undefined;
   return { term, version: current.term === term ? current.version + 1 : 1, members, incs };
+}
+
+/**
+ * Would `nextView` build exactly `current`'s member list (same lives, same order)? The same
+ * answer as building the list and comparing it with `sameMembers`, without allocating.
+ */
+function unchanged(
+  current: View,
+  leader: NodeId,
+  live: (p: NodeId) => boolean,
+  incOf: (p: NodeId) => number,
+  hostCount: number,
+): boolean {
+  const members = current.members;
+  const n = members.length;
+  // The list built starts with the leader and keeps every other current member only if live.
+  if (n === 0 || members[0] !== leader || current.incs[0] !== incOf(leader)) return false;
+  for (let i = 1; i < n; i++) {
+    const m = members[i] as NodeId;
+    if (m === leader || !live(m) || current.incs[i] !== incOf(m)) return false;
+  }
+  // Nothing is appended: every live node other than the leader is a member already.
+  for (let p = 0; p < hostCount; p++)
+    if (p !== leader && live(p) && !members.includes(p)) return false;
+  return true;
 }

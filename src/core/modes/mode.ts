@@ -27,6 +27,13 @@ export interface ModeContext {
   live(p: NodeId): boolean;
   /** The incarnation of `p` we talk to (0: never heard from it). */
   knownInc(p: NodeId): number;
+  /**
+   * A number that changes whenever `live`, `knownInc` or `inc` may answer differently for
+   * some node (a health change, a new life learned or left out, our own rejoin). A mode may
+   * skip work that depends only on those while it stays the same. Optional: without it,
+   * nothing is skipped.
+   */
+  membershipEpoch?(): number;
   /** Reliable, FIFO send of one message to one peer. */
   unicast(to: NodeId, msg: AppMsg): void;
   /** Room for a message of `bytes` on every target's channel; an error line when there is none. */

@@ -7,6 +7,7 @@ import {
   type HistoryMsg,
   type InstallMsg,
 } from "../app-message.js";
+import type { StableCtrl } from "../ctrl.js";
 import { hasMember, NO_VIEW, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage, OrderFactory, OrderLayer } from "../order/index.js";
@@ -23,6 +24,8 @@ interface Installing {
   msg: InstallMsg;
   /** Per sender of our old view: deliver exactly up to here. */
   cut: Map<NodeId, number>;
+  /** The cut as a list, in the map's order (checked after every input while installing). */
+  cutList: Array<[NodeId, number]>;
   /** The member that hands us the history (we are new), if any. */
   provider: NodeId | undefined;
 }
@@ -149,10 +152,14 @@ export class MulticastMode implements OrderingMode {
       this.ring.push({ from: d.from, inc: d.inc, seq: d.seq, text: d.text });
       this.ctx.deliver(d, false);
     }
-    this.out.length = 0;
+    // Runs after every input: setting the length costs a runtime call even when empty.
+    if (this.out.length !== 0) this.out.length = 0;
   }
 
   /** One function for every message (no closure per message on the hot path). */
+  /** The admitted life of each sender (for stability; made once). */
+  private readonly lifeOf = (k: NodeId): number => this.intake.lifeOf(k);
+
   private readonly pass = (m: ChatMsg, inc: number): void => {
     if (this.order.remote(m, this.out) !== "ok") this.ctx.protocolError();
     this.stability.keep(m, inc);
@@ -288,6 +295,7 @@ export class MulticastMode implements OrderingMode {
     this.installing = {
       msg: m,
       cut,
+      cutList: [...cut],
       provider: mine.old === null && provider !== this.ctx.self ? provider : undefined,
     };
   }
@@ -304,12 +312,18 @@ export class MulticastMode implements OrderingMode {
   private tryComplete(): void {
     const ins = this.installing;
     if (!ins) return;
-    for (const [k, upTo] of ins.cut) if (this.intake.received(k) < upTo) return;
+    const cutList = ins.cutList;
+    for (let i = 0; i < cutList.length; i++) {
+      // Indexed, not destructured: array destructuring may allocate an iterator.
+      const e = cutList[i] as [NodeId, number];
+      if (this.intake.received(e[0]) < e[1]) return;
+    }
     const m = ins.msg;
+    // (No object made before this check: it runs after every input while the history comes.)
+    const h = this.historyIn;
+    if (ins.provider !== undefined && (!h || !sameViewId(h.id, m) || !h.done)) return;
     const id: ViewId = { term: m.term, version: m.version };
-    if (ins.provider !== undefined) {
-      const h = this.historyIn;
-      if (!h || !sameViewId(h.id, id) || !h.done) return;
+    if (ins.provider !== undefined && h) {
       for (const e of h.entries) {
         this.ring.push(e);
         const d: Delivery = { from: e.from, inc: e.inc, seq: e.seq, text: e.text };
@@ -421,14 +435,17 @@ export class MulticastMode implements OrderingMode {
     const now = this.ctx.now();
     if (now < this.nextStable) return;
     this.nextStable = now + this.ctx.cfg.heartbeatMs;
-    this.stability.release(this.view.members, (k) => this.intake.lifeOf(k));
-    if (this.view.members.length === 0) return;
+    this.stability.release(this.view.members, this.lifeOf);
+    const members = this.view.members;
+    if (members.length === 0) return;
     const { received, incs } = this.intake.report();
     received[this.ctx.self] = this.mcastSeq;
     incs[this.ctx.self] = this.ctx.inc();
-    for (const k of this.view.members) {
-      if (k !== this.ctx.self && this.ctx.live(k))
-        this.ctx.ctrl(k, { t: "stable", delivered: received, incs });
+    // One report, shared by the members (an indexed loop: no iterator per round).
+    const report: StableCtrl = { t: "stable", delivered: received, incs };
+    for (let i = 0; i < members.length; i++) {
+      const k = members[i] as NodeId;
+      if (k !== this.ctx.self && this.ctx.live(k)) this.ctx.ctrl(k, report);
     }
   }
 

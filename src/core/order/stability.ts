@@ -50,13 +50,20 @@ export class Stability {
     for (let k = 0; k < this.retained.length; k++) {
       const q = this.retained[k] as Queue<Retained>;
       for (let r = q.peek(); r; r = q.peek()) {
-        const stable =
-          r.inc !== liveInc(k) ||
-          members.every((m) => m === this.self || m === k || this.has(m, k, r.inc, r.msg.seq));
+        const stable = r.inc !== liveInc(k) || this.allHave(members, k, r.inc, r.msg.seq);
         if (!stable) break;
         q.shift();
       }
     }
+  }
+
+  /** Every member other than us and the sender reports having it (a loop: no closure per message). */
+  private allHave(members: readonly NodeId[], k: NodeId, inc: number, seq: number): boolean {
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i] as NodeId;
+      if (m !== this.self && m !== k && !this.has(m, k, inc, seq)) return false;
+    }
+    return true;
   }
 
   /** Sender `k`'s message `seq` of life `inc`, if we still hold it. */

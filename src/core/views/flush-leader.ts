@@ -26,7 +26,24 @@ export class FlushLeader {
   /** The member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
 
-  constructor(private readonly ctx: ModeContext) {}
+  /** The inputs of the last `lead` that found nothing to do (epoch -1: none). */
+  private readonly quiet: {
+    epoch: number;
+    term: number;
+    installed: View | undefined;
+    proposal: Proposal | undefined;
+    authored: View | undefined;
+  } = { epoch: -1, term: -1, installed: undefined, proposal: undefined, authored: undefined };
+
+  /** Who the next view may hold, and which life (made once: `lead` runs after every input). */
+  private readonly isLive: (k: NodeId) => boolean;
+  private readonly incOf: (k: NodeId) => number;
+
+  constructor(private readonly ctx: ModeContext) {
+    const self = ctx.self;
+    this.isLive = (k) => k === self || ctx.live(k);
+    this.incOf = (k) => (k === self ? ctx.inc() : ctx.knownInc(k));
+  }
 
   /** A flush request when a view change is due (sent to the others; ours to handle). */
   lead(installed: View): FlushReqMsg | undefined {
@@ -36,21 +53,36 @@ export class FlushLeader {
     }
     const term = this.ctx.term();
     const p = this.proposal;
+    // Nothing the answer depends on changed since it was "no change": skip it (this runs
+    // after every input of the leader).
+    const epoch = this.ctx.membershipEpoch?.();
+    const q = this.quiet;
+    if (
+      epoch !== undefined &&
+      q.epoch === epoch &&
+      q.term === term &&
+      q.installed === installed &&
+      q.proposal === p &&
+      q.authored === this.authored
+    )
+      return undefined;
     const base = p
       ? { term, version: p.id.version, members: p.members, incs: p.incs }
       : this.authored.term === term
         ? this.authored
         : installed;
     const self = this.ctx.self;
-    const target = nextView(
-      base,
-      self,
-      term,
-      (k) => k === self || this.ctx.live(k),
-      (k) => (k === self ? this.ctx.inc() : this.ctx.knownInc(k)),
-      this.ctx.hostCount,
-    );
-    if (!target || (p && sameMembers(target, p))) return undefined;
+    const target = nextView(base, self, term, this.isLive, this.incOf, this.ctx.hostCount);
+    if (!target || (p && sameMembers(target, p))) {
+      if (epoch !== undefined) {
+        q.epoch = epoch;
+        q.term = term;
+        q.installed = installed;
+        q.proposal = p;
+        q.authored = this.authored;
+      }
+      return undefined;
+    }
     const version =
       Math.max(
         this.authored.term === term ? this.authored.version : 0,
@@ -120,6 +152,7 @@ export class FlushLeader {
   }
 
   reset(): void {
+    this.quiet.epoch = -1;
     this.proposal = undefined;
     this.awaiting = undefined;
     this.authored = NO_VIEW;
