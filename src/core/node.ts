@@ -40,6 +40,12 @@ export * from "./node-types.js";
 export const MAX_UDP_PAYLOAD = 65507;
 /** Entries resent at most per peer on one retransmission timeout. */
 const TIMEOUT_BURST = 64;
+/**
+ * A follower of a live leader: its heartbeat timer, in heartbeat intervals. Its frames leave
+ * with its answer to each leader round; the timer covers a lost round (a peer then hears it
+ * after at most 1.5 intervals, well within probeAfterMs).
+ */
+const FOLLOWER_HEARTBEAT = 1.5;
 /** State transfer: recent messages a new member receives, unless configured. */
 export const DEFAULT_HISTORY = 1000;
 
@@ -192,6 +198,10 @@ export class RmNode {
           : undefined;
       },
       ctrl: (to, c) => this.ctrlTo(to, c),
+      report: (to, c) => {
+        const p = this.peers[to];
+        if (p) p.lazyCtrl = encodeCtrl(c);
+      },
       deliver: (d, history) => this.deliver(d, history),
       emit: (ev) => this.events.push(ev),
       installed: (v) => this.installed(v),
@@ -652,7 +662,14 @@ export class RmNode {
   }
 
   private heartbeatInterval(p: Peer): number {
-    return this.detector.live(p.id) ? this.membership.heartbeatMs : this.membership.deadProbeMs;
+    if (!this.detector.live(p.id)) return this.membership.deadProbeMs;
+    // A follower answers each of the live leader's rounds (one every heartbeatMs) and its other
+    // heartbeats leave with that answer (alignHeartbeats): its own timer only stands in for a
+    // lost round, later than the next round is due, so the two do not race.
+    const l = this.election.leader;
+    if (l !== undefined && l !== this.id && this.detector.live(l))
+      return this.membership.heartbeatMs * FOLLOWER_HEARTBEAT;
+    return this.membership.heartbeatMs;
   }
 
   // ---------------------------------------------------------------- outputs
@@ -681,8 +698,9 @@ export class RmNode {
       if (!p) continue;
       const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
       if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
-      bundle(this.wire, p, now, heartbeat, datagrams);
+      this.frameTo(p, now, heartbeat, datagrams);
     }
+    if (datagrams.length > 0) this.alignHeartbeats(now, datagrams);
     const events = this.events;
     this.events = [];
     const res: DrainResult = { datagrams, events };
@@ -691,6 +709,29 @@ export class RmNode {
       res.persist = this.election.hard();
     }
     return res;
+  }
+
+  /** One frame (or more) to `p`, carrying the report that waited for it. */
+  private frameTo(p: Peer, now: number, heartbeat: boolean, datagrams: OutDatagram[]): void {
+    if (p.lazyCtrl !== undefined) {
+      p.ctrl.push(p.lazyCtrl);
+      p.lazyCtrl = undefined;
+    }
+    bundle(this.wire, p, now, heartbeat, datagrams);
+  }
+
+  /**
+   * Heartbeats leave together: once a drain sends anything, every live peer at least half-way
+   * to its next heartbeat gets it now. Idle, a node then wakes about once per heartbeat
+   * interval instead of once per peer, and its peers' frames to one receiver arrive together.
+   */
+  private alignHeartbeats(now: number, datagrams: OutDatagram[]): void {
+    const half = this.membership.heartbeatMs / 2;
+    for (const p of this.peers) {
+      if (!p || p.lastSent === now || now < p.lastSent + half || !this.detector.live(p.id))
+        continue;
+      this.frameTo(p, now, true, datagrams);
+    }
   }
 
   private waitingNotice(): void {

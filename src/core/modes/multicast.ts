@@ -428,7 +428,7 @@ export class MulticastMode implements OrderingMode {
     incs[this.ctx.self] = this.ctx.inc();
     for (const k of this.view.members) {
       if (k !== this.ctx.self && this.ctx.live(k))
-        this.ctx.ctrl(k, { t: "stable", delivered: received, incs });
+        this.ctx.report(k, { t: "stable", delivered: received, incs });
     }
   }
 
