@@ -151,7 +151,8 @@ function builder(y: Argv) {
     .option("cli-duration", {
       type: "number",
       default: 10,
-      describe: "--suite targets|edges: seconds of lines paced at 100/s per node over the CLI (0 skips)",
+      describe:
+        "--suite targets|edges: seconds of lines paced at 100/s per node over the CLI (0 skips)",
     })
     .option("sim-runs", {
       type: "number",
