@@ -694,13 +694,16 @@ export class RmNode {
   /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
     const datagrams: OutDatagram[] = [];
+    let traffic = false;
     for (const p of this.peers) {
       if (!p) continue;
       const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
-      if (!p.send.hasDue() && !p.recv.ackPending && p.ctrl.length === 0 && !heartbeat) continue;
+      const busy = p.send.hasDue() || p.recv.ackPending;
+      if (!busy && p.ctrl.length === 0 && !heartbeat) continue;
+      if (busy) traffic = true;
       this.frameTo(p, now, heartbeat, datagrams);
     }
-    if (datagrams.length > 0) this.alignHeartbeats(now, datagrams);
+    if (datagrams.length > 0 && !traffic) this.alignHeartbeats(now, datagrams);
     const events = this.events;
     this.events = [];
     const res: DrainResult = { datagrams, events };
@@ -721,9 +724,12 @@ export class RmNode {
   }
 
   /**
-   * Heartbeats leave together: once a drain sends anything, every live peer at least half-way
-   * to its next heartbeat gets it now. Idle, a node then wakes about once per heartbeat
-   * interval instead of once per peer, and its peers' frames to one receiver arrive together.
+   * Heartbeats leave together: once a drain without data or acks (heartbeats, control: an
+   * answer to the leader's round) sends anything, every live peer at least half-way to its
+   * next heartbeat gets it now. Idle, a node then wakes about once per heartbeat interval
+   * instead of once per peer, and its peers' frames to one receiver arrive together. Drains
+   * with traffic do not align: frames to some peers only (a total-order follower's to its
+   * leader) would otherwise double the heartbeats to the others.
    */
   private alignHeartbeats(now: number, datagrams: OutDatagram[]): void {
     const half = this.membership.heartbeatMs / 2;
