@@ -13,7 +13,7 @@ export interface Sender {
 
 /**
  * Bundling: everything due to one peer (new and retransmitted fragments, the ack, control
- * messages, a heartbeat when `heartbeat` says one is due) in as few datagrams as fit in
+ * messages, a heartbeat or an ack repeat when `heartbeat` says one is due) in as few datagrams as fit in
  * `maxDatagram`. The ack and the control messages ride on the first frame.
  */
 export function bundle(
@@ -47,6 +47,13 @@ export function bundle(
     flush(me, p, now, batch, ctrl, out);
 }
 
+/**
+ * After a frame acknowledging new data, the ack goes out once more this much later unless
+ * another frame carried it meanwhile: below the sender's smallest probe timeout (2 ms), so
+ * a lost ack costs a small datagram instead of a resent message.
+ */
+export const REACK_MS = 1;
+
 /** Shared empty lists for frames without data or control messages (never written to). */
 const NO_DATA: DataEntry[] = [];
 const NO_CTRL: unknown[] = [];
@@ -69,8 +76,13 @@ function flush(
     data: batch,
     base: p.send.base,
     ctrl,
+    frame: p.send.frameSent(),
+    top: p.send.top,
   });
   p.recv.ackPending = false;
+  // Every frame carries the ack: the repeat is due only if none follows within REACK_MS.
+  p.reackAt = p.recv.dataSinceAck ? now + REACK_MS : Number.POSITIVE_INFINITY;
+  p.recv.dataSinceAck = false;
   p.lastSent = now;
   out.push({ to: p.id, bytes });
   me.sent(bytes.length);

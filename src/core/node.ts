@@ -32,12 +32,16 @@ import {
 } from "./order/index.js";
 import { Peer } from "./peer.js";
 import type { Incarnation, MsgSeq, NodeId, Ordering, ProtocolLimits } from "./types.js";
-import { decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.js";
+import { type Ack, decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from "./wire.js";
 
 export * from "./node-types.js";
 
 /** Largest datagram UDP over IPv4 can carry; anything above is dropped unread. */
 export const MAX_UDP_PAYLOAD = 65507;
+/** How far behind the clock retransmission timers may be judged while we are behind on input. */
+const RTX_MAX_LAG_MS = 20;
+/** The shell's "read up to" instant is that of its last read, a fraction of a ms before the flush. */
+const RTX_READ_SLACK_MS = 1;
 /** Entries resent at most per peer on one retransmission timeout. */
 const TIMEOUT_BURST = 64;
 /**
@@ -391,8 +395,10 @@ export class RmNode {
     if (forMe) {
       if (p.recv.skipTo(f.base, this.complete)) this.onGap(p);
       // Flow control: while the mode holds too much of this peer's, its data waits (unacked).
-      if (this.mode.accepting?.(p.id) !== false)
+      const refused = f.data.length > 0 && this.mode.accepting?.(p.id) === false;
+      if (!refused)
         for (const d of f.data) p.recv.receive(d.seq, d.flags, d.payload, this.complete);
+      p.recv.noteFrame(f.frame, f.top, refused ? "refused" : f.data.length > 0 ? "taken" : "none");
       this.onMessages(p);
     } else if (f.data.length > 0) {
       // Meant for an earlier life of ours, or sent before the peer knew which life it talks
@@ -423,7 +429,7 @@ export class RmNode {
     this.mode.onPeerLife(p.id);
   }
 
-  private onAck(p: Peer, ack: { cum: number; sacks: Array<[number, number]> }, now: number): void {
+  private onAck(p: Peer, ack: Ack, now: number): void {
     const released = this.released;
     p.send.onAck(now, ack, released);
     for (const seq of released) {
@@ -562,8 +568,22 @@ export class RmNode {
     if (upTo <= this.caughtUpAt) return;
     this.step(now);
     this.caughtUpAt = Math.min(upTo, now);
+    this.sendTimers(now);
     this.membershipTimers(now);
     this.afterEvent();
+  }
+
+  /**
+   * Retransmission timers (RTO, probes, RACK's reorder timer), judged like silence: an ack
+   * that would have stopped them may be waiting in our own socket, unread. So they fire only
+   * for deadlines up to where the shell had read everything, at most RTX_MAX_LAG_MS behind the
+   * clock. (Under load, 70% of timer resends were of messages the peer had already acked.)
+   */
+  private sendTimers(now: number): void {
+    const at = this.reportsCaughtUp
+      ? Math.min(now, Math.max(this.caughtUpAt + RTX_READ_SLACK_MS, now - RTX_MAX_LAG_MS))
+      : now;
+    for (const p of this.peers) p?.send.onTick(at, TIMEOUT_BURST);
   }
 
   /** Failure detection and the election timeout, judged as `judged` says. */
@@ -578,7 +598,7 @@ export class RmNode {
   /** Timers: call at (or after) `nextWake()`. */
   tick(now: number): void {
     this.step(now);
-    for (const p of this.peers) p?.send.onTick(now, TIMEOUT_BURST);
+    this.sendTimers(now);
     this.membershipTimers(now);
     if (this.election.isLeader && now >= this.nextLeaderHb) {
       this.election.heartbeat(now, this.elOut);
@@ -653,9 +673,11 @@ export class RmNode {
     if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
     for (const p of this.peers) {
       if (!p) continue;
+      // Due but not judged yet (we are behind on our input): wake at once, so that the
+      // shell reads its socket again and reports how far it got (or the lag bound passes).
       const r = p.send.deadline();
       if (r !== undefined && r < t) t = r;
-      const h = p.lastSent + this.heartbeatInterval(p);
+      const h = Math.min(p.lastSent + this.heartbeatInterval(p), p.reackAt);
       if (h < t) t = h;
     }
     return t;
@@ -697,8 +719,10 @@ export class RmNode {
     let traffic = false;
     for (const p of this.peers) {
       if (!p) continue;
-      const heartbeat = now >= p.lastSent + this.heartbeatInterval(p);
-      const busy = p.send.hasDue() || p.recv.ackPending;
+      // A repeated ack (reackAt) is traffic: it goes as a frame of its own, like an ack.
+      const reack = now >= p.reackAt;
+      const heartbeat = reack || now >= p.lastSent + this.heartbeatInterval(p);
+      const busy = reack || p.send.hasDue() || p.recv.ackPending;
       if (!busy && p.ctrl.length === 0 && !heartbeat) continue;
       if (busy) traffic = true;
       this.frameTo(p, now, heartbeat, datagrams);

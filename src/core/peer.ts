@@ -18,6 +18,11 @@ export class Peer {
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
   /**
+   * When to repeat our last ack if no other frame to the peer has carried it by then
+   * (Infinity: none due). One lost ack would otherwise make the peer resend what we have.
+   */
+  reackAt = Number.POSITIVE_INFINITY;
+  /**
    * The departure record: the life of this peer that a view left out. That life is never
    * proposed again (it must come back as a new life, with state transfer).
    */

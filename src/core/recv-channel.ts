@@ -21,6 +21,17 @@ export class RecvChannel {
   private discarding = false;
   /** An acknowledgement should go out at the next drain. */
   ackPending = false;
+  /** Data arrived since the last frame that carried our ack (it is then worth repeating). */
+  dataSinceAck = false;
+  /** Highest frame number received (acks echo it), and the highest `top` we reported a gap below. */
+  private echo = 0;
+  private nakTop: Seq = 0;
+  /**
+   * The first frame whose entries flow control refused (0: none since entries were last
+   * taken). The echo stays below it: those entries are not lost, and the sender must not
+   * resend them at every frame it sends us while we refuse; its timer retries them.
+   */
+  private refusedFrom = 0;
   duplicates = 0;
   oversized = 0;
 
@@ -29,6 +40,7 @@ export class RecvChannel {
   /** Accept one entry; complete messages are appended to `out` in order. */
   receive(seq: Seq, flags: number, payload: Uint8Array, out: Uint8Array[]): RecvOutcome {
     this.ackPending = true;
+    this.dataSinceAck = true;
     if (seq <= this.cum || this.ooo.has(seq)) {
       this.duplicates++;
       return "duplicate";
@@ -92,9 +104,30 @@ export class RecvChannel {
     }
   }
 
+  /**
+   * A frame arrived (after its entries were taken): remember its number for the echo, and
+   * when the sender says it sent up to `top` and we lack `top`, acknowledge at once (a NAK):
+   * the sender learns from the echo that what it sent before this frame is lost, without
+   * waiting for a timer. Once per new `top`, so frames without news cause no ack.
+   * `entries`: whether the frame carried entries and flow control took or refused them.
+   */
+  noteFrame(frame: number, top: Seq, entries: "none" | "taken" | "refused" = "none"): void {
+    if (entries === "refused") {
+      if (this.refusedFrom === 0 || frame < this.refusedFrom) this.refusedFrom = frame;
+      return;
+    }
+    if (entries === "taken") this.refusedFrom = 0;
+    if (frame > this.echo) this.echo = frame;
+    if (top > this.cum && top > this.nakTop && !this.ooo.has(top)) {
+      this.nakTop = top;
+      this.ackPending = true;
+    }
+  }
+
   ack(): Ack {
     this.sacks ??= this.sackRanges();
-    return { cum: this.cum, sacks: this.sacks };
+    const echo = this.refusedFrom !== 0 ? Math.min(this.echo, this.refusedFrom - 1) : this.echo;
+    return { echo, cum: this.cum, sacks: this.sacks };
   }
 
   /**
@@ -125,12 +158,16 @@ export class RecvChannel {
 
   reset(): void {
     this.cum = 0;
+    this.echo = 0;
+    this.nakTop = 0;
+    this.refusedFrom = 0;
     this.ooo.clear();
     this.sacks = undefined;
     this.parts = [];
     this.partsBytes = 0;
     this.discarding = false;
     this.ackPending = false;
+    this.dataSinceAck = false;
   }
 }
 

@@ -1,6 +1,6 @@
 import { RtoEstimator } from "./rto.js";
 import type { ProtocolLimits, Seq } from "./types.js";
-import type { Ack } from "./wire.js";
+import { type Ack, MAX_SACK_RANGES } from "./wire.js";
 
 /** One fragment queued or in flight towards one peer. */
 export interface OutEntry {
@@ -19,6 +19,8 @@ export interface OutEntry {
   boundSentAt: number;
   /** Fast retransmit found the copies sent so far lost. */
   lost: boolean;
+  /** Number of the frame that carried the latest copy (0 before the first). */
+  lastFrame: number;
   transmissions: number;
   sacked: boolean;
 }
@@ -47,10 +49,20 @@ export class SendChannel {
   private rackSeq = 0;
   /** RACK reorder timer: when an entry sent before a delivered one will be presumed lost. */
   private reorderAt: number | undefined;
-  /** A tail loss probe went out since the last progress. */
-  private probeSent = false;
-  /** Last time an ack reported something new delivered (or the first send after idling). */
+  /** Tail loss probes sent since the last progress (at most MAX_PROBES before the RTO). */
+  private probes = 0;
+  /** Last time an ack reported something new delivered (or the first send after idling), or the last probe. */
   private lastProgressAt: number | undefined;
+  /** Frames sent to the peer (the last one's number), and the highest the peer echoed. */
+  private frames = 0;
+  private echoed = 0;
+  /**
+   * Highest seq the newest ack describes: its last sack range ends there when the ranges
+   * were cut at MAX_SACK_RANGES (what lies above is unknown, not missing); else all.
+   */
+  private ackedUpTo: Seq = Number.POSITIVE_INFINITY;
+  /** Highest sequence number transmitted at least once (frames carry it as `top`). */
+  private topSent: Seq = 0;
   retransmissions = 0;
   fastRetransmissions = 0;
 
@@ -81,6 +93,7 @@ export class SendChannel {
       lastSentAt: -1,
       boundSentAt: -1,
       lost: false,
+      lastFrame: 0,
       transmissions: 0,
       sacked: false,
     };
@@ -116,6 +129,13 @@ export class SendChannel {
     if (ack.cum >= this.nextSeq) return; // acks something never sent: ignore
     let progressed = false;
     let sackProgress = false;
+    // A newer frame of ours arrived: whatever left in frames before it and is still missing
+    // from the ack was lost (up to reordering), even if nothing new was delivered.
+    const echoProgress = ack.echo > this.echoed && ack.echo <= this.frames;
+    if (echoProgress) this.echoed = ack.echo;
+    const last = ack.sacks[ack.sacks.length - 1];
+    this.ackedUpTo =
+      ack.sacks.length >= MAX_SACK_RANGES && last ? last[1] : Number.POSITIVE_INFINITY;
     let newestSample: OutEntry | undefined;
     while (this.inflightHead < this.inflight.length) {
       const e = this.inflight[this.inflightHead] as OutEntry;
@@ -153,12 +173,16 @@ export class SendChannel {
       this.rto.resetBackoff();
       this.compact();
       this.timerArmedAt = this.inFlight > 0 ? now : undefined;
+    } else if (sackProgress) {
+      // The peer receives: holes below are fast retransmit's to repair (RACK, the echo), not
+      // the timeout's, which would resend the whole flight. (Linux re-arms on SACKs too.)
+      this.timerArmedAt = now;
     }
     if (progressed || sackProgress) {
       this.lastProgressAt = now;
-      this.probeSent = false;
+      this.probes = 0;
     }
-    if (progressed || sackProgress) this.detectLosses(now);
+    if (progressed || sackProgress || echoProgress) this.detectLosses(now);
     this.fillWindow();
   }
 
@@ -179,33 +203,38 @@ export class SendChannel {
   }
 
   /**
-   * Fast retransmit (RACK): an entry whose latest copy left before the first copy of an
-   * entry since delivered (first copies leave in seq order, so on a tie the lower seq left
-   * first) is presumed lost once it has been out for a smoothed RTT plus a reorder window
-   * (a quarter RTT, at least 1 ms); until then a reorder timer waits for it.
+   * Fast retransmit (RACK, with the echo as a second witness): an entry whose latest copy
+   * left before the first copy of an entry since delivered (first copies leave in seq order,
+   * so on a tie the lower seq left first), or in a frame numbered below the newest frame the
+   * peer echoed, is presumed lost once it has been out for a smoothed RTT plus a reorder
+   * window (a quarter RTT, at least 1 ms); until then a reorder timer waits for it. The echo
+   * finds a lost retransmission or a lost tail as soon as any later frame (an ack, a
+   * heartbeat) gets through, instead of at the probe or the RTO.
    */
   private detectLosses(now: number): void {
     this.reorderAt = undefined;
-    if (this.rto.smoothedRtt === undefined || this.rackSentAt < 0) return;
+    if (this.rto.smoothedRtt === undefined || (this.rackSentAt < 0 && this.echoed === 0)) return;
     const wait = this.rackWait();
     for (let i = this.inflightHead; i < this.inflight.length; i++) {
       const e = this.inflight[i] as OutEntry;
-      // First copies leave in seq order: past the first one sent after the RACK entry,
-      // nothing was sent before it (resent copies of lower seqs may be later, not these).
+      // First copies leave in seq order (and frame order): past the first one sent after
+      // both witnesses, nothing was sent before them (resent copies of lower seqs may be
+      // later, not these).
       if (e.transmissions === 0) break;
-      if (
-        e.transmissions === 1 &&
-        e.lastSentAt >= 0 &&
-        (e.lastSentAt > this.rackSentAt ||
-          (e.lastSentAt === this.rackSentAt && e.seq >= this.rackSeq))
-      ) {
-        break;
-      }
-      if (e.sacked || e.lastSentAt < 0) continue;
+      if (e.lastSentAt === -2) continue; // already due
+      // Above the newest ack's last sack range (cut at MAX_SACK_RANGES) the peer may hold
+      // anything: it could not say, so nothing there is presumed lost (first copies leave in
+      // seq order, so neither is anything after it).
+      if (e.seq > this.ackedUpTo) break;
       const before =
+        e.lastFrame < this.echoed ||
         e.lastSentAt < this.rackSentAt ||
         (e.lastSentAt === this.rackSentAt && e.transmissions === 1 && e.seq < this.rackSeq);
-      if (!before) continue;
+      if (!before) {
+        if (e.transmissions === 1) break;
+        continue;
+      }
+      if (e.sacked) continue;
       const lostAt = e.lastSentAt + wait;
       if (lostAt <= now) {
         this.markDue(e);
@@ -217,10 +246,14 @@ export class SendChannel {
     }
   }
 
-  /** How long an entry sent before a delivered one may still be on its way: SRTT + reorder window. */
+  /**
+   * How long an entry sent before a delivered one may still be on its way: SRTT + reorder
+   * window, never longer than the RTO (an SRTT inflated by samples taken across a partition
+   * would otherwise hold fast retransmit off for minutes; the RTO is capped at rtoMaxMs).
+   */
   private rackWait(): number {
     const srtt = this.rto.smoothedRtt ?? this.rto.rto;
-    return srtt + Math.max(1, srtt / 4);
+    return Math.min(srtt + Math.max(1, srtt / 4), this.rto.rto);
   }
 
   private markDue(e: OutEntry): void {
@@ -242,7 +275,8 @@ export class SendChannel {
    */
   private probeDeadline(): number | undefined {
     const srtt = this.rto.smoothedRtt;
-    if (srtt === undefined || this.probeSent || this.lastProgressAt === undefined) return undefined;
+    if (srtt === undefined || this.probes >= MAX_PROBES || this.lastProgressAt === undefined)
+      return undefined;
     return this.lastProgressAt + Math.max(PROBE_MIN_MS, 2 * srtt);
   }
 
@@ -258,9 +292,10 @@ export class SendChannel {
 
   /**
    * Timers. The retransmission timeout: resend the oldest unacknowledged entries and back
-   * off. Before it, the tail loss probe: nothing new acknowledged for two RTTs, so resend
-   * the newest entry not known delivered; its ack (with SACKs) lets fast retransmit find
-   * what the tail of a flight lost, long before the RTO.
+   * off. Before it, tail loss probes: nothing new acknowledged for two RTTs, so resend the
+   * newest entry not known delivered; its ack (with SACKs and the echo) lets fast retransmit
+   * find what the tail of a flight lost, long before the RTO. A lost probe is followed by
+   * one more after another two RTTs (MAX_PROBES), then the RTO takes over.
    */
   onTick(now: number, maxBurst: number): void {
     if (this.inFlight === 0 || this.timerArmedAt === undefined) return;
@@ -271,7 +306,8 @@ export class SendChannel {
     if (now < this.timerArmedAt + this.rto.rto) {
       const probe = this.probeDeadline();
       if (probe === undefined || now < probe) return;
-      this.probeSent = true;
+      this.probes++;
+      this.lastProgressAt = now;
       for (let i = this.inflight.length - 1; i >= this.inflightHead; i--) {
         const e = this.inflight[i] as OutEntry;
         if (e.sacked || e.lastSentAt < 0) continue;
@@ -285,9 +321,14 @@ export class SendChannel {
       return;
     }
     this.rto.onTimeout();
-    this.probeSent = true;
+    this.probes = MAX_PROBES;
+    // With an RTT measured, one entry (the oldest not known delivered) is enough: its ack's
+    // echo shows every earlier frame lost, and fast retransmit resends the rest at once.
+    // Resending the whole flight made most timer resends duplicates under load. Without
+    // an RTT there is no fast retransmit, so the timer resends up to maxBurst.
+    const burst = this.rto.smoothedRtt === undefined ? maxBurst : 1;
     let n = 0;
-    for (let i = this.inflightHead; i < this.inflight.length && n < maxBurst; i++) {
+    for (let i = this.inflightHead; i < this.inflight.length && n < burst; i++) {
       const e = this.inflight[i] as OutEntry;
       if (e.sacked || e.lastSentAt === -2) continue;
       this.markDue(e);
@@ -314,15 +355,30 @@ export class SendChannel {
     return e.seq > this.cumAcked && !e.sacked;
   }
 
+  /**
+   * `e` goes out now in the next frame (`frameSent` numbers that frame once it is built).
+   */
   sent(e: OutEntry, now: number): void {
     if (e.transmissions === 0 || e.lost) e.boundSentAt = now;
     e.lost = false;
     e.transmissions++;
     e.lastSentAt = now;
+    e.lastFrame = this.frames + 1;
+    if (e.seq > this.topSent) this.topSent = e.seq;
     if (this.timerArmedAt === undefined) {
       this.timerArmedAt = now;
       this.lastProgressAt = now;
     }
+  }
+
+  /** A frame to the peer is built: its number (frames carry it; the peer echoes the highest). */
+  frameSent(): number {
+    return ++this.frames;
+  }
+
+  /** Highest sequence number sent so far (every frame carries it as `top`). */
+  get top(): Seq {
+    return this.topSent;
   }
 
   /** Lowest sequence number still held for the peer (sent in every frame as `base`). */
@@ -361,7 +417,11 @@ export class SendChannel {
     this.cumAcked = 0;
     this.timerArmedAt = undefined;
     this.lastProgressAt = undefined;
-    this.probeSent = false;
+    this.probes = 0;
+    this.frames = 0;
+    this.echoed = 0;
+    this.ackedUpTo = Number.POSITIVE_INFINITY;
+    this.topSent = 0;
     this.rackSentAt = -1;
     this.rackSeq = 0;
     this.reorderAt = undefined;
@@ -380,3 +440,5 @@ export class SendChannel {
 const EMPTY: OutEntry[] = [];
 /** Smallest tail loss probe timeout, ms (timers are no finer than 1 ms). */
 const PROBE_MIN_MS = 2;
+/** Tail loss probes in a row without progress before only the RTO resends. */
+const MAX_PROBES = 2;

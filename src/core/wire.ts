@@ -17,13 +17,21 @@ import {
 } from "./msgpack.js";
 import type { Incarnation, NodeId, Seq } from "./types.js";
 
-/** First element of every frame: "rm" and protocol version 1. Anything else is foreign. */
-export const PROTOCOL = 0x726d01;
+/**
+ * First element of every frame: "rm" and protocol version 2 (2 added frame numbers, the
+ * sender's highest sequence number and the receiver's echo). Anything else is foreign.
+ */
+export const PROTOCOL = 0x726d02;
 
 /** Entry flag: more fragments of the same message follow. */
 export const FLAG_MORE = 1;
 
 export interface Ack {
+  /**
+   * Highest frame number received from the destination on this path (0: none): every frame it
+   * sent before that one has had time to arrive, so what the ack lacks of them was lost.
+   */
+  echo: number;
   /** Highest sequence number received with nothing missing before it. */
   cum: Seq;
   /** Inclusive ranges above `cum` that were received too (selective ack). */
@@ -48,13 +56,17 @@ export interface Frame {
   base: Seq;
   /** Unreliable control messages (validated by their consumer). */
   ctrl: unknown[];
+  /** This frame's number on the path to the destination (from 1; echoed in its acks). */
+  frame: number;
+  /** Highest sequence number sent to the destination so far (0: none): a gap below it is a loss to report. */
+  top: Seq;
 }
 
 export const MAX_SACK_RANGES = 16;
 /** Control messages one frame may carry. */
 export const MAX_CTRL = 64;
 /** Upper bound of the frame overhead (header + largest ack), used to budget datagrams. */
-export const FRAME_OVERHEAD = 64 + MAX_SACK_RANGES * 2 * 9;
+export const FRAME_OVERHEAD = 80 + MAX_SACK_RANGES * 2 * 9;
 /** Upper bound of the per-entry overhead (array slots for seq and flags, bin header). */
 export const ENTRY_OVERHEAD = 12;
 
@@ -99,7 +111,8 @@ function writePlain(w: Writer, v: unknown): void {
 }
 
 export function encodeFrame(f: Frame): Uint8Array {
-  // [PROTOCOL, from, inc, to, toInc, ack | nil, flat data, base, ctrl]. Frames whose control
+  // [PROTOCOL, from, inc, to, toInc, ack | nil, flat data, base, ctrl, frame, top], the ack
+  // as [echo, cum, sack ranges flat]. Frames whose control
   // messages are numbers and arrays (all of ours) are written directly, size first, in one
   // allocation; anything else goes through msgpackr.
   const ack = f.ack;
@@ -112,12 +125,24 @@ export function encodeFrame(f: Frame): Uint8Array {
   if (ctrlSize < 0) {
     let flatAck: number[] | null = null;
     if (ack) {
-      flatAck = [ack.cum];
+      flatAck = [ack.echo, ack.cum];
       for (const [a, b] of ack.sacks) flatAck.push(a, b);
     }
     const flat: Array<number | Uint8Array> = [];
     for (const d of f.data) flat.push(d.seq, d.flags, d.payload);
-    return packr.pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, flatAck, flat, f.base, f.ctrl]);
+    return packr.pack([
+      PROTOCOL,
+      f.from,
+      f.inc,
+      f.to,
+      f.toInc,
+      flatAck,
+      flat,
+      f.base,
+      f.ctrl,
+      f.frame,
+      f.top,
+    ]);
   }
   const data = f.data;
   let size =
@@ -128,9 +153,12 @@ export function encodeFrame(f: Frame): Uint8Array {
     sizeOfNumber(f.to) +
     sizeOfNumber(f.toInc) +
     sizeOfNumber(f.base) +
+    sizeOfNumber(f.frame) +
+    sizeOfNumber(f.top) +
     ctrlSize;
   if (ack) {
-    size += sizeOfArrayHeader(1 + 2 * ack.sacks.length) + sizeOfNumber(ack.cum);
+    size +=
+      sizeOfArrayHeader(2 + 2 * ack.sacks.length) + sizeOfNumber(ack.echo) + sizeOfNumber(ack.cum);
     for (const [a, b] of ack.sacks) size += sizeOfNumber(a) + sizeOfNumber(b);
   } else size += 1;
   size += sizeOfArrayHeader(3 * data.length);
@@ -139,14 +167,15 @@ export function encodeFrame(f: Frame): Uint8Array {
     size += sizeOfNumber(d.seq) + sizeOfNumber(d.flags) + sizeOfBinHeader(n) + n;
   }
   const w = new Writer(size);
-  w.arrayHeader(9);
+  w.arrayHeader(11);
   w.number(PROTOCOL);
   w.number(f.from);
   w.number(f.inc);
   w.number(f.to);
   w.number(f.toInc);
   if (ack) {
-    w.arrayHeader(1 + 2 * ack.sacks.length);
+    w.arrayHeader(2 + 2 * ack.sacks.length);
+    w.number(ack.echo);
     w.number(ack.cum);
     for (const [a, b] of ack.sacks) {
       w.number(a);
@@ -162,6 +191,8 @@ export function encodeFrame(f: Frame): Uint8Array {
   w.number(f.base);
   w.arrayHeader(ctrl.length);
   for (let i = 0; i < ctrl.length; i++) writePlain(w, ctrl[i]);
+  w.number(f.frame);
+  w.number(f.top);
   return w.buf;
 }
 
@@ -201,7 +232,7 @@ export function readFrame(bytes: Uint8Array, hostCount: number): Frame | undefin
 }
 
 function readFields(hostCount: number): DecodedFrame | undefined {
-  if (readArrayLength() !== 9 || readUint() !== PROTOCOL) return undefined;
+  if (readArrayLength() !== 11 || readUint() !== PROTOCOL) return undefined;
   const from = readUint();
   const inc = readUint();
   const to = readUint();
@@ -210,11 +241,12 @@ function readFields(hostCount: number): DecodedFrame | undefined {
   let ack: Ack | null = null;
   if (!readNil()) {
     const n = readArrayLength();
-    if (n < 1 || n % 2 !== 1 || n > 1 + 2 * MAX_SACK_RANGES) return undefined;
+    if (n < 2 || n % 2 !== 0 || n > 2 + 2 * MAX_SACK_RANGES) return undefined;
+    const echo = readUint();
     const cum = readUint();
     const sacks: Array<[Seq, Seq]> = [];
     let prev = cum;
-    for (let i = 1; i < n; i += 2) {
+    for (let i = 2; i < n; i += 2) {
       const a = readUint();
       const b = readUint();
       if (!readOk() || a <= prev || b < a) return undefined;
@@ -222,7 +254,7 @@ function readFields(hostCount: number): DecodedFrame | undefined {
       prev = b;
     }
     if (!readOk()) return undefined;
-    ack = { cum, sacks };
+    ack = { echo, cum, sacks };
   }
   const n = readArrayLength();
   if (n < 0 || n % 3 !== 0) return undefined;
@@ -244,7 +276,10 @@ function readFields(hostCount: number): DecodedFrame | undefined {
     ctrl[i] = readAny(2);
     if (!readOk()) return undefined;
   }
-  return new DecodedFrame(from, inc, to, toInc, ack, data, base, ctrl);
+  const frame = readUint();
+  const top = readUint();
+  if (!readOk()) return undefined;
+  return new DecodedFrame(from, inc, to, toInc, ack, data, base, ctrl, frame, top);
 }
 
 /**
@@ -260,8 +295,8 @@ export function decodeGeneral(bytes: Uint8Array, hostCount: number): DecodeResul
       return { ok: false, error: "undecodable" };
     }
   }
-  if (!Array.isArray(raw) || raw.length !== 9) return { ok: false, error: "not-a-frame" };
-  const [proto, from, inc, to, toInc, ackRaw, flat, base, ctrl] = raw as unknown[];
+  if (!Array.isArray(raw) || raw.length !== 11) return { ok: false, error: "not-a-frame" };
+  const [proto, from, inc, to, toInc, ackRaw, flat, base, ctrl, frame, top] = raw as unknown[];
   if (proto !== PROTOCOL) return { ok: false, error: "bad-version" };
   if (
     !isU32(from) ||
@@ -272,7 +307,9 @@ export function decodeGeneral(bytes: Uint8Array, hostCount: number): DecodeResul
     to >= hostCount ||
     !isInc(toInc) ||
     !isU32(base) ||
-    base === 0
+    base === 0 ||
+    !isU32(frame) ||
+    !isU32(top)
   ) {
     return { ok: false, error: "bad-header" };
   }
@@ -280,22 +317,24 @@ export function decodeGeneral(bytes: Uint8Array, hostCount: number): DecodeResul
   if (ackRaw !== null) {
     if (
       !Array.isArray(ackRaw) ||
-      ackRaw.length % 2 !== 1 ||
-      ackRaw.length > 1 + 2 * MAX_SACK_RANGES
+      ackRaw.length < 2 ||
+      ackRaw.length % 2 !== 0 ||
+      ackRaw.length > 2 + 2 * MAX_SACK_RANGES
     )
       return { ok: false, error: "bad-ack" };
-    const cum = ackRaw[0];
-    if (!isU32(cum)) return { ok: false, error: "bad-ack" };
+    const echo = ackRaw[0];
+    const cum = ackRaw[1];
+    if (!isU32(echo) || !isU32(cum)) return { ok: false, error: "bad-ack" };
     const sacks: Array<[Seq, Seq]> = [];
     let prev = cum;
-    for (let i = 1; i < ackRaw.length; i += 2) {
+    for (let i = 2; i < ackRaw.length; i += 2) {
       const a = ackRaw[i];
       const b = ackRaw[i + 1];
       if (!isU32(a) || !isU32(b) || a <= prev || b < a) return { ok: false, error: "bad-ack" };
       sacks.push([a, b]);
       prev = b;
     }
-    ack = { cum, sacks };
+    ack = { echo, cum, sacks };
   }
   if (!Array.isArray(flat) || flat.length % 3 !== 0) return { ok: false, error: "bad-data" };
   const data: DataEntry[] = [];
@@ -310,7 +349,10 @@ export function decodeGeneral(bytes: Uint8Array, hostCount: number): DecodeResul
     data.push({ seq, flags, payload });
   }
   if (!Array.isArray(ctrl) || ctrl.length > MAX_CTRL) return { ok: false, error: "bad-ctrl" };
-  return { ok: true, frame: new DecodedFrame(from, inc, to, toInc, ack, data, base, ctrl) };
+  return {
+    ok: true,
+    frame: new DecodedFrame(from, inc, to, toInc, ack, data, base, ctrl, frame, top),
+  };
 }
 
 /**
@@ -329,5 +371,7 @@ class DecodedFrame implements Frame {
     readonly data: DataEntry[],
     readonly base: Seq,
     readonly ctrl: unknown[],
+    readonly frame: number,
+    readonly top: Seq,
   ) {}
 }

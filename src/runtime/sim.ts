@@ -13,6 +13,7 @@ import {
   type Ordering,
   type ProtocolLimits,
 } from "../core/types.js";
+import { decodeFrame } from "../core/wire.js";
 import type { TraceRecorder } from "../trace/recorder.js";
 import { FaultInjector, type FaultSettings } from "./faults.js";
 import { EventQueue } from "./heap.js";
@@ -537,6 +538,9 @@ export class Sim {
     const userDelay = h.faults.plan();
     if (userDelay === undefined) {
       tr?.datagram(this.now, from, inc, to, bytes, "fault");
+      // As the UDP shell counts it: the data entries the lost datagram carried.
+      const f = decodeFrame(bytes, this.hosts.length);
+      if (f.ok) h.faults.droppedEntries += f.frame.data.length;
       return;
     }
     // The trace shows the frame the node made (its hash joins it to the frame received).

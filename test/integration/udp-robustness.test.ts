@@ -55,6 +55,8 @@ describe("a running node", () => {
       data: [{ seq: 1, flags: 0, payload: new Uint8Array([0x94, 0, 1, 0xa1, 0x78]) }],
       base: 1,
       ctrl: [],
+      frame: 1,
+      top: 0,
     });
     const garbage: Uint8Array[] = [
       new Uint8Array(0),

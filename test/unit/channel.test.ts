@@ -16,6 +16,7 @@ describe("RecvChannel", () => {
     expect(r.receive(4, 0, b(4), out)).toBe("new");
     expect(out).toHaveLength(0);
     expect(r.ack()).toEqual({
+      echo: 0,
       cum: 0,
       sacks: [
         [2, 2],
@@ -26,7 +27,7 @@ describe("RecvChannel", () => {
     expect(out.map((x) => x[0])).toEqual([1, 2]);
     expect(r.receive(2, 0, b(2), out)).toBe("duplicate");
     expect(r.receive(4, 0, b(4), out)).toBe("duplicate");
-    expect(r.ack()).toEqual({ cum: 2, sacks: [[4, 4]] });
+    expect(r.ack()).toEqual({ echo: 0, cum: 2, sacks: [[4, 4]] });
     expect(r.receive(100, 0, b(9), out)).toBe("out-of-window");
     r.receive(3, 0, b(3), out);
     expect(out.map((x) => x[0])).toEqual([1, 2, 3, 4]);
@@ -61,6 +62,45 @@ describe("RecvChannel", () => {
     );
   });
 
+  it("echoes the highest frame number and acks at once when a frame's top shows a gap (NAK)", () => {
+    const r = new RecvChannel(limits);
+    const out: Uint8Array[] = [];
+    r.receive(1, 0, b(1), out);
+    r.noteFrame(1, 1);
+    r.ackPending = false;
+    r.noteFrame(3, 4); // an ack-only frame: the sender sent up to 4, we hold 1
+    expect(r.ackPending).toBe(true);
+    expect(r.ack().echo).toBe(3);
+    r.ackPending = false;
+    r.noteFrame(2, 4); // older frame, same top: no news, no ack, echo stays
+    r.noteFrame(4, 4);
+    expect(r.ackPending).toBe(false);
+    expect(r.ack().echo).toBe(4);
+    r.receive(3, 0, b(3), out);
+    r.ackPending = false;
+    r.noteFrame(5, 3); // top held out of order: the sack already told the sender
+    expect(r.ackPending).toBe(false);
+    r.receive(2, 0, b(2), out);
+    r.receive(4, 0, b(4), out);
+    r.ackPending = false;
+    r.noteFrame(6, 4); // nothing missing
+    expect(r.ackPending).toBe(false);
+    r.reset();
+    expect(r.ack().echo).toBe(0);
+  });
+
+  it("keeps the echo below a frame whose entries flow control refused, until entries are taken again", () => {
+    const r = new RecvChannel(limits);
+    const out: Uint8Array[] = [];
+    r.receive(1, 0, b(1), out);
+    r.noteFrame(1, 1, "taken");
+    r.noteFrame(2, 2, "refused"); // entry 2 not taken: not lost, not to be resent at once
+    r.noteFrame(3, 2, "none"); // a later ack-only frame
+    expect(r.ack().echo).toBe(1);
+    r.noteFrame(4, 3, "taken"); // taking again: the echo may show the gap
+    expect(r.ack().echo).toBe(4);
+  });
+
   it("reassembles fragments and discards a message over the size limit", () => {
     const r = new RecvChannel({ ...limits, maxMessageBytes: 4 });
     const out: Uint8Array[] = [];
@@ -91,7 +131,7 @@ describe("SendChannel", () => {
     for (let i = 0; i < 10; i++) s.enqueue(0, b(i), i + 1);
     for (const e of s.takeDue()) s.sent(e, 0);
     const released: number[] = [];
-    s.onAck(5, { cum: 3, sacks: [] }, released);
+    s.onAck(5, { echo: 0, cum: 3, sacks: [] }, released);
     expect(released).toEqual([1, 2, 3]);
     expect(s.takeDue().map((e) => e.seq)).toEqual([9, 10]);
     expect(s.queued).toBe(7);
@@ -103,9 +143,9 @@ describe("SendChannel", () => {
     s.enqueue(0, b(2), 42);
     for (const e of s.takeDue()) s.sent(e, 0);
     const released: number[] = [];
-    s.onAck(1, { cum: 1, sacks: [] }, released);
+    s.onAck(1, { echo: 0, cum: 1, sacks: [] }, released);
     expect(released).toEqual([]);
-    s.onAck(2, { cum: 2, sacks: [] }, released);
+    s.onAck(2, { echo: 0, cum: 2, sacks: [] }, released);
     expect(released).toEqual([42]);
   });
 
@@ -126,7 +166,7 @@ describe("SendChannel", () => {
     for (const e of f.takeDue()) f.sent(e, 0);
     f.enqueue(0, b(3), 3);
     for (const e of f.takeDue()) f.sent(e, 20);
-    f.onAck(30, { cum: 0, sacks: [[3, 3]] }, []);
+    f.onAck(30, { echo: 0, cum: 0, sacks: [[3, 3]] }, []);
     expect(f.takeDue().map((e) => e.seq)).toEqual([1, 2]);
     expect(f.fastRetransmissions).toBe(2);
   });
@@ -135,11 +175,11 @@ describe("SendChannel", () => {
     const s = new SendChannel(limits);
     s.enqueue(0, b(1), 1);
     for (const e of s.takeDue()) s.sent(e, 0);
-    s.onAck(10, { cum: 5, sacks: [] }, []);
+    s.onAck(10, { echo: 0, cum: 5, sacks: [] }, []);
     expect(s.queued).toBe(1);
     s.onTick(100, 64);
     for (const e of s.takeDue()) s.sent(e, 100);
-    s.onAck(400, { cum: 1, sacks: [] }, []);
+    s.onAck(400, { echo: 0, cum: 1, sacks: [] }, []);
     expect(s.rto.smoothedRtt).toBeUndefined();
     expect(s.queued).toBe(0);
     expect(s.deadline()).toBeUndefined();

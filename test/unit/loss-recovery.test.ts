@@ -10,14 +10,14 @@ function flight(n: number, t: number, rtt: number): SendChannel {
   const s = new SendChannel(limits);
   for (let i = 1; i <= n; i++) s.enqueue(0, b(i), i);
   for (const e of s.takeDue()) s.sent(e, t);
-  s.onAck(t + rtt, { cum: 1, sacks: [] }, []);
+  s.onAck(t + rtt, { echo: 0, cum: 1, sacks: [] }, []);
   return s;
 }
 
 describe("loss recovery (RACK, tail loss probe)", () => {
   it("finds a loss inside one flush once an RTT and a reorder window have passed", () => {
     const s = flight(10, 0, 2);
-    s.onAck(2, { cum: 3, sacks: [[6, 10]] }, []);
+    s.onAck(2, { echo: 0, cum: 3, sacks: [[6, 10]] }, []);
     expect(s.takeDue()).toEqual([]); // 4 and 5 may still be on their way
     expect(s.deadline()).toBe(3); // SRTT 2 + reorder window 1 ms after they were sent
     s.onTick(3, 64);
@@ -34,21 +34,144 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     s.onTick(100, 2); // RTO: 1 and 2 resent at t = 100
     for (const e of s.takeDue()) s.sent(e, 100);
     // A late ack for the first copies of 1..3 arrives: 4..6 (sent at 50) are merely in flight.
-    s.onAck(101, { cum: 3, sacks: [] }, []);
+    s.onAck(101, { echo: 0, cum: 3, sacks: [] }, []);
     expect(s.takeDue()).toEqual([]);
     expect(s.fastRetransmissions).toBe(0);
   });
 
   it("probes the tail after two RTTs without progress; the probe's ack reveals the lost tail", () => {
     const s = flight(10, 0, 2);
-    s.onAck(2, { cum: 6, sacks: [] }, []); // 7..10 lost (the last datagram), then silence
+    s.onAck(2, { echo: 0, cum: 6, sacks: [] }, []); // 7..10 lost (the last datagram), then silence
     expect(s.deadline()).toBe(2 + 4); // probe timeout 2·SRTT after the last progress
     s.onTick(6, 64);
     const probe = s.takeDue();
     expect(probe.map((e) => e.seq)).toEqual([10]);
     for (const e of probe) s.sent(e, 6);
-    s.onAck(8, { cum: 6, sacks: [[10, 10]] }, []);
+    s.onAck(8, { echo: 0, cum: 6, sacks: [[10, 10]] }, []);
     expect(s.takeDue().map((e) => e.seq)).toEqual([7, 8, 9]);
+  });
+
+  it("a later frame's echo finds a lost tail at once, without the probe", () => {
+    for (const echo of [3, 2]) {
+      const s = new SendChannel(limits);
+      for (let i = 1; i <= 10; i++) s.enqueue(0, b(i), i);
+      const due = s.takeDue();
+      for (const e of due.slice(0, 6)) s.sent(e, 0);
+      s.frameSent(); // frame 1: 1..6
+      for (const e of due.slice(6)) s.sent(e, 0);
+      s.frameSent(); // frame 2: 7..10, lost
+      s.frameSent(); // frame 3 at t = 1: an ack only, which arrived
+      expect(s.top).toBe(10);
+      s.onAck(2, { echo, cum: 6, sacks: [] }, []); // SRTT 2
+      if (echo === 3) {
+        // Frame 3 got through, so frame 2 was lost: resend after SRTT + reorder window.
+        expect(s.deadline()).toBe(3);
+        s.onTick(3, 64);
+        expect(s.takeDue().map((e) => e.seq)).toEqual([7, 8, 9, 10]);
+        expect(s.fastRetransmissions).toBe(4);
+      } else {
+        // Control: without a later frame echoed, nothing proves the loss: the probe is next.
+        expect(s.deadline()).toBe(2 + 4);
+        s.onTick(3, 64);
+        expect(s.takeDue()).toEqual([]);
+      }
+    }
+  });
+
+  it("a lost retransmission is found by the echo of any later frame", () => {
+    const s = new SendChannel(limits);
+    for (let i = 1; i <= 3; i++) s.enqueue(0, b(i), i);
+    for (const e of s.takeDue()) {
+      s.sent(e, 0);
+      s.frameSent(); // frames 1, 2, 3; frame 2 (entry 2) is lost
+    }
+    s.onAck(2, { echo: 3, cum: 1, sacks: [[3, 3]] }, []);
+    s.onTick(3, 64);
+    const resent = s.takeDue();
+    expect(resent.map((e) => e.seq)).toEqual([2]);
+    for (const e of resent) s.sent(e, 3);
+    s.frameSent(); // frame 4: the retransmission, lost too
+    s.frameSent(); // frame 5 at t = 4: an ack only
+    expect(s.stillNeeded(resent[0] as never)).toBe(true);
+    s.onAck(5, { echo: 5, cum: 1, sacks: [[3, 3]] }, []);
+    expect(s.deadline()).toBe(3 + 3); // its last copy's send time + SRTT + reorder window
+    s.onTick(6, 64);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([2]);
+  });
+
+  it("a lost probe is followed by a second one, and only then by the RTO", () => {
+    const s = flight(10, 0, 2);
+    s.onAck(2, { echo: 0, cum: 6, sacks: [] }, []);
+    s.onTick(6, 64); // first probe, 2·SRTT after the last progress
+    for (const e of s.takeDue()) s.sent(e, 6);
+    expect(s.deadline()).toBe(6 + 4);
+    s.onTick(10, 64); // second probe
+    const second = s.takeDue();
+    expect(second.map((e) => e.seq)).toEqual([10]);
+    for (const e of second) s.sent(e, 10);
+    // No third probe: the RTO (armed at the last progress, t = 2) comes next.
+    expect(s.deadline()).toBe(2 + s.rto.rto);
+    expect(s.retransmissions).toBe(2);
+  });
+
+  it("presumes nothing lost above the last range of an ack whose sack ranges were cut", () => {
+    const s = new SendChannel({ ...limits, window: 128 });
+    for (let i = 1; i <= 100; i++) s.enqueue(0, b(i), i);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    s.frameSent();
+    s.frameSent(); // frame 2 at t = 0.5, echoed
+    s.onAck(1, { echo: 0, cum: 1, sacks: [] }, []);
+    // 17 holes (3, 6, …, 51) and the peer holds 52..100 too, but 16 ranges end at 49.
+    const sacks: Array<[number, number]> = [];
+    for (let k = 0; k < 16; k++) sacks.push([4 + 3 * k, 5 + 3 * k]);
+    s.onAck(2, { echo: 2, cum: 2, sacks }, []);
+    s.onTick(3, 128);
+    const resent = s.takeDue().map((e) => e.seq);
+    expect(resent).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45, 48]);
+  });
+
+  it("an echo above the frames sent (a stale or forged ack) is ignored", () => {
+    const s = flight(4, 0, 2);
+    s.onAck(3, { echo: 99, cum: 1, sacks: [] }, []);
+    s.onTick(4, 64);
+    expect(s.takeDue()).toEqual([]);
+  });
+
+  it("the RTO resends only the oldest entry once an RTT is known; its ack's echo brings the rest", () => {
+    const s = flight(10, 0, 2); // 2..10 in flight in frame 1, SRTT 2
+    s.frameSent();
+    const rtoAt = s.deadline() === 6 ? 2 + s.rto.rto : 0; // probes come first, then the RTO
+    s.onTick(rtoAt, 64); // a process stalled past every timer: the RTO
+    const due = s.takeDue();
+    expect(due.map((e) => e.seq)).toEqual([2]);
+    for (const e of due) s.sent(e, rtoAt);
+    s.frameSent(); // frame 2
+    // Its ack echoes frame 2: everything of frame 1 is lost, resent at once.
+    s.onAck(rtoAt + 2, { echo: 2, cum: 2, sacks: [] }, []);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("without an RTT the RTO resends up to its burst (no fast retransmit to finish the job)", () => {
+    const s = new SendChannel(limits);
+    for (let i = 1; i <= 5; i++) s.enqueue(0, b(i), i);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    s.onTick(100, 3);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("a sack that shows the peer receiving re-arms the timeout (holes are fast retransmit's)", () => {
+    const s = flight(10, 0, 2);
+    const rto = s.rto.rto;
+    expect(s.deadline()).toBe(2 + 4); // the probe
+    s.onAck(5, { echo: 0, cum: 1, sacks: [[4, 6]] }, []);
+    // 2 and 3 are RACK's (reorder timer); the RTO now counts from t = 5, not t = 2.
+    s.onTick(6, 64);
+    const fast = s.takeDue();
+    expect(fast.map((e) => e.seq)).toEqual([2, 3]);
+    for (const e of fast) s.sent(e, 6);
+    // No timeout at t = 2 + rto (no backoff): the sack at t = 5 re-armed it.
+    s.onTick(2 + rto, 64);
+    expect(s.rto.rto).toBe(rto);
   });
 
   it("without an RTT sample the first timeout is the RTO, as before", () => {

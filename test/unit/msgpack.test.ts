@@ -76,6 +76,7 @@ function frameArb(
     toInc: inc,
     ack: fc.option(
       fc.record({
+        echo: fc.nat(),
         cum: fc.nat(),
         sacks: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 16 }),
       }),
@@ -90,14 +91,28 @@ function frameArb(
     ),
     base: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
     ctrl,
+    frame: fc.nat(),
+    top: fc.nat(),
   });
 }
 
 /** The frame as msgpackr packs it: the reference encoding. */
 function referenceFrame(f: Frame): Uint8Array {
   const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
-  const ack = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
-  return reference.pack([0x726d01, f.from, f.inc, f.to, f.toInc, ack, flat, f.base, f.ctrl]);
+  const ack = f.ack ? [f.ack.echo, f.ack.cum, ...f.ack.sacks.flat()] : null;
+  return reference.pack([
+    0x726d02,
+    f.from,
+    f.inc,
+    f.to,
+    f.toInc,
+    ack,
+    flat,
+    f.base,
+    f.ctrl,
+    f.frame,
+    f.top,
+  ]);
 }
 
 describe("direct MessagePack writer", () => {
@@ -150,8 +165,10 @@ describe("direct MessagePack writer", () => {
         [1, "x"],
         [2, null],
       ],
+      frame: 3,
+      top: 0,
     };
-    expect(unpack(encodeFrame(odd))).toEqual([0x726d01, 1, 2, 0, 0, null, [], 1, odd.ctrl]);
+    expect(unpack(encodeFrame(odd))).toEqual([0x726d02, 1, 2, 0, 0, null, [], 1, odd.ctrl, 3, 0]);
   });
 
   it("writes chat and append messages that decode to the same message", () => {

@@ -83,10 +83,12 @@ describe("RmNode", () => {
         inc: inc1,
         to: 0,
         toInc,
-        ack: { cum, sacks: [] },
+        ack: { echo: 0, cum, sacks: [] },
         data: [],
         base: 1,
         ctrl: [],
+        frame: 1,
+        top: 0,
       });
     sim.inject(0, 1, ack(a.incarnation - 1));
     expect(a.stats().unacked).toBe(1);
@@ -113,6 +115,8 @@ describe("RmNode", () => {
       data: [],
       base: 1,
       ctrl: [],
+      frame: 1,
+      top: 0,
     });
     expect(a.receive(0, 2, f)).toBe(false);
     expect(a.receive(0, undefined, f)).toBe(false);

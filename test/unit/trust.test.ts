@@ -180,6 +180,8 @@ describe("trust layer: envelope", () => {
       data: [{ seq: 1, flags: 0, payload: new Uint8Array(3000).fill(5) }],
       base: 1,
       ctrl: [],
+      frame: 1,
+      top: 0,
     });
     expect(Buffer.compare(opened(b.open(a.wrap("frame", 1, f), 0)).payload, f)).toBe(0);
   });

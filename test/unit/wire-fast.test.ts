@@ -24,6 +24,8 @@ function plain(r: DecodeResult): unknown {
     data: f.data.map((d) => ({ seq: d.seq, flags: d.flags, payload: [...d.payload] })),
     base: f.base,
     ctrl: f.ctrl,
+    frame: f.frame,
+    top: f.top,
   };
 }
 
@@ -65,7 +67,7 @@ const frameArb: fc.Arbitrary<Frame> = fc.record({
           sacks.push([a, a + len]);
           at = a + len;
         }
-        return { cum, sacks };
+        return { echo: cum % 7, cum, sacks };
       }),
   ),
   data: fc.array(
@@ -78,6 +80,8 @@ const frameArb: fc.Arbitrary<Frame> = fc.record({
   ),
   base: u32,
   ctrl: fc.array(ctrlValue, { maxLength: 70 }),
+  frame: u32,
+  top: u32,
 });
 
 /** What the wire may bring: our frames, their bytes damaged, and other encodings of them. */
@@ -101,9 +105,21 @@ const bytesArb = fc.oneof(
   }),
   // The same fields through msgpackr (other integer forms, floats for big numbers).
   frameArb.map((f) => {
-    const flatAck = f.ack ? [f.ack.cum, ...f.ack.sacks.flat()] : null;
+    const flatAck = f.ack ? [f.ack.echo, f.ack.cum, ...f.ack.sacks.flat()] : null;
     const flat = f.data.flatMap((d) => [d.seq, d.flags, d.payload]);
-    return pack([PROTOCOL, f.from, f.inc, f.to, f.toInc, flatAck, flat, f.base, f.ctrl]);
+    return pack([
+      PROTOCOL,
+      f.from,
+      f.inc,
+      f.to,
+      f.toInc,
+      flatAck,
+      flat,
+      f.base,
+      f.ctrl,
+      f.frame,
+      f.top,
+    ]);
   }),
 );
 
@@ -127,10 +143,12 @@ describe("wire: the field-by-field frame reader", () => {
       inc: 0xffffffff,
       to: 0,
       toInc: 0,
-      ack: { cum: 0, sacks: [[1, 0xffff]] },
+      ack: { echo: 0, cum: 0, sacks: [[1, 0xffff]] },
       data: [{ seq: 0x10000, flags: 1, payload: new Uint8Array(70_000).fill(9) }],
       base: 1,
       ctrl: [[], [[1, [2, [3]]]], -33, 5_000_000_000],
+      frame: 0xffffffff,
+      top: 0x10000,
     };
     const r = decodeFrame(encodeFrame(f), 4);
     expect(r.ok).toBe(true);

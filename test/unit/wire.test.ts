@@ -8,6 +8,7 @@ const frame: Frame = {
   to: 1,
   toInc: 77,
   ack: {
+    echo: 4,
     cum: 10,
     sacks: [
       [12, 13],
@@ -20,6 +21,8 @@ const frame: Frame = {
   ],
   base: 9,
   ctrl: [[7, 3, 12]],
+  frame: 5,
+  top: 14,
 };
 
 describe("wire", () => {
@@ -38,18 +41,22 @@ describe("wire", () => {
 
   const bad: Array<[string, unknown, string]> = [
     ["not an array", { a: 1 }, "not-a-frame"],
-    ["wrong version", [PROTOCOL + 1, 0, 1, 1, 0, null, [], 1, []], "bad-version"],
-    ["sender out of range", [PROTOCOL, 9, 1, 1, 0, null, [], 1, []], "bad-header"],
-    ["incarnation zero", [PROTOCOL, 0, 0, 1, 0, null, [], 1, []], "bad-header"],
-    ["negative id", [PROTOCOL, -1, 1, 1, 0, null, [], 1, []], "bad-header"],
-    ["string id", [PROTOCOL, "0", 1, 1, 0, null, [], 1, []], "bad-header"],
-    ["even ack", [PROTOCOL, 0, 1, 1, 0, [1, 2], [], 1, []], "bad-ack"],
-    ["sack below cum", [PROTOCOL, 0, 1, 1, 0, [5, 3, 4], [], 1, []], "bad-ack"],
-    ["inverted sack", [PROTOCOL, 0, 1, 1, 0, [5, 9, 7], [], 1, []], "bad-ack"],
-    ["seq zero", [PROTOCOL, 0, 1, 1, 0, null, [0, 0, new Uint8Array(1)], 1, []], "bad-data"],
-    ["bad flags", [PROTOCOL, 0, 1, 1, 0, null, [1, 7, new Uint8Array(1)], 1, []], "bad-data"],
-    ["string payload", [PROTOCOL, 0, 1, 1, 0, null, [1, 0, "x"], 1, []], "bad-data"],
-    ["ragged data", [PROTOCOL, 0, 1, 1, 0, null, [1, 0], 1, []], "bad-data"],
+    ["wrong version", [PROTOCOL + 1, 0, 1, 1, 0, null, [], 1, [], 1, 0], "bad-version"],
+    ["sender out of range", [PROTOCOL, 9, 1, 1, 0, null, [], 1, [], 1, 0], "bad-header"],
+    ["incarnation zero", [PROTOCOL, 0, 0, 1, 0, null, [], 1, [], 1, 0], "bad-header"],
+    ["negative id", [PROTOCOL, -1, 1, 1, 0, null, [], 1, [], 1, 0], "bad-header"],
+    ["string id", [PROTOCOL, "0", 1, 1, 0, null, [], 1, [], 1, 0], "bad-header"],
+    ["odd ack", [PROTOCOL, 0, 1, 1, 0, [1, 2, 3], [], 1, [], 1, 0], "bad-ack"],
+    ["ack without cum", [PROTOCOL, 0, 1, 1, 0, [1], [], 1, [], 1, 0], "bad-ack"],
+    ["string echo", [PROTOCOL, 0, 1, 1, 0, ["1", 2], [], 1, [], 1, 0], "bad-ack"],
+    ["no frame number", [PROTOCOL, 0, 1, 1, 0, null, [], 1, []], "not-a-frame"],
+    ["negative top", [PROTOCOL, 0, 1, 1, 0, null, [], 1, [], 1, -1], "bad-header"],
+    ["sack below cum", [PROTOCOL, 0, 1, 1, 0, [0, 5, 3, 4], [], 1, [], 1, 0], "bad-ack"],
+    ["inverted sack", [PROTOCOL, 0, 1, 1, 0, [0, 5, 9, 7], [], 1, [], 1, 0], "bad-ack"],
+    ["seq zero", [PROTOCOL, 0, 1, 1, 0, null, [0, 0, new Uint8Array(1)], 1, [], 1, 0], "bad-data"],
+    ["bad flags", [PROTOCOL, 0, 1, 1, 0, null, [1, 7, new Uint8Array(1)], 1, [], 1, 0], "bad-data"],
+    ["string payload", [PROTOCOL, 0, 1, 1, 0, null, [1, 0, "x"], 1, [], 1, 0], "bad-data"],
+    ["ragged data", [PROTOCOL, 0, 1, 1, 0, null, [1, 0], 1, [], 1, 0], "bad-data"],
   ];
   for (const [name, value, err] of bad) {
     it(`rejects ${name}`, () => {
