@@ -458,10 +458,11 @@ export class UdpRuntime {
     }
     // A delivery reaches the user before the acknowledgement and heartbeats leave (a write to
     // stdout, not a sendmsg that may wake the sender first); our own new message leaves before
-    // anything is shown.
-    const ownFirst = out.events.some((ev) => ev.type === "sent");
-    if (!ownFirst) this.emit(out.events);
+    // anything is shown. With --trace, everything is recorded before it is shown, as before
+    // (a process killed in between never printed more than its trace holds).
     const tr = this.tracer;
+    const showFirst = tr === undefined && !out.events.some((ev) => ev.type === "sent");
+    if (showFirst) this.emit(out.events);
     for (const d of out.datagrams) {
       const ep = this.endpoints[d.to] as Endpoint;
       const delay = this.faults.plan();
@@ -488,7 +489,7 @@ export class UdpRuntime {
       }
       this.traceFile?.flush();
     }
-    if (ownFirst) this.emit(out.events);
+    if (!showFirst) this.emit(out.events);
     this.armTimer();
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 /** Two nodes on loopback; `log` gets flush boundaries, sends and events of each, in order. */
-async function pair(log: Step[]): Promise<UdpRuntime[]> {
+async function pair(log: Step[], trace = false): Promise<UdpRuntime[]> {
   dir = mkdtempSync(join(tmpdir(), "rmchat-order-"));
   const ports = await freePorts(2);
   rts = await Promise.all(
@@ -37,6 +37,7 @@ async function pair(log: Step[]): Promise<UdpRuntime[]> {
         faults: { delay: 0, drop: 0 },
         logger: new Logger("silent"),
         stateDir: dir,
+        trace: trace ? join(dir, `trace-${id}.jsonl`) : undefined,
       }),
     ),
   );
@@ -102,6 +103,30 @@ describe("the runtime's flush order", () => {
     const sent = flushOf(log, 0, "0 sent 0");
     expect(sent.indexOf("0 send")).toBeGreaterThan(0);
     expect(sent.indexOf("0 send")).toBeLessThan(sent.indexOf("0 sent 0"));
+  });
+});
+
+describe("the runtime's flush order with --trace", () => {
+  it("a delivery is in the trace file before anyone is shown it (a killed process printed no more than it traced)", async () => {
+    const log: Step[] = [];
+    const [a, b] = await pair(log, true);
+    expect(
+      await until(
+        () =>
+          a?.node.status().view.members.length === 2 && b?.node.status().view.members.length === 2,
+        5000,
+      ),
+    ).toBe(true);
+    let tracedWhenShown: boolean | undefined;
+    b?.onEvent((ev) => {
+      if (ev.type === "deliver" && ev.text === "traced") {
+        const t = readFileSync(join(dir, "trace-1.jsonl"), "utf8");
+        tracedWhenShown = t.includes('"ev":"deliver"') && t.includes("traced");
+      }
+    });
+    a?.send("traced");
+    expect(await until(() => tracedWhenShown !== undefined, 5000)).toBe(true);
+    expect(tracedWhenShown).toBe(true);
   });
 });
 
