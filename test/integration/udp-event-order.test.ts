@@ -81,18 +81,17 @@ const until = async (cond: () => boolean, ms: number) => {
   return cond();
 };
 
+/** Both know each other (a view of two) before the message. */
+async function inView(a: UdpRuntime | undefined, b: UdpRuntime | undefined): Promise<void> {
+  const two = (r: UdpRuntime | undefined) => r?.node.status().view.members.length === 2;
+  expect(await until(() => two(a) && two(b), 5000)).toBe(true);
+}
+
 describe("the runtime's flush order", () => {
   it("a remote delivery is handed over before the acknowledgement leaves; an own message leaves first", async () => {
     const log: Step[] = [];
     const [a, b] = await pair(log);
-    // Both know each other (a view of two) before the message.
-    expect(
-      await until(
-        () =>
-          a?.node.status().view.members.length === 2 && b?.node.status().view.members.length === 2,
-        5000,
-      ),
-    ).toBe(true);
+    await inView(a, b);
     log.length = 0;
     a?.send("hello");
     expect(await until(() => log.includes("1 deliver 0"), 5000)).toBe(true);
@@ -110,13 +109,7 @@ describe("the runtime's flush order with --trace", () => {
   it("a delivery is in the trace file before anyone is shown it (a killed process printed no more than it traced)", async () => {
     const log: Step[] = [];
     const [a, b] = await pair(log, true);
-    expect(
-      await until(
-        () =>
-          a?.node.status().view.members.length === 2 && b?.node.status().view.members.length === 2,
-        5000,
-      ),
-    ).toBe(true);
+    await inView(a, b);
     let tracedWhenShown: boolean | undefined;
     b?.onEvent((ev) => {
       if (ev.type === "deliver" && ev.text === "traced") {
