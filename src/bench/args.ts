@@ -31,13 +31,13 @@ export interface BenchArgs {
   cpuProf?: string | undefined;
   /** Seal the cluster under a fresh random key (measures the trust layer's cost). */
   keys?: boolean | undefined;
-  /** --suite targets: drive the Python original in this directory too. */
+  /** --suite targets|edges: drive the Python original in this directory too. */
   python?: string | undefined;
-  /** --suite targets: lone messages over the CLI (0: no edges). */
+  /** --suite targets|edges: lone messages over the CLI (0: no edges). */
   lone: number;
-  /** --suite targets: seconds of idle CPU measurement. */
+  /** --suite targets|edges: seconds of idle CPU measurement. */
   idle: number;
-  /** --suite targets: seconds of paced lines over the CLI. */
+  /** --suite targets|edges: seconds of paced lines over the CLI. */
   cliDuration: number;
   /** --suite targets: fuzz scenarios per mode for the simulator's speed (0: skip). */
   simRuns: number;
@@ -54,8 +54,8 @@ export interface BenchPlan {
 }
 
 /** Named sets of workloads (`--suite`). Here, not in suite.ts: the CLI loads this module at start. */
-export type SuiteName = "targets" | "scale";
-export const SUITES: readonly SuiteName[] = ["targets", "scale"];
+export type SuiteName = "targets" | "scale" | "edges";
+export const SUITES: readonly SuiteName[] = ["targets", "scale", "edges"];
 
 /** The checks `--python DIR` needs before anything runs; an error line, or undefined. */
 export function checkPythonDir(dir: string): string | undefined {

@@ -94,7 +94,39 @@ export function formatReport(r: Report): string {
         `${rate(b.floodPackedMsgsPerSec)} msgs/s packed 10 per datagram`,
     );
   }
-  out.push("");
+  if (r.rows.length > 0) out.push("", ...rowTable(r));
+  if (r.edges) out.push("", ...formatEdges(r.edges, { nodes: 4, burstCount: 200, burstDrop: 0.1 }));
+  if (r.sim) {
+    out.push(
+      "",
+      `simulator (fuzz campaign, same seed, one worker): ${r.sim.map((x) => `${x.mode} ${x.error ?? `${x.runsPerSec.toFixed(1)} runs/s`}`).join(", ")}`,
+    );
+  }
+  if (r.targets) {
+    out.push("", "targets:");
+    for (const t of r.targets) {
+      const id = t.id !== undefined ? `${t.id}. ` : "";
+      out.push(`  ${t.met ? "met   " : "MISSED"}  ${id}${t.target}: ${t.measured}`);
+    }
+  }
+  if (r.rows.length > 0) {
+    out.push(
+      "",
+      "msg/s/node: deliveries per second at the slowest node; group/s: all nodes' deliveries per second; %raw: of the raw packed flood; " +
+        "latency: one-way, send call to delivery, remote deliveries; ×rtt: p50 over raw RTT p50; " +
+        "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions); " +
+        "µs/dlv: CPU µs of all node processes per delivery; rtx/lost: messages resent per message " +
+        "lost (carried by a datagram the fault layer dropped); leader±: elections after the start instant (worst run); " +
+        "false dead: dead verdicts about live nodes (worst run).",
+    );
+  }
+  return out.join("\n");
+}
+
+/** The workload rows (medians over runs), then memory, sealed cost and problems. */
+function rowTable(r: Report): string[] {
+  const out: string[] = [];
+  const b = r.baseline;
   const head = [
     "workload",
     "runs",
@@ -174,30 +206,7 @@ export function formatReport(r: Report): string {
     for (const p of problems.slice(0, 40)) out.push(`  ${p}`);
     if (problems.length > 40) out.push(`  … ${problems.length - 40} more`);
   }
-  if (r.edges) out.push("", ...formatEdges(r.edges, { nodes: 4, burstCount: 200, burstDrop: 0.1 }));
-  if (r.sim) {
-    out.push(
-      "",
-      `simulator (fuzz campaign, same seed, one worker): ${r.sim.map((x) => `${x.mode} ${x.error ?? `${x.runsPerSec.toFixed(1)} runs/s`}`).join(", ")}`,
-    );
-  }
-  if (r.targets) {
-    out.push("", "targets:");
-    for (const t of r.targets) {
-      const id = t.id !== undefined ? `${t.id}. ` : "";
-      out.push(`  ${t.met ? "met   " : "MISSED"}  ${id}${t.target}: ${t.measured}`);
-    }
-  }
-  out.push(
-    "",
-    "msg/s/node: deliveries per second at the slowest node; group/s: all nodes' deliveries per second; %raw: of the raw packed flood; " +
-      "latency: one-way, send call to delivery, remote deliveries; ×rtt: p50 over raw RTT p50; " +
-      "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions); " +
-      "µs/dlv: CPU µs of all node processes per delivery; rtx/lost: messages resent per message " +
-      "lost (carried by a datagram the fault layer dropped); leader±: elections after the start instant (worst run); " +
-      "false dead: dead verdicts about live nodes (worst run).",
-  );
-  return out.join("\n");
+  return out;
 }
 
 /** With --keys: each sealed row's throughput and latency against its plain twin. */

@@ -10,7 +10,7 @@ import { formatProfile, summarizeProfiles } from "./profile.js";
 import { formatReport, jsonReport, machine, type Report } from "./report.js";
 import type { SimSpeed } from "./sim-speed.js";
 import { type Aggregate, aggregate } from "./stats.js";
-import { runScale, runTargets, type TargetCheck } from "./suite.js";
+import { runEdgeSuite, runScale, runTargets, type TargetCheck } from "./suite.js";
 import { spawnWorker, WorkerPool } from "./workers.js";
 import { type WorkloadSpec, warmupSpec } from "./workloads.js";
 
@@ -51,7 +51,8 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   }
   const cpuProfDir = a.cpuProf;
   let baseline: Baseline | undefined;
-  if (a.baseline) {
+  // The edges compare with their own raw-UDP chat, not with the ping-pong and flood.
+  if (a.baseline && suite !== "edges") {
     progress.show("measuring raw UDP (ping-pong, flood)…");
     try {
       baseline = await measureBaseline((o) => spawnWorker(o), specs[0]?.size ?? 100);
@@ -153,23 +154,22 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
   const scaleNodes =
     plan.scaleNodes ?? (String(a.nodes).includes(",") ? specs.map((s) => s.nodes) : undefined);
   const scaleCount = a.count === 200 ? 1000 : a.count;
+  const edgeOpts: EdgeOptions = {
+    nodes: 4,
+    lone: a.lone,
+    pacedRate: 100,
+    pacedSeconds: a.cliDuration,
+    idleSeconds: a.idle,
+    burstCount: 200,
+    burstDrop: 0.1,
+    python: a.python,
+    timeoutS: a.timeout,
+    progress: (line) => progress.show(line),
+  };
   try {
-    if (suite === "targets") {
-      const edgeOpts: EdgeOptions | undefined =
-        a.lone > 0
-          ? {
-              nodes: 4,
-              lone: a.lone,
-              pacedRate: 100,
-              pacedSeconds: a.cliDuration,
-              idleSeconds: a.idle,
-              burstCount: 200,
-              burstDrop: 0.1,
-              python: a.python,
-              timeoutS: a.timeout,
-              progress: (line) => progress.show(line),
-            }
-          : undefined;
+    if (suite === "edges") {
+      ({ edges, targets } = await runEdgeSuite(edgeOpts));
+    } else if (suite === "targets") {
       ({ rows, targets, edges, sim } = await runTargets(
         {
           base,
@@ -178,7 +178,7 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
           scaleNodes,
           scaleCount,
           baseline,
-          edges: edgeOpts,
+          edges: a.lone > 0 ? edgeOpts : undefined,
           simRuns: a.simRuns,
           progress: (line) => progress.show(line),
         },

@@ -236,6 +236,17 @@ export async function runTargets(o: SuiteOptions, exec: Exec): Promise<SuiteResu
   return out;
 }
 
+/**
+ * `--suite edges`: the edges alone (real CLI processes over pipes: the rmchat CLI, the raw-UDP
+ * chat, the original with `--python`) and targets 8 and 9 computed from them.
+ */
+export async function runEdgeSuite(
+  o: EdgeOptions,
+): Promise<{ edges: EdgeResult[]; targets: TargetCheck[] }> {
+  const edges = await measureEdges(o);
+  return { edges, targets: [edgeTarget(edges), pythonTarget(edges)] };
+}
+
 function edgeTarget(edges: EdgeResult[] | undefined): TargetCheck {
   const target =
     "edges: lone message p50 ≤ 1.5 × raw-UDP chat and ≤ the original; paced drop-0 p99 ≤ the original's; idle CPU ≤ 0.5% of a core per node";

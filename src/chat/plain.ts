@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
 import type { NodeEvent } from "../core/node.js";
+import type { Logger } from "../log.js";
 import type { ChatContext } from "./context.js";
 import { jsonEvent, sanitize } from "./sanitize.js";
 
@@ -52,32 +53,27 @@ export function formatEvent(ev: NodeEvent, json: boolean, now = new Date()): str
  * Line mode: each stdin line is multicast; each delivery is printed as
  * `<sender> says: <text>`. Stdin EOF keeps the node running.
  */
-export function runPlain(ctx: ChatContext): void {
+export function runPlain(
+  ctx: Pick<ChatContext, "rt" | "logger" | "json">,
+  io: { input: NodeJS.ReadableStream; out: Pick<NodeJS.WritableStream, "write"> } = {
+    input: process.stdin,
+    out: process.stdout,
+  },
+): void {
   const { rt, logger, json } = ctx;
-  const out = process.stdout;
-  rt.onEvent((ev) => {
-    const line = formatEvent(ev, json);
-    if (line !== undefined) out.write(`${line}\n`);
-    if (ev.type === "notice") logger.log(ev.level, ev.msg);
-    else if (ev.type === "peer") logger.info(`node ${ev.peer} is ${ev.state}`, { peer: ev.peer });
-    else if (ev.type === "leader") {
-      logger.info(
-        ev.leader === null ? "no leader" : `leader is node ${ev.leader} (term ${ev.term})`,
-        {
-          leader: ev.leader,
-          term: ev.term,
-        },
-      );
-    } else if (ev.type === "view") {
-      logger.info(`view ${ev.term}.${ev.version}: [${ev.members.join(", ")}]`, {
-        members: ev.members,
-      });
-    } else if (ev.type === "health" && (ev.to === "dead" || ev.to === "suspect")) {
-      logger.info(`node ${ev.peer} is ${ev.to}`, { peer: ev.peer });
+  const out = io.out;
+  // One write per batch of events (a flush of the node): a burst's lines cost one syscall.
+  rt.onEvents((evs) => {
+    let text = "";
+    for (const ev of evs) {
+      const line = formatEvent(ev, json);
+      if (line !== undefined) text += `${line}\n`;
+      logEvent(ev, logger);
     }
+    if (text !== "") out.write(text);
   });
   const rl = createInterface({
-    input: process.stdin,
+    input: io.input,
     crlfDelay: Number.POSITIVE_INFINITY,
     terminal: false,
   });
@@ -92,4 +88,25 @@ export function runPlain(ctx: ChatContext): void {
   rl.on("close", () => {
     logger.info("stdin closed; still delivering and acknowledging (SIGINT or SIGTERM stops)");
   });
+}
+
+/** What line mode logs on stderr for one event. */
+function logEvent(ev: NodeEvent, logger: Logger): void {
+  if (ev.type === "notice") logger.log(ev.level, ev.msg);
+  else if (ev.type === "peer") logger.info(`node ${ev.peer} is ${ev.state}`, { peer: ev.peer });
+  else if (ev.type === "leader") {
+    logger.info(
+      ev.leader === null ? "no leader" : `leader is node ${ev.leader} (term ${ev.term})`,
+      {
+        leader: ev.leader,
+        term: ev.term,
+      },
+    );
+  } else if (ev.type === "view") {
+    logger.info(`view ${ev.term}.${ev.version}: [${ev.members.join(", ")}]`, {
+      members: ev.members,
+    });
+  } else if (ev.type === "health" && (ev.to === "dead" || ev.to === "suspect")) {
+    logger.info(`node ${ev.peer} is ${ev.to}`, { peer: ev.peer });
+  }
 }

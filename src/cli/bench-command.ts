@@ -81,7 +81,7 @@ function builder(y: Argv) {
     })
     .option("suite", {
       type: "string",
-      describe: `a named set of workloads: targets (every target of issue 10, scale rows included), scale (bursts from 2 to 32 nodes, causal and total) (${SUITES.join("|")})`,
+      describe: `a named set of workloads: targets (every target of issue 10, scale rows included), scale (bursts from 2 to 32 nodes, causal and total), edges (only the edges of targets 8 and 9: real CLI processes over pipes) (${SUITES.join("|")})`,
     })
     .option("config", {
       type: "string",
@@ -135,23 +135,24 @@ function builder(y: Argv) {
     .option("python", {
       type: "string",
       describe:
-        "--suite targets: also drive the Python original (a reliable-multicast-chat checkout in DIR, run with python3 from a temporary copy) with the same black-box workloads",
+        "--suite targets|edges: also drive the Python original (a reliable-multicast-chat checkout in DIR, run with python3 from a temporary copy) with the same black-box workloads",
     })
     .option("lone", {
       type: "number",
       default: 200,
       describe:
-        "--suite targets: lone messages typed at one CLI node and read at the others (rmchat, raw UDP chat, the original); 0 skips the edges",
+        "--suite targets|edges: lone messages typed at one CLI node and read at the others (rmchat, raw UDP chat, the original); 0 skips the edges",
     })
     .option("idle", {
       type: "number",
       default: 30,
-      describe: "--suite targets: seconds four idle CLI nodes are measured for CPU (0 skips)",
+      describe: "--suite targets|edges: seconds four idle CLI nodes are measured for CPU (0 skips)",
     })
     .option("cli-duration", {
       type: "number",
       default: 10,
-      describe: "--suite targets: seconds of lines paced at 100/s per node over the CLI (0 skips)",
+      describe:
+        "--suite targets|edges: seconds of lines paced at 100/s per node over the CLI (0 skips)",
     })
     .option("sim-runs", {
       type: "number",
@@ -231,7 +232,8 @@ export function parseBenchArgs(a: BenchArgs): BenchPlan {
       });
   }
   if (a.python !== undefined) {
-    if (a.suite !== "targets") throw new UsageError("--python needs --suite targets");
+    if (a.suite !== "targets" && a.suite !== "edges")
+      throw new UsageError("--python needs --suite targets or --suite edges");
     const err = checkPythonDir(a.python);
     if (err) throw new UsageError(err);
   }

@@ -36,10 +36,11 @@ import { type Ack, decodeFrame, ENTRY_OVERHEAD, FLAG_MORE, FRAME_OVERHEAD } from
 
 export * from "./node-types.js";
 
-/** `frameDue`'s answers: nothing for the peer, a frame, a frame that is also a heartbeat. */
+/** `frameDue`'s answers: nothing for the peer, or FRAME with the HEARTBEAT and TRAFFIC bits. */
 const NO_FRAME = 0;
 const FRAME = 1;
 const HEARTBEAT = 2;
+const TRAFFIC = 4;
 
 /** What `drain` hands out when there is nothing (frozen: a shell must not add to them). */
 const NO_DATAGRAMS = Object.freeze([]) as unknown as OutDatagram[];
@@ -53,6 +54,12 @@ const RTX_MAX_LAG_MS = 20;
 const RTX_READ_SLACK_MS = 1;
 /** Entries resent at most per peer on one retransmission timeout. */
 const TIMEOUT_BURST = 64;
+/**
+ * A follower of a live leader: its heartbeat timer, in heartbeat intervals. Its frames leave
+ * with its answer to each leader round; the timer covers a lost round (a peer then hears it
+ * after at most 1.5 intervals, well within probeAfterMs).
+ */
+const FOLLOWER_HEARTBEAT = 1.5;
 /** State transfer: recent messages a new member receives, unless configured. */
 export const DEFAULT_HISTORY = 1000;
 
@@ -214,6 +221,10 @@ export class RmNode {
           : undefined;
       },
       ctrl: (to, c) => this.ctrlTo(to, c),
+      report: (to, c) => {
+        const p = this.peers[to];
+        if (p) p.lazyCtrl = encodeCtrl(c);
+      },
       deliver: (d, history) => this.deliver(d, history),
       emit: (ev) => this.events.push(ev),
       installed: (v) => this.installed(v),
@@ -703,7 +714,14 @@ export class RmNode {
   }
 
   private heartbeatInterval(p: Peer): number {
-    return this.detector.live(p.id) ? this.membership.heartbeatMs : this.membership.deadProbeMs;
+    if (!this.detector.live(p.id)) return this.membership.deadProbeMs;
+    // A follower answers each of the live leader's rounds (one every heartbeatMs) and its other
+    // heartbeats leave with that answer (alignHeartbeats): its own timer only stands in for a
+    // lost round, later than the next round is due, so the two do not race.
+    const l = this.election.leader;
+    if (l !== undefined && l !== this.id && this.detector.live(l))
+      return this.membership.heartbeatMs * FOLLOWER_HEARTBEAT;
+    return this.membership.heartbeatMs;
   }
 
   // ---------------------------------------------------------------- outputs
@@ -730,12 +748,9 @@ export class RmNode {
     // Most inputs leave nothing to send or report: then the lists are shared empty ones
     // (frozen), and nothing is allocated for them.
     let datagrams = NO_DATAGRAMS;
-    for (const p of this.peers) {
-      if (!p) continue;
-      const due = this.frameDue(p, now);
-      if (due === NO_FRAME) continue;
-      if (datagrams === NO_DATAGRAMS) datagrams = [];
-      bundle(this.wire, p, now, due === HEARTBEAT, datagrams);
+    if (this.anyFrameDue(now)) {
+      datagrams = [];
+      this.collectFrames(now, datagrams);
     }
     let events = NO_EVENTS;
     if (this.events.length > 0) {
@@ -750,10 +765,36 @@ export class RmNode {
     return res;
   }
 
-  /** Whether `drain` sends `p` a frame now (NO_FRAME, FRAME), and whether it is a heartbeat. */
+  /**
+   * Whether `drain` sends `p` a frame now: NO_FRAME, else FRAME plus HEARTBEAT (a frame is
+   * due even with nothing in it) and TRAFFIC (data, an ack or a repeated ack: not only
+   * control messages and heartbeats).
+   */
   private frameDue(p: Peer, now: number): number {
-    if (now >= p.lastSent + this.heartbeatInterval(p) || now >= p.reackAt) return HEARTBEAT;
-    return p.send.hasDue() || p.recv.ackPending || p.ctrl.length > 0 ? FRAME : NO_FRAME;
+    // A repeated ack (reackAt) is traffic: it goes as a frame of its own, like an ack.
+    const reack = now >= p.reackAt;
+    const heartbeat = reack || now >= p.lastSent + this.heartbeatInterval(p);
+    const traffic = reack || p.send.hasDue() || p.recv.ackPending;
+    if (!traffic && !heartbeat && p.ctrl.length === 0) return NO_FRAME;
+    return FRAME | (heartbeat ? HEARTBEAT : 0) | (traffic ? TRAFFIC : 0);
+  }
+
+  private anyFrameDue(now: number): boolean {
+    for (const p of this.peers) if (p && this.frameDue(p, now) !== NO_FRAME) return true;
+    return false;
+  }
+
+  /** The frames `drain` and `drainReused` hand out (heartbeats aligned when there is no traffic). */
+  private collectFrames(now: number, datagrams: OutDatagram[]): void {
+    let traffic = false;
+    for (const p of this.peers) {
+      if (!p) continue;
+      const due = this.frameDue(p, now);
+      if (due === NO_FRAME) continue;
+      if ((due & TRAFFIC) !== 0) traffic = true;
+      this.frameTo(p, now, (due & HEARTBEAT) !== 0, datagrams);
+    }
+    if (datagrams.length > 0 && !traffic) this.alignHeartbeats(now, datagrams);
   }
 
   /**
@@ -765,11 +806,7 @@ export class RmNode {
     const res = this.reused;
     const datagrams = res.datagrams;
     if (datagrams.length !== 0) datagrams.length = 0;
-    for (const p of this.peers) {
-      if (!p) continue;
-      const due = this.frameDue(p, now);
-      if (due !== NO_FRAME) bundle(this.wire, p, now, due === HEARTBEAT, datagrams);
-    }
+    this.collectFrames(now, datagrams);
     // The events collected so far go out; the list handed out last time collects the next.
     const events = this.events;
     const spare = res.events === NO_EVENTS ? [] : res.events;
@@ -786,6 +823,32 @@ export class RmNode {
 
   /** What `drainReused` hands out. */
   private readonly reused: DrainResult = { datagrams: [], events: NO_EVENTS, persist: undefined };
+
+  /** One frame (or more) to `p`, carrying the report that waited for it. */
+  private frameTo(p: Peer, now: number, heartbeat: boolean, datagrams: OutDatagram[]): void {
+    if (p.lazyCtrl !== undefined) {
+      p.ctrl.push(p.lazyCtrl);
+      p.lazyCtrl = undefined;
+    }
+    bundle(this.wire, p, now, heartbeat, datagrams);
+  }
+
+  /**
+   * Heartbeats leave together: once a drain without data or acks (heartbeats, control: an
+   * answer to the leader's round) sends anything, every live peer at least half-way to its
+   * next heartbeat gets it now. Idle, a node then wakes about once per heartbeat interval
+   * instead of once per peer, and its peers' frames to one receiver arrive together. Drains
+   * with traffic do not align: frames to some peers only (a total-order follower's to its
+   * leader) would otherwise double the heartbeats to the others.
+   */
+  private alignHeartbeats(now: number, datagrams: OutDatagram[]): void {
+    const half = this.membership.heartbeatMs / 2;
+    for (const p of this.peers) {
+      if (!p || p.lastSent === now || now < p.lastSent + half || !this.detector.live(p.id))
+        continue;
+      this.frameTo(p, now, true, datagrams);
+    }
+  }
 
   private waitingNotice(): void {
     let key = this.mode.waitingReason() ?? "";

@@ -10,6 +10,11 @@ export class Peer {
   recv: RecvChannel;
   /** Encoded control messages waiting for the next frame to this peer. */
   ctrl: unknown[] = [];
+  /**
+   * A control message that needs no frame of its own (a stability report): it rides on the
+   * next frame to this peer, at most a heartbeat away; a newer one replaces it.
+   */
+  lazyCtrl: unknown = undefined;
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
   /**

@@ -111,7 +111,7 @@ export class UdpRuntime {
   private timer: NodeJS.Timeout | undefined;
   private timerAt: number | undefined;
   private closed = false;
-  private readonly listeners: Array<(ev: NodeEvent) => void> = [];
+  private readonly listeners: Array<(evs: readonly NodeEvent[]) => void> = [];
   /** Events produced before anyone listened: handed to the first listener. */
   private early: NodeEvent[] = [];
   private readonly hard: HardStateFile;
@@ -372,10 +372,23 @@ export class UdpRuntime {
   }
 
   onEvent(fn: (ev: NodeEvent) => void): void {
+    this.onEvents((evs) => {
+      for (const ev of evs) fn(ev);
+    });
+  }
+
+  /** Events a batch at a time: everything one flush produced (line mode writes it at once). */
+  onEvents(fn: (evs: readonly NodeEvent[]) => void): void {
     this.listeners.push(fn);
     const early = this.early;
     this.early = [];
-    for (const ev of early) fn(ev);
+    if (early.length > 0) fn(early);
+  }
+
+  private emit(events: NodeEvent[]): void {
+    if (events.length === 0) return;
+    if (this.listeners.length === 0) this.early.push(...events);
+    else for (const l of this.listeners) l(events);
   }
 
   send(text: string): SendResult {
@@ -443,7 +456,13 @@ export class UdpRuntime {
         });
       }
     }
+    // A delivery reaches the user before the acknowledgement and heartbeats leave (a write to
+    // stdout, not a sendmsg that may wake the sender first); our own new message leaves before
+    // anything is shown. With --trace, everything is recorded before it is shown, as before
+    // (a process killed in between never printed more than its trace holds).
     const tr = this.tracer;
+    const showFirst = tr === undefined && !out.events.some((ev) => ev.type === "sent");
+    if (showFirst) this.emit(out.events);
     for (const d of out.datagrams) {
       const ep = this.endpoints[d.to] as Endpoint;
       const delay = this.faults.plan();
@@ -470,8 +489,7 @@ export class UdpRuntime {
       }
       this.traceFile?.flush();
     }
-    if (this.listeners.length === 0) this.early.push(...out.events);
-    else for (const ev of out.events) for (const l of this.listeners) l(ev);
+    if (!showFirst) this.emit(out.events);
     this.armTimer();
   }
 

@@ -107,6 +107,23 @@ describe("rmchat bench", () => {
     expect(report.rows[0]?.median).toMatchObject({ verified: true, complete: true, delivered: 40 });
   });
 
+  it("--suite edges runs the edges alone and judges targets 8 and 9", () => {
+    const r = spawnSync(
+      process.execPath,
+      [CLI, "bench", "--suite", "edges", "--lone", "2", "--idle", "0", "--cli-duration", "0"],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /rmchat CLI: lone message p50 [\d.]+ ms, p99 [\d.]+ ms \(6 arrivals\); burst 4×200 drop 0\.1: [\d.]+ s/,
+    );
+    expect(r.stdout).toMatch(/raw UDP chat: lone message p50/);
+    expect(r.stdout).toMatch(/ {2}(met {3}|MISSED) {2}8\. edges:/);
+    expect(r.stdout).toMatch(/ {2}MISSED {2}9\. Python original: .*needs --python DIR/);
+    // The edges alone: no workload rows, no raw ping-pong and flood.
+    expect(r.stdout).not.toMatch(/msg\/s\/node|raw UDP \(same run\)/);
+  });
+
   it("refuses a bad flag with one line and exit 2", () => {
     const r = spawnSync(process.execPath, [CLI, "bench", "--nodes", "1"], { encoding: "utf8" });
     expect(r.status).toBe(2);
@@ -123,6 +140,7 @@ describe("rmchat bench", () => {
     };
     bad(["--python", "."], /--python needs --suite targets/);
     bad(["--suite", "targets", "--python", "."], /not a reliable-multicast-chat checkout/);
+    bad(["--suite", "edges", "--python", "."], /not a reliable-multicast-chat checkout/);
     bad(["--suite", "scale", "--scale-nodes", "4,x"], /--scale-nodes must be integers/);
     bad(["--suite", "targets", "--lone", "-1"], /--lone must be/);
   });

@@ -37,6 +37,7 @@ function fakeContext(epochs: boolean) {
     neverFits: () => undefined,
     multicast: () => {},
     ctrl: () => {},
+    report: () => {},
     deliver: () => {},
     emit: () => {},
     installed: () => {},

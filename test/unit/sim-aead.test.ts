@@ -95,7 +95,9 @@ describe("the simulator's stand-in cipher", () => {
     };
     const fast = run(SIM_AEAD);
     const real = run(AES_256_GCM);
-    expect(fast.datagrams).toBeGreaterThan(500);
+    // A run with real traffic (280 datagrams since idle nodes send one frame per peer per
+    // heartbeat; 594 before).
+    expect(fast.datagrams).toBeGreaterThan(200);
     expect(fast).toEqual(real);
   });
 });

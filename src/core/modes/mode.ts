@@ -44,6 +44,11 @@ export interface ModeContext {
   multicast(targets: readonly NodeId[], bytes: Uint8Array, tag: MsgSeq): void;
   /** An unreliable control message (rides on the next frame to the peer). */
   ctrl(to: NodeId, c: Ctrl): void;
+  /**
+   * An unreliable control message that needs no frame of its own: it rides on the next frame
+   * to the peer (every live peer gets one at least every heartbeat); a newer one replaces it.
+   */
+  report(to: NodeId, c: Ctrl): void;
   /** A delivery (in order with events). */
   deliver(d: Delivery, history: boolean): void;
   emit(ev: NodeEvent): void;

@@ -441,11 +441,12 @@ export class MulticastMode implements OrderingMode {
     const { received, incs } = this.intake.report();
     received[this.ctx.self] = this.mcastSeq;
     incs[this.ctx.self] = this.ctx.inc();
-    // One report, shared by the members (an indexed loop: no iterator per round).
+    // One report, shared by the members (an indexed loop: no iterator per round); it rides
+    // on the next frame to each (no datagram of its own).
     const report: StableCtrl = { t: "stable", delivered: received, incs };
     for (let i = 0; i < members.length; i++) {
       const k = members[i] as NodeId;
-      if (k !== this.ctx.self && this.ctx.live(k)) this.ctx.ctrl(k, report);
+      if (k !== this.ctx.self && this.ctx.live(k)) this.ctx.report(k, report);
     }
   }
 
