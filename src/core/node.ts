@@ -703,8 +703,8 @@ export class RmNode {
     if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
     for (const p of this.peers) {
       if (!p) continue;
-      // Due but not judged yet (we are behind on our input): wake at once, so that the
-      // shell reads its socket again and reports how far it got (or the lag bound passes).
+      // A deadline not yet judged (we are behind on input: sendTimers) is in the past: we wake
+      // at once, and the shell reads its socket again and reports how far it got.
       const r = p.send.deadline();
       if (r !== undefined && r < t) t = r;
       const h = Math.min(p.lastSent + this.heartbeatInterval(p), p.reackAt);
@@ -745,13 +745,11 @@ export class RmNode {
 
   /** Collect what the events so far produced: frames to send, events. Changes no protocol state. */
   drain(now: number): DrainResult {
-    // Most inputs leave nothing to send or report: then the lists are shared empty ones
-    // (frozen), and nothing is allocated for them.
-    let datagrams = NO_DATAGRAMS;
-    if (this.anyFrameDue(now)) {
-      datagrams = [];
-      this.collectFrames(now, datagrams);
-    }
+    // Nothing to send or report: the shared empty lists (frozen) are handed out. (Each peer's
+    // due check runs once: the simulator's hot path is drainReused, this list is cheap.)
+    let datagrams: OutDatagram[] = [];
+    this.collectFrames(now, datagrams);
+    if (datagrams.length === 0) datagrams = NO_DATAGRAMS;
     let events = NO_EVENTS;
     if (this.events.length > 0) {
       events = this.events;
@@ -777,11 +775,6 @@ export class RmNode {
     const traffic = reack || p.send.hasDue() || p.recv.ackPending;
     if (!traffic && !heartbeat && p.ctrl.length === 0) return NO_FRAME;
     return FRAME | (heartbeat ? HEARTBEAT : 0) | (traffic ? TRAFFIC : 0);
-  }
-
-  private anyFrameDue(now: number): boolean {
-    for (const p of this.peers) if (p && this.frameDue(p, now) !== NO_FRAME) return true;
-    return false;
   }
 
   /** The frames `drain` and `drainReused` hand out (heartbeats aligned when there is no traffic). */
