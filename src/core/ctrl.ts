@@ -26,6 +26,10 @@ const TAGS = [
   "timeout-now",
 ] as const;
 
+/** A vote answer's flags: 1 granted, 2 the voter forgot its log. */
+const voteBits = (c: { granted: boolean; forgot?: true }): number =>
+  (c.granted ? 1 : 0) | (c.forgot ? 2 : 0);
+
 export function encodeCtrl(c: Ctrl): unknown[] {
   switch (c.t) {
     case "ping-req":
@@ -37,13 +41,13 @@ export function encodeCtrl(c: Ctrl): unknown[] {
     case "prevote-req":
       return [3, c.term, c.lastIndex, c.lastTerm];
     case "prevote-resp":
-      return [4, c.term, c.granted ? 1 : 0];
+      return [4, c.term, voteBits(c)];
     case "vote-req":
       return c.transfer
         ? [5, c.term, c.lastIndex, c.lastTerm, 1]
         : [5, c.term, c.lastIndex, c.lastTerm];
     case "vote-resp":
-      return [6, c.term, c.granted ? 1 : 0];
+      return [6, c.term, voteBits(c)];
     case "leader-hb":
       return [7, c.term, c.round];
     case "leader-ack":
@@ -56,7 +60,6 @@ export function encodeCtrl(c: Ctrl): unknown[] {
 }
 
 const nat = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
-const bit = (x: unknown): x is 0 | 1 => x === 0 || x === 1;
 /** A node id below `hostCount` (a function, not a closure per call: this runs per control message). */
 const isId = (x: unknown, hostCount: number): x is NodeId => nat(x) && x < hostCount;
 
@@ -94,7 +97,10 @@ export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
       return raw.length === 2 && nat(a) ? { t: tag, term: a } : null;
     case "prevote-resp":
     case "vote-resp":
-      return raw.length === 3 && nat(a) && bit(b) ? { t: tag, term: a, granted: b === 1 } : null;
+      if (raw.length !== 3 || !nat(a) || !nat(b) || b > 3) return null;
+      return (b & 2) === 2
+        ? { t: tag, term: a, granted: (b & 1) === 1, forgot: true }
+        : { t: tag, term: a, granted: b === 1 };
     case "leader-hb":
       return raw.length === 3 && nat(a) && nat(b) ? { t: tag, term: a, round: b } : null;
     case "leader-ack": {

@@ -181,6 +181,7 @@ export class RmNode {
       opts.hard ?? { term: 0, votedFor: -1 },
       now,
       () => mode.position(),
+      (p) => this.detector.live(p),
     );
     this.election.unsafeVoteTwice = this.unsafe.voteTwice === true;
     // A term on disk: an earlier life of ours was in a group, and its log is gone.

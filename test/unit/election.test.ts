@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { describe } from "vitest";
+import { describe, expect, it } from "vitest";
+import { decodeCtrl, encodeCtrl } from "../../src/core/ctrl.js";
 import { defaultMembership } from "../../src/core/membership/config.js";
 import {
   Election,
@@ -12,6 +13,8 @@ import { type Cmd, datadriven } from "../helpers/datadriven.js";
 let el: Election | undefined;
 let pos: LogPosition = { lastIndex: 0, lastTerm: 0 };
 let setup = { self: 0, hosts: 3, rng: 0 };
+/** Peers the failure detector holds dead (`detector dead=…`). */
+let dead = new Set<number>();
 
 function create(term: number, votedFor: number, now: number): Election {
   const cfg = defaultMembership(setup.hosts);
@@ -24,6 +27,7 @@ function create(term: number, votedFor: number, now: number): Election {
     { term, votedFor },
     now,
     () => pos,
+    (p) => !dead.has(p),
   );
 }
 
@@ -34,7 +38,7 @@ function msgText(m: ElectionCtrl): string {
       return `${m.t} term=${m.term} last=${m.lastIndex}/${m.lastTerm}`;
     case "prevote-resp":
     case "vote-resp":
-      return `${m.t} term=${m.term} granted=${m.granted}`;
+      return `${m.t} term=${m.term} granted=${m.granted}${m.forgot ? " forgot" : ""}`;
     case "leader-hb":
     case "leader-ack":
       return `${m.t} term=${m.term} round=${m.round}`;
@@ -65,7 +69,9 @@ function parseMsg(c: Cmd): ElectionCtrl {
       return { t, term, lastIndex: c.num("lastIndex", 0), lastTerm: c.num("lastTerm", 0) };
     case "prevote-resp":
     case "vote-resp":
-      return { t, term, granted: c.bool("granted", true) };
+      return c.bool("forgot")
+        ? { t, term, granted: c.bool("granted", true), forgot: true }
+        : { t, term, granted: c.bool("granted", true) };
     case "leader-hb":
     case "leader-ack":
       return { t, term, round: c.num("round", 1) };
@@ -78,6 +84,7 @@ function handle(c: Cmd): string {
   if (c.name === "new") {
     setup = { self: c.num("self", 0), hosts: c.num("hosts", 3), rng: c.num("rng", 0) };
     pos = { lastIndex: c.num("lastIndex", 0), lastTerm: c.num("lastTerm", 0) };
+    dead = new Set();
     el = create(c.num("term", 0), c.num("voted", -1), c.num("now", 0));
     el.unsafeVoteTwice = c.bool("voteTwice");
     return report(el, []);
@@ -92,6 +99,14 @@ function handle(c: Cmd): string {
       el = create(h.term, h.votedFor, c.num("now"));
       return report(el, []);
     }
+    case "lost-log":
+      // The log is gone (a restart): the shell empties it and tells the election.
+      pos = { lastIndex: 0, lastTerm: 0 };
+      e.lostLog(c.num("now"));
+      return "ok";
+    case "detector":
+      dead = new Set(c.nums("dead"));
+      return "ok";
     case "log":
       pos = { lastIndex: c.num("lastIndex"), lastTerm: c.num("lastTerm") };
       return "ok";
@@ -125,4 +140,20 @@ function handle(c: Cmd): string {
 
 describe("Election (testdata/election.txt)", () => {
   datadriven(fileURLToPath(new URL("testdata/election.txt", import.meta.url)), handle);
+});
+
+describe("vote answers on the wire", () => {
+  it("keep granted and forgot, and reject other flag values", () => {
+    const msgs: ElectionCtrl[] = [
+      { t: "vote-resp", term: 3, granted: true },
+      { t: "vote-resp", term: 3, granted: false },
+      { t: "vote-resp", term: 3, granted: true, forgot: true },
+      { t: "prevote-resp", term: 4, granted: false, forgot: true },
+    ];
+    for (const m of msgs) expect(decodeCtrl(encodeCtrl(m), 3)).toEqual(m);
+    expect(encodeCtrl({ t: "vote-resp", term: 3, granted: true, forgot: true })).toEqual([6, 3, 3]);
+    expect(decodeCtrl([6, 3, 4], 3)).toBeNull();
+    expect(decodeCtrl([4, 3, -1], 3)).toBeNull();
+    expect(decodeCtrl([4, 3, 1, 0], 3)).toBeNull();
+  });
 });

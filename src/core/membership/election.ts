@@ -7,9 +7,10 @@ export type Role = "follower" | "precandidate" | "candidate" | "leader";
 /** Unreliable control messages of the election. */
 export type ElectionCtrl =
   | { t: "prevote-req"; term: Term; lastIndex: number; lastTerm: Term }
-  | { t: "prevote-resp"; term: Term; granted: boolean }
+  /** `forgot`: the voter lost its log (a restart) and holds none again yet (see `countsVotes`). */
+  | { t: "prevote-resp"; term: Term; granted: boolean; forgot?: true }
   | { t: "vote-req"; term: Term; lastIndex: number; lastTerm: Term; transfer?: true }
-  | { t: "vote-resp"; term: Term; granted: boolean }
+  | { t: "vote-resp"; term: Term; granted: boolean; forgot?: true }
   | { t: "leader-hb"; term: Term; round: number }
   | { t: "leader-ack"; term: Term; round: number; view?: [number, number] }
   /** Leadership transfer (Raft's TimeoutNow): the leader, having given up, asks `to` to stand now. */
@@ -73,10 +74,13 @@ export class Election {
     hard: HardState,
     now: number,
     private readonly log: () => LogPosition,
+    /** Whether the failure detector holds `p` for alive (see `countsVotes`); default: all. */
+    private readonly reachable: (p: NodeId) => boolean = () => true,
   ) {
     this.term = hard.term;
     this.votedFor = hard.votedFor;
     this.lastAck = new Array<number>(hostCount).fill(Number.NEGATIVE_INFINITY);
+    this.forgot = new Array<boolean>(hostCount).fill(false);
     this.ackScratch = new Float64Array(Math.max(0, hostCount - 1));
     this.deadline = now + this.randomTimeout();
   }
@@ -128,9 +132,50 @@ export class Election {
    * a majority restarted) still gets a leader; the README states what is left (Limits).
    */
   private forgotUntil = Number.NEGATIVE_INFINITY;
+  /** We lost our log and hold none again yet (cleared once the log is non-empty). */
+  private lostMemory = false;
+  /** Per voter: its latest answer said it had lost its log (`forgot`). */
+  private readonly forgot: boolean[];
 
   lostLog(now: number): void {
     this.forgotUntil = now + 2 * this.cfg.electionTimeoutMs;
+    this.lostMemory = true;
+  }
+
+  /** We lost our log (a restart, a rejoin) and hold none again yet. */
+  get amnesiac(): boolean {
+    if (this.lostMemory && this.log().lastIndex > 0) this.lostMemory = false;
+    return this.lostMemory;
+  }
+
+  /**
+   * Whether our grants make a quorum we may take. A voter that lost its log cannot vouch
+   * that we hold what it had stored, so its vote counts only when no quorum of voters that
+   * remember can be had: either the grants of voters that remember make a quorum, or too
+   * few voters remember for any quorum of them (those known to have forgotten, and those
+   * the failure detector holds dead, are left out), and then the grants of all count. A
+   * voter that remembers and refused us (say, its log is newer) keeps us from counting the
+   * others that forgot: it may win with voters that remember.
+   */
+  private countsVotes(): boolean {
+    const q = this.cfg.quorum;
+    if (this.grants.size < q) return false;
+    let remembering = 0;
+    for (const g of this.grants)
+      if (g === this.self ? !this.amnesiac : !this.forgot[g]) remembering++;
+    if (remembering >= q) return true;
+    let possible = 0;
+    for (let p = 0; p < this.hostCount; p++) {
+      if (p === this.self) {
+        if (!this.amnesiac) possible++;
+      } else if (!this.forgot[p] && (this.grants.has(p) || this.reachable(p))) possible++;
+    }
+    return possible < q;
+  }
+
+  /** Our answer to a vote request: `forgot` while we hold no log after losing ours. */
+  private answer(t: "prevote-resp" | "vote-resp", term: Term, granted: boolean): ElectionCtrl {
+    return this.amnesiac ? { t, term, granted, forgot: true } : { t, term, granted };
   }
 
   private upToDateVoter(lastIndex: number, lastTerm: Term, now: number): boolean {
@@ -188,7 +233,7 @@ export class Election {
     this.leader = undefined;
     this.grants = new Set([this.self]);
     this.role = "precandidate";
-    if (this.grants.size >= this.cfg.quorum) {
+    if (this.countsVotes()) {
       this.startElection(now, out);
       return;
     }
@@ -224,7 +269,7 @@ export class Election {
     this.grants = new Set([this.self]);
     this.voteReqSentAt = now;
     this.deadline = now + this.randomTimeout();
-    if (this.grants.size >= this.cfg.quorum) {
+    if (this.countsVotes()) {
       this.becomeLeader();
       return;
     }
@@ -295,18 +340,19 @@ export class Election {
           this.upToDateVoter(msg.lastIndex, msg.lastTerm, now);
         out.push({
           to: from,
-          msg: { t: "prevote-resp", term: granted ? msg.term : this.term, granted },
+          msg: this.answer("prevote-resp", granted ? msg.term : this.term, granted),
         });
         return;
       }
       case "prevote-resp": {
+        this.forgot[from] = msg.forgot === true;
         if (this.role !== "precandidate") return;
-        if (msg.granted && msg.term === this.term + 1) {
-          this.grants.add(from);
-          if (this.grants.size >= this.cfg.quorum) this.startElection(now, out);
-        } else if (!msg.granted && msg.term > this.term) {
+        if (msg.granted && msg.term === this.term + 1) this.grants.add(from);
+        else if (!msg.granted && msg.term > this.term) {
           this.becomeFollower(msg.term, undefined, now);
+          return;
         }
+        if (this.countsVotes()) this.startElection(now, out);
         return;
       }
       case "vote-req": {
@@ -318,7 +364,7 @@ export class Election {
           this.role !== "candidate" &&
           msg.transfer !== true
         ) {
-          out.push({ to: from, msg: { t: "vote-resp", term: this.term, granted: false } });
+          out.push({ to: from, msg: this.answer("vote-resp", this.term, false) });
           return;
         }
         if (msg.term > this.term) this.becomeFollower(msg.term, undefined, now);
@@ -333,17 +379,18 @@ export class Election {
           this.deadline = now + this.randomTimeout();
           this.lastLeaderContact = now;
         }
-        out.push({ to: from, msg: { t: "vote-resp", term: this.term, granted } });
+        out.push({ to: from, msg: this.answer("vote-resp", this.term, granted) });
         return;
       }
       case "vote-resp": {
+        this.forgot[from] = msg.forgot === true;
         if (msg.term > this.term) {
           this.becomeFollower(msg.term, undefined, now);
           return;
         }
-        if (this.role !== "candidate" || msg.term !== this.term || !msg.granted) return;
-        this.grants.add(from);
-        if (this.grants.size >= this.cfg.quorum) this.becomeLeader();
+        if (this.role !== "candidate" || msg.term !== this.term) return;
+        if (msg.granted) this.grants.add(from);
+        if (this.countsVotes()) this.becomeLeader();
         return;
       }
       case "leader-hb": {
