@@ -173,6 +173,10 @@ export class SendChannel {
       this.rto.resetBackoff();
       this.compact();
       this.timerArmedAt = this.inFlight > 0 ? now : undefined;
+    } else if (sackProgress) {
+      // The peer receives: holes below are fast retransmit's to repair (RACK, the echo), not
+      // the timeout's, which would resend the whole flight. (Linux re-arms on SACKs too.)
+      this.timerArmedAt = now;
     }
     if (progressed || sackProgress) {
       this.lastProgressAt = now;
@@ -318,8 +322,13 @@ export class SendChannel {
     }
     this.rto.onTimeout();
     this.probes = MAX_PROBES;
+    // With an RTT measured, one entry (the oldest not known delivered) is enough: its ack's
+    // echo shows every earlier frame lost, and fast retransmit resends the rest at once.
+    // Resending the whole flight made most timer resends duplicates under load. Without
+    // an RTT there is no fast retransmit, so the timer resends up to maxBurst.
+    const burst = this.rto.smoothedRtt === undefined ? maxBurst : 1;
     let n = 0;
-    for (let i = this.inflightHead; i < this.inflight.length && n < maxBurst; i++) {
+    for (let i = this.inflightHead; i < this.inflight.length && n < burst; i++) {
       const e = this.inflight[i] as OutEntry;
       if (e.sacked || e.lastSentAt === -2) continue;
       this.markDue(e);

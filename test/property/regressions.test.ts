@@ -124,6 +124,7 @@ describe("issue 15 seeds", () => {
       "--mode fifo --seed 20261217 --runs 5000",
       "--mode fifo --seed 20261218 --runs 4000",
       "--mode total --seed 20261221 --runs 100000",
+      "--mode causal --seed 20261312 --runs 3000",
     ]);
   });
   for (const r of ISSUE_15) {

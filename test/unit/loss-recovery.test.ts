@@ -146,6 +146,43 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     expect(s.takeDue()).toEqual([]);
   });
 
+  it("the RTO resends only the oldest entry once an RTT is known; its ack's echo brings the rest", () => {
+    const s = flight(10, 0, 2); // 2..10 in flight in frame 1, SRTT 2
+    s.frameSent();
+    const rtoAt = s.deadline() === 6 ? 2 + s.rto.rto : 0; // probes come first, then the RTO
+    s.onTick(rtoAt, 64); // a process stalled past every timer: the RTO
+    const due = s.takeDue();
+    expect(due.map((e) => e.seq)).toEqual([2]);
+    for (const e of due) s.sent(e, rtoAt);
+    s.frameSent(); // frame 2
+    // Its ack echoes frame 2: everything of frame 1 is lost, resent at once.
+    s.onAck(rtoAt + 2, { echo: 2, cum: 2, sacks: [] }, []);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("without an RTT the RTO resends up to its burst (no fast retransmit to finish the job)", () => {
+    const s = new SendChannel(limits);
+    for (let i = 1; i <= 5; i++) s.enqueue(0, b(i), i);
+    for (const e of s.takeDue()) s.sent(e, 0);
+    s.onTick(100, 3);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("a sack that shows the peer receiving re-arms the timeout (holes are fast retransmit's)", () => {
+    const s = flight(10, 0, 2);
+    const rto = s.rto.rto;
+    expect(s.deadline()).toBe(2 + 4); // the probe
+    s.onAck(5, { echo: 0, cum: 1, sacks: [[4, 6]] }, []);
+    // 2 and 3 are RACK's (reorder timer); the RTO now counts from t = 5, not t = 2.
+    s.onTick(6, 64);
+    const fast = s.takeDue();
+    expect(fast.map((e) => e.seq)).toEqual([2, 3]);
+    for (const e of fast) s.sent(e, 6);
+    // No timeout at t = 2 + rto (no backoff): the sack at t = 5 re-armed it.
+    s.onTick(2 + rto, 64);
+    expect(s.rto.rto).toBe(rto);
+  });
+
   it("without an RTT sample the first timeout is the RTO, as before", () => {
     const s = new SendChannel(limits);
     for (let i = 1; i <= 3; i++) s.enqueue(0, b(i), i);
