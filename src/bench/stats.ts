@@ -13,6 +13,7 @@ export interface RunMetrics {
   groupPerSec: number;
   /** One-way latency of remote deliveries (send call to delivery event), ms. */
   latency: { p50: number; p90: number; p99: number; max: number; count: number };
+  /** Resends by the retransmission timer and the tail-loss probe (not fast retransmit). */
   retransmissions: number;
   /** All datagrams (data, acks, retransmissions) per message multicast. */
   datagramsPerMsg: number;
@@ -84,7 +85,8 @@ export function runMetrics(r: RunResult): RunMetrics {
   let runPeak = 0;
   const terms = new Set<number>();
   for (const n of nodes) {
-    resends += n.retransmissions + n.fastRetransmissions;
+    // The node's `retransmissions` counts every resend, fast retransmissions included.
+    resends += n.retransmissions;
     faultDrops += n.faultDrops;
     lostEntries += n.faultDroppedEntries;
     falseDead += n.falseDead;
@@ -94,7 +96,7 @@ export function runMetrics(r: RunResult): RunMetrics {
     if (n.lastDeliveryAt > last) last = n.lastDeliveryAt;
     const span = (n.lastDeliveryAt - r.goAt) / 1000;
     if (span > 0) minRate = Math.min(minRate, n.delivered / span);
-    retrans += n.retransmissions;
+    retrans += n.retransmissions - n.fastRetransmissions;
     dgrams += n.datagramsSent;
     bytes += n.bytesSent;
     sent += n.sent;

@@ -76,7 +76,7 @@ function flush(
     data: batch,
     base: p.send.base,
     ctrl,
-    frame: p.send.frameSent(),
+    frame: p.send.frameSent(now),
     top: p.send.top,
   });
   p.recv.ackPending = false;

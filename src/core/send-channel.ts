@@ -47,6 +47,15 @@ export class SendChannel {
   /** RACK: first-transmission time and seq of the delivered entry sent last (-1: none yet). */
   private rackSentAt = -1;
   private rackSeq = 0;
+  /**
+   * RACK's RTT (RFC 8985 `rack.rtt`): the round trip of the latest-sent witness (a delivered
+   * entry, or the frame the peer echoed), and when that witness left. Unlike SRTT it follows
+   * the queues as they drain: after a burst, SRTT still remembers the queueing delay.
+   */
+  private rackRtt: number | undefined;
+  private rackRttSentAt = Number.NEGATIVE_INFINITY;
+  /** Send times of the last FRAME_TIMES frames, by frame number (for the echo's RTT). */
+  private readonly frameTimes = new Float64Array(FRAME_TIMES);
   /** RACK reorder timer: when an entry sent before a delivered one will be presumed lost. */
   private reorderAt: number | undefined;
   /** Tail loss probes sent since the last progress (at most MAX_PROBES before the RTO). */
@@ -132,7 +141,11 @@ export class SendChannel {
     // A newer frame of ours arrived: whatever left in frames before it and is still missing
     // from the ack was lost (up to reordering), even if nothing new was delivered.
     const echoProgress = ack.echo > this.echoed && ack.echo <= this.frames;
-    if (echoProgress) this.echoed = ack.echo;
+    if (echoProgress) {
+      this.echoed = ack.echo;
+      if (ack.echo > this.frames - FRAME_TIMES)
+        this.witness(this.frameTimes[ack.echo % FRAME_TIMES] as number, now);
+    }
     const last = ack.sacks[ack.sacks.length - 1];
     this.ackedUpTo =
       ack.sacks.length >= MAX_SACK_RANGES && last ? last[1] : Number.POSITIVE_INFINITY;
@@ -142,7 +155,7 @@ export class SendChannel {
       if (e.seq > ack.cum) break;
       if (!e.sacked) {
         if (e.transmissions === 1) newestSample = e;
-        this.noteDelivered(e);
+        this.noteDelivered(e, now);
       }
       if (e.tag !== 0 && (e.flags & 1) === 0) released.push(e.tag);
       this.inflight[this.inflightHead++] = undefined as unknown as OutEntry;
@@ -164,7 +177,7 @@ export class SendChannel {
           e.sacked = true;
           sackProgress = true;
           if (e.transmissions === 1) newestSample = e;
-          this.noteDelivered(e);
+          this.noteDelivered(e, now);
         }
       }
     }
@@ -192,7 +205,7 @@ export class SendChannel {
    * earliest copy that may have been delivered (`boundSentAt`): never a time too late, so a
    * delayed ack cannot make everything sent before a timer's resend look lost.
    */
-  private noteDelivered(e: OutEntry): void {
+  private noteDelivered(e: OutEntry, now: number): void {
     if (
       e.boundSentAt > this.rackSentAt ||
       (e.boundSentAt === this.rackSentAt && e.seq > this.rackSeq)
@@ -200,14 +213,23 @@ export class SendChannel {
       this.rackSentAt = e.boundSentAt;
       this.rackSeq = e.seq;
     }
+    this.witness(e.boundSentAt, now);
+  }
+
+  /** A copy sent at `sentAt` is known arrived at `now`: RACK's RTT, if it left last. */
+  private witness(sentAt: number, now: number): void {
+    if (sentAt < 0 || sentAt < this.rackRttSentAt) return;
+    this.rackRttSentAt = sentAt;
+    this.rackRtt = now - sentAt;
   }
 
   /**
    * Fast retransmit (RACK, with the echo as a second witness): an entry whose latest copy
    * left before the first copy of an entry since delivered (first copies leave in seq order,
    * so on a tie the lower seq left first), or in a frame numbered below the newest frame the
-   * peer echoed, is presumed lost once it has been out for a smoothed RTT plus a reorder
-   * window (a quarter RTT, at least 1 ms); until then a reorder timer waits for it. The echo
+   * peer echoed, is presumed lost once it has been out for RACK's RTT (the latest witness's
+   * round trip) plus a reorder window (a quarter RTT, at least 1 ms); until then a reorder
+   * timer waits for it. The echo
    * finds a lost retransmission or a lost tail as soon as any later frame (an ack, a
    * heartbeat) gets through, instead of at the probe or the RTO.
    */
@@ -247,13 +269,14 @@ export class SendChannel {
   }
 
   /**
-   * How long an entry sent before a delivered one may still be on its way: SRTT + reorder
-   * window, never longer than the RTO (an SRTT inflated by samples taken across a partition
+   * How long an entry sent before a delivered one may still be on its way: RACK's RTT (SRTT
+   * before a witness) + reorder window, never longer than the RTO (an SRTT inflated by samples taken across a partition
    * would otherwise hold fast retransmit off for minutes; the RTO is capped at rtoMaxMs).
    */
   private rackWait(): number {
     const srtt = this.rto.smoothedRtt ?? this.rto.rto;
-    return Math.min(srtt + Math.max(1, srtt / 4), this.rto.rto);
+    const rtt = this.rackRtt ?? srtt;
+    return Math.min(rtt + Math.max(1, Math.min(srtt, rtt) / 4), this.rto.rto);
   }
 
   private markDue(e: OutEntry): void {
@@ -372,8 +395,9 @@ export class SendChannel {
   }
 
   /** A frame to the peer is built: its number (frames carry it; the peer echoes the highest). */
-  frameSent(): number {
-    return ++this.frames;
+  frameSent(now: number): number {
+    this.frameTimes[++this.frames % FRAME_TIMES] = now;
+    return this.frames;
   }
 
   /** Highest sequence number sent so far (every frame carries it as `top`). */
@@ -440,5 +464,7 @@ export class SendChannel {
 const EMPTY: OutEntry[] = [];
 /** Smallest tail loss probe timeout, ms (timers are no finer than 1 ms). */
 const PROBE_MIN_MS = 2;
+/** Frames whose send times are kept for the echo's RTT (an older echo gives none). */
+const FRAME_TIMES = 256;
 /** Tail loss probes in a row without progress before only the RTO resends. */
 const MAX_PROBES = 2;

@@ -91,7 +91,8 @@ describe("bench row figures", () => {
     const m = runMetrics(
       result(spec, [
         node(0, {
-          retransmissions: 10,
+          // As RmNode.stats() counts them: every resend, the 5 fast retransmissions included.
+          retransmissions: 15,
           fastRetransmissions: 5,
           faultDrops: 4,
           faultDroppedEntries: 10,
@@ -107,6 +108,8 @@ describe("bench row figures", () => {
       ]),
     );
     expect(m.resends).toBe(20);
+    // The `retrans` column: timer and probe resends only.
+    expect(m.retransmissions).toBe(15);
     expect(m.lostEntries).toBe(20);
     expect(m.resendsPerLost).toBe(1);
     // Terms are counted once across nodes: two elections (3 and 4), not three.

@@ -57,16 +57,15 @@ describe("loss recovery (RACK, tail loss probe)", () => {
       for (let i = 1; i <= 10; i++) s.enqueue(0, b(i), i);
       const due = s.takeDue();
       for (const e of due.slice(0, 6)) s.sent(e, 0);
-      s.frameSent(); // frame 1: 1..6
+      s.frameSent(0); // frame 1: 1..6
       for (const e of due.slice(6)) s.sent(e, 0);
-      s.frameSent(); // frame 2: 7..10, lost
-      s.frameSent(); // frame 3 at t = 1: an ack only, which arrived
+      s.frameSent(0); // frame 2: 7..10, lost
+      s.frameSent(1); // frame 3 at t = 1: an ack only, which arrived
       expect(s.top).toBe(10);
       s.onAck(2, { echo, cum: 6, sacks: [] }, []); // SRTT 2
       if (echo === 3) {
-        // Frame 3 got through, so frame 2 was lost: resend after SRTT + reorder window.
-        expect(s.deadline()).toBe(3);
-        s.onTick(3, 64);
+        // Frame 3 got through, so frame 2 was lost: resend once out for RACK's RTT (frame
+        // 3's round trip, 1 ms) + reorder window (1 ms): at the ack.
         expect(s.takeDue().map((e) => e.seq)).toEqual([7, 8, 9, 10]);
         expect(s.fastRetransmissions).toBe(4);
       } else {
@@ -78,20 +77,40 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     }
   });
 
+  it("after a burst, the loss is timed by the latest witness's RTT, not by the SRTT the queues inflated", () => {
+    const s = new SendChannel(limits);
+    for (let i = 1; i <= 40; i++) s.enqueue(0, b(i), i);
+    const due = s.takeDue();
+    // A burst: 1..20 queue up and take 30 ms to be acknowledged (SRTT 30).
+    for (const e of due.slice(0, 20)) s.sent(e, 0);
+    s.frameSent(0);
+    s.onAck(30, { echo: 1, cum: 20, sacks: [] }, []);
+    // The queues have drained: 21..30 leave in frame 2 (lost), 31..40 in frame 3 at t = 31.
+    for (const e of due.slice(20, 30)) s.sent(e, 30);
+    s.frameSent(30);
+    for (const e of due.slice(30)) s.sent(e, 31);
+    s.frameSent(31);
+    // Frame 3 is acknowledged 1 ms later: 21..30 are lost once out for 1 ms (RACK's RTT) +
+    // 1 ms (reorder window), so at this ack. With the SRTT (26.4 ms after this sample) the
+    // wait would be 33 ms.
+    s.onAck(32, { echo: 3, cum: 20, sacks: [[31, 40]] }, []);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+  });
+
   it("a lost retransmission is found by the echo of any later frame", () => {
     const s = new SendChannel(limits);
     for (let i = 1; i <= 3; i++) s.enqueue(0, b(i), i);
     for (const e of s.takeDue()) {
       s.sent(e, 0);
-      s.frameSent(); // frames 1, 2, 3; frame 2 (entry 2) is lost
+      s.frameSent(0); // frames 1, 2, 3; frame 2 (entry 2) is lost
     }
     s.onAck(2, { echo: 3, cum: 1, sacks: [[3, 3]] }, []);
     s.onTick(3, 64);
     const resent = s.takeDue();
     expect(resent.map((e) => e.seq)).toEqual([2]);
     for (const e of resent) s.sent(e, 3);
-    s.frameSent(); // frame 4: the retransmission, lost too
-    s.frameSent(); // frame 5 at t = 4: an ack only
+    s.frameSent(3); // frame 4: the retransmission, lost too
+    s.frameSent(4); // frame 5 at t = 4: an ack only
     expect(s.stillNeeded(resent[0] as never)).toBe(true);
     s.onAck(5, { echo: 5, cum: 1, sacks: [[3, 3]] }, []);
     expect(s.deadline()).toBe(3 + 3); // its last copy's send time + SRTT + reorder window
@@ -118,8 +137,8 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     const s = new SendChannel({ ...limits, window: 128 });
     for (let i = 1; i <= 100; i++) s.enqueue(0, b(i), i);
     for (const e of s.takeDue()) s.sent(e, 0);
-    s.frameSent();
-    s.frameSent(); // frame 2 at t = 0.5, echoed
+    s.frameSent(0);
+    s.frameSent(0.5); // frame 2 at t = 0.5, echoed
     s.onAck(1, { echo: 0, cum: 1, sacks: [] }, []);
     // 17 holes (3, 6, …, 51) and the peer holds 52..100 too, but 16 ranges end at 49.
     const sacks: Array<[number, number]> = [];
@@ -148,13 +167,13 @@ describe("loss recovery (RACK, tail loss probe)", () => {
 
   it("the RTO resends only the oldest entry once an RTT is known; its ack's echo brings the rest", () => {
     const s = flight(10, 0, 2); // 2..10 in flight in frame 1, SRTT 2
-    s.frameSent();
+    s.frameSent(0);
     const rtoAt = s.deadline() === 6 ? 2 + s.rto.rto : 0; // probes come first, then the RTO
     s.onTick(rtoAt, 64); // a process stalled past every timer: the RTO
     const due = s.takeDue();
     expect(due.map((e) => e.seq)).toEqual([2]);
     for (const e of due) s.sent(e, rtoAt);
-    s.frameSent(); // frame 2
+    s.frameSent(rtoAt); // frame 2
     // Its ack echoes frame 2: everything of frame 1 is lost, resent at once.
     s.onAck(rtoAt + 2, { echo: 2, cum: 2, sacks: [] }, []);
     expect(s.takeDue().map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
