@@ -132,7 +132,11 @@ describe.skipIf(!haveChromium)("space-time diagrams in headless Chromium", () =>
     expect(await page.locator("use.stop").count()).toBe(N);
     // Drop 0.1 on two of the nodes: some datagrams were dropped and some sent again.
     expect(await page.locator("line.x").count()).toBeGreaterThan(0);
-    expect(await page.locator("use.retx").count()).toBeGreaterThan(0);
+    // A lost datagram that carried messages is repaired by a resend, drawn as a retx mark. (A
+    // run whose drops hit only acks and heartbeats needs no resend: drop 0.1 does not say which.)
+    if ((await page.locator("line.x:not(.c)").count()) > 0) {
+      expect(await page.locator("use.retx").count()).toBeGreaterThan(0);
+    }
 
     // Hover shows the details of a delivery.
     const arrow = page.locator("line.a.s1").first();
