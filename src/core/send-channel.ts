@@ -56,6 +56,10 @@ export class SendChannel {
   private rackRttSentAt = Number.NEGATIVE_INFINITY;
   /** Send times of the last FRAME_TIMES frames, by frame number (for the echo's RTT). */
   private readonly frameTimes = new Float64Array(FRAME_TIMES);
+  /** 1 where that frame carried entries (its echo is then a prompt ack: an RTT sample). */
+  private readonly frameData = new Uint8Array(FRAME_TIMES);
+  /** Entries went out since the last frameSent (they ride in the frame being built). */
+  private entriesInFrame = false;
   /** RACK reorder timer: when an entry sent before a delivered one will be presumed lost. */
   private reorderAt: number | undefined;
   /** Tail loss probes sent since the last progress (at most MAX_PROBES before the RTO). */
@@ -143,8 +147,16 @@ export class SendChannel {
     const echoProgress = ack.echo > this.echoed && ack.echo <= this.frames;
     if (echoProgress) {
       this.echoed = ack.echo;
-      if (ack.echo > this.frames - FRAME_TIMES)
-        this.witness(this.frameTimes[ack.echo % FRAME_TIMES] as number, now);
+      if (ack.echo > this.frames - FRAME_TIMES) {
+        const sentAt = this.frameTimes[ack.echo % FRAME_TIMES] as number;
+        this.witness(sentAt, now);
+        // Frame numbers are never reused, so the echo of a frame that carried entries (which
+        // the peer acknowledges at once; a heartbeat waits for its next frame) is an
+        // unambiguous RTT sample, Karn's rule holds: the first one ends the initial RTO before
+        // any entry is acknowledged (under a burst the first cumulative ack can come late).
+        if (this.rto.smoothedRtt === undefined && this.frameData[ack.echo % FRAME_TIMES] === 1)
+          this.rto.sample(now - sentAt);
+      }
     }
     const last = ack.sacks[ack.sacks.length - 1];
     this.ackedUpTo =
@@ -347,9 +359,10 @@ export class SendChannel {
     this.probes = MAX_PROBES;
     // With an RTT measured, one entry (the oldest not known delivered) is enough: its ack's
     // echo shows every earlier frame lost, and fast retransmit resends the rest at once.
-    // Resending the whole flight made most timer resends duplicates under load. Without
-    // an RTT there is no fast retransmit, so the timer resends up to maxBurst.
-    const burst = this.rto.smoothedRtt === undefined ? maxBurst : 1;
+    // Resending the whole flight made most timer resends duplicates under load. Before the
+    // peer has echoed anything there is no fast retransmit, so the timer resends up to
+    // maxBurst.
+    const burst = this.rto.smoothedRtt === undefined && this.echoed === 0 ? maxBurst : 1;
     let n = 0;
     for (let i = this.inflightHead; i < this.inflight.length && n < burst; i++) {
       const e = this.inflight[i] as OutEntry;
@@ -387,6 +400,7 @@ export class SendChannel {
     e.transmissions++;
     e.lastSentAt = now;
     e.lastFrame = this.frames + 1;
+    this.entriesInFrame = true;
     if (e.seq > this.topSent) this.topSent = e.seq;
     if (this.timerArmedAt === undefined) {
       this.timerArmedAt = now;
@@ -397,6 +411,8 @@ export class SendChannel {
   /** A frame to the peer is built: its number (frames carry it; the peer echoes the highest). */
   frameSent(now: number): number {
     this.frameTimes[++this.frames % FRAME_TIMES] = now;
+    this.frameData[this.frames % FRAME_TIMES] = this.entriesInFrame ? 1 : 0;
+    this.entriesInFrame = false;
     return this.frames;
   }
 
@@ -444,6 +460,7 @@ export class SendChannel {
     this.probes = 0;
     this.frames = 0;
     this.echoed = 0;
+    this.entriesInFrame = false;
     this.ackedUpTo = Number.POSITIVE_INFINITY;
     this.topSent = 0;
     this.rackSentAt = -1;

@@ -171,6 +171,30 @@ describe("SendChannel", () => {
     expect(f.fastRetransmissions).toBe(2);
   });
 
+  it("once the peer echoes a frame the RTO resends one entry, and a data frame's echo is the first RTT sample", () => {
+    // Before, without an RTT sample the RTO resent up to the burst: at 16 nodes under a burst
+    // the first cumulative ack came late and every peer resent 64 entries per firing (tens of
+    // thousands of spurious retransmissions).
+    const s = new SendChannel(limits);
+    s.frameSent(0); // a heartbeat: echoed with the peer's next frame, not at once
+    s.onAck(40, { echo: 1, cum: 0, sacks: [] }, []);
+    expect(s.rto.smoothedRtt).toBeUndefined(); // no sample from a heartbeat's echo
+    for (let i = 0; i < 4; i++) s.enqueue(0, b(i), i + 1);
+    for (const e of s.takeDue()) s.sent(e, 50);
+    s.frameSent(50);
+    expect(s.deadline()).toBe(150); // the initial RTO
+    s.onTick(150, 64);
+    const first = s.takeDue();
+    expect(first.map((e) => e.seq)).toEqual([1]); // one entry, not the flight
+    for (const e of first) s.sent(e, 150);
+    s.frameSent(150); // frame 3 carries the resend
+    // Its ack echoes frame 3: an RTT sample (the entry itself is a resend: Karn excludes it),
+    // and fast retransmit finds the rest (sent in frame 2, before the echoed frame) lost.
+    s.onAck(154, { echo: 3, cum: 1, sacks: [] }, []);
+    expect(s.rto.smoothedRtt).toBe(4);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([2, 3, 4]);
+  });
+
   it("ignores an ack for data never sent, and takes RTT samples only from first transmissions (Karn)", () => {
     const s = new SendChannel(limits);
     s.enqueue(0, b(1), 1);
