@@ -49,7 +49,7 @@ export function encodeCtrl(c: Ctrl): unknown[] {
     case "vote-resp":
       return [6, c.term, voteBits(c)];
     case "leader-hb":
-      return [7, c.term, c.round];
+      return c.ages ? [7, c.term, c.round, c.ages] : [7, c.term, c.round];
     case "leader-ack":
       return c.view ? [8, c.term, c.round, c.view[0], c.view[1]] : [8, c.term, c.round];
     case "stable":
@@ -62,6 +62,13 @@ export function encodeCtrl(c: Ctrl): unknown[] {
 const nat = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 /** A node id below `hostCount` (a function, not a closure per call: this runs per control message). */
 const isId = (x: unknown, hostCount: number): x is NodeId => nat(x) && x < hostCount;
+
+/** A leader's ages: one per host, each -1 or a whole number of ms. */
+function isAges(x: unknown, hostCount: number): x is number[] {
+  if (!Array.isArray(x) || x.length !== hostCount) return false;
+  for (const v of x) if (v !== -1 && !nat(v)) return false;
+  return true;
+}
 
 /** Validate one control message; null when malformed. */
 export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
@@ -102,7 +109,11 @@ export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
         ? { t: tag, term: a, granted: (b & 1) === 1, forgot: true }
         : { t: tag, term: a, granted: b === 1 };
     case "leader-hb":
-      return raw.length === 3 && nat(a) && nat(b) ? { t: tag, term: a, round: b } : null;
+      if (!nat(a) || !nat(b)) return null;
+      if (raw.length === 3) return { t: tag, term: a, round: b };
+      return raw.length === 4 && isAges(c, hostCount)
+        ? { t: tag, term: a, round: b, ages: c }
+        : null;
     case "leader-ack": {
       if (!nat(a) || !nat(b)) return null;
       if (raw.length === 3) return { t: tag, term: a, round: b };

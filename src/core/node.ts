@@ -60,6 +60,12 @@ const TIMEOUT_BURST = 64;
  * after at most 1.5 intervals, well within probeAfterMs).
  */
 const FOLLOWER_HEARTBEAT = 1.5;
+/**
+ * A follower's keepalive to the other followers, in heartbeat intervals, while the leader's
+ * rounds come: the leader vouches for them in each round (README "Membership"), so the
+ * group's idle traffic grows with N, not N².
+ */
+const FOLLOWER_KEEPALIVE = 10;
 /** State transfer: recent messages a new member receives, unless configured. */
 export const DEFAULT_HISTORY = 1000;
 
@@ -128,6 +134,10 @@ export class RmNode {
   /** Every datagram that arrived before this instant has been received. */
   private caughtUpAt: number;
   private nextLeaderHb = 0;
+  /** Follower: when the current leader's latest heartbeat round arrived. */
+  private lastRoundAt = Number.NEGATIVE_INFINITY;
+  /** The leader's ages list, reused for every round. */
+  private readonly agesOut: number[] = [];
   /** The leader last reported (term and id; -1: none yet reported, undefined: no leader). */
   private shownLeader: NodeId | undefined = -1;
   private shownTerm = -1;
@@ -548,7 +558,35 @@ export class RmNode {
       default:
         this.election.receive(from, c, now, this.elOut, this.judged(now));
         this.flushElection();
+        if (c.t === "leader-hb" && from === this.election.leader && c.term === this.election.term)
+          this.onRound(from, c.ages, now);
     }
+  }
+
+  /**
+   * A round of the leader we follow: what it says of the others counts as contact with them
+   * (their silence towards us is expected: followers heartbeat only the leader).
+   */
+  private onRound(leader: NodeId, ages: readonly number[] | undefined, now: number): void {
+    this.lastRoundAt = now;
+    if (ages === undefined) return;
+    for (let k = 0; k < ages.length; k++) {
+      const age = ages[k] as number;
+      if (age < 0 || k === this.id || k === leader) continue;
+      this.detector.vouch(k, now - age, now, this.healthOut);
+    }
+    this.emitHealth();
+  }
+
+  /** Following a leader whose rounds arrive (the latest within 1.5 heartbeat intervals). */
+  private roundsFresh(): boolean {
+    const l = this.election.leader;
+    return (
+      l !== undefined &&
+      l !== this.id &&
+      this.detector.live(l) &&
+      this.lastStep < this.lastRoundAt + this.membership.heartbeatMs * FOLLOWER_HEARTBEAT
+    );
   }
 
   private ctrlTo(to: NodeId, c: Ctrl): void {
@@ -560,6 +598,7 @@ export class RmNode {
       if (o.msg.t === "leader-ack" && o.msg.term === this.election.term) {
         o.msg.view = [this.mode.view.term, this.mode.view.version];
       }
+      if (o.msg.t === "leader-hb") o.msg.ages = this.detector.ages(this.lastStep, this.agesOut);
       // "all" means the live peers: the others get a slow heartbeat until they answer.
       if (o.to === "all") {
         const enc = encodeCtrl(o.msg);
@@ -618,6 +657,15 @@ export class RmNode {
   /** Failure detection and the election timeout, judged as `judged` says. */
   private membershipTimers(now: number): void {
     const judged = this.judged(now);
+    // The leader's word about a peer counts unless our data to it is stuck with no word from
+    // it since (we may be cut off from it while the leader is not): then only contact counts.
+    const distrust = this.detector.distrust;
+    for (const p of this.peers) {
+      if (!p) continue;
+      const o = p.send.oldestSentAt();
+      distrust[p.id] =
+        o !== undefined && p.heardAt <= o && judged - o > this.membership.probeAfterMs;
+    }
     const probes = this.probes;
     this.detector.tick(judged, this.healthOut, probes);
     this.emitHealth();
@@ -702,6 +750,11 @@ export class RmNode {
     const d = this.lagged(this.detector.nextWake());
     if (d !== undefined && d < t) t = d;
     if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
+    // Rounds that stop coming bring the followers' heartbeats back (heartbeatInterval).
+    if (this.roundsFresh()) {
+      const stale = this.lastRoundAt + this.membership.heartbeatMs * FOLLOWER_HEARTBEAT;
+      if (stale < t) t = stale;
+    }
     for (const p of this.peers) {
       if (!p) continue;
       // A deadline not yet judged (we are behind on input: sendTimers) is in the past: we wake
@@ -716,6 +769,10 @@ export class RmNode {
 
   private heartbeatInterval(p: Peer): number {
     if (!this.detector.live(p.id)) return this.membership.deadProbeMs;
+    // The leader vouches for the others in its rounds: a keepalive to them is enough. When
+    // the rounds stop, every follower heartbeats every member again at once.
+    if (p.id !== this.election.leader && this.roundsFresh())
+      return this.membership.heartbeatMs * FOLLOWER_KEEPALIVE;
     // A follower answers each of the live leader's rounds (one every heartbeatMs) and its other
     // heartbeats leave with that answer (alignHeartbeats): its own timer only stands in for a
     // lost round, later than the next round is due, so the two do not race.
@@ -836,10 +893,11 @@ export class RmNode {
    * leader) would otherwise double the heartbeats to the others.
    */
   private alignHeartbeats(now: number, datagrams: OutDatagram[]): void {
-    const half = this.membership.heartbeatMs / 2;
     for (const p of this.peers) {
-      if (!p || p.lastSent === now || now < p.lastSent + half || !this.detector.live(p.id))
-        continue;
+      if (!p || p.lastSent === now || !this.detector.live(p.id)) continue;
+      // Half-way to a heartbeat, or within one heartbeat interval of a keepalive.
+      const hb = this.membership.heartbeatMs;
+      if (now < p.lastSent + Math.max(hb / 2, this.heartbeatInterval(p) - hb)) continue;
       this.frameTo(p, now, true, datagrams);
     }
   }

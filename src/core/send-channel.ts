@@ -421,6 +421,16 @@ export class SendChannel {
     return this.topSent;
   }
 
+  /** First send time of the oldest entry out and not known delivered (undefined: none). */
+  oldestSentAt(): number | undefined {
+    for (let i = this.inflightHead; i < this.inflight.length; i++) {
+      const e = this.inflight[i] as OutEntry;
+      if (e.sacked) continue;
+      return e.transmissions > 0 ? e.boundSentAt : undefined;
+    }
+    return undefined;
+  }
+
   /** Lowest sequence number still held for the peer (sent in every frame as `base`). */
   get base(): Seq {
     if (this.inflightHead < this.inflight.length)

@@ -22,7 +22,16 @@ export interface HealthChange {
  * itself stalled (a long event-loop pause, SIGSTOP), the stall is not blamed on the peers.
  */
 export class FailureDetector {
+  /** Direct contact: the last frame from each peer. */
   private readonly lastHeard: number[];
+  /** The leader's word (vouch): when the leader last heard each peer, as it told us. */
+  private readonly vouched: number[];
+  /**
+   * Peers whose vouches do not count (the node sets it: data to them has been stuck longer
+   * than probeAfterMs without a word from them, so we may be cut off from them although the
+   * leader is not).
+   */
+  readonly distrust: boolean[];
   private readonly health: Health[];
   private readonly probing: boolean[];
   private nonce = 0;
@@ -34,6 +43,8 @@ export class FailureDetector {
     private readonly cfg: MembershipConfig,
   ) {
     this.lastHeard = new Array<number>(hostCount).fill(0);
+    this.vouched = new Array<number>(hostCount).fill(Number.NEGATIVE_INFINITY);
+    this.distrust = new Array<boolean>(hostCount).fill(false);
     this.health = new Array<Health>(hostCount).fill("unknown");
     this.probing = new Array<boolean>(hostCount).fill(false);
     this.health[self] = "alive";
@@ -60,10 +71,50 @@ export class FailureDetector {
     }
   }
 
+  /**
+   * The leader says it heard `p` at `at`: contact as good as our own (followers heartbeat only
+   * the leader, README "Membership"). It never brings back a peer we do not count live: only
+   * its own frames do, since we must learn its life from them.
+   */
+  vouch(p: NodeId, at: number, now: number, out: HealthChange[]): void {
+    if (p === this.self) return;
+    const h = this.health[p];
+    if ((h !== "alive" && h !== "suspect") || at <= (this.vouched[p] as number)) return;
+    this.vouched[p] = at;
+    if (this.distrust[p]) return;
+    if (now < at + this.cfg.probeAfterMs) this.probing[p] = false;
+    if (h === "suspect" && now < at + this.cfg.suspectAfterMs) {
+      this.health[p] = "alive";
+      out.push({ peer: p, from: h, to: "alive" });
+    }
+  }
+
+  /** When `p` was last heard from, directly or (unless distrusted) through the leader. */
+  private last(p: NodeId): number {
+    const d = this.lastHeard[p] as number;
+    if (this.distrust[p]) return d;
+    const v = this.vouched[p] as number;
+    return v > d ? v : d;
+  }
+
+  /** ms since each host was last heard from directly (0 for self), -1 for those not live. */
+  ages(now: number, out: number[]): number[] {
+    out.length = this.health.length;
+    for (let p = 0; p < this.health.length; p++) {
+      const h = this.health[p];
+      if (p === this.self) out[p] = 0;
+      else if (h !== "alive" && h !== "suspect") out[p] = -1;
+      else out[p] = Math.max(0, Math.round(now - (this.lastHeard[p] as number)));
+    }
+    return out;
+  }
+
   /** This process was frozen for `ms`: the silence was ours, not theirs. */
   stalled(ms: number): void {
-    for (let p = 0; p < this.lastHeard.length; p++)
+    for (let p = 0; p < this.lastHeard.length; p++) {
       this.lastHeard[p] = (this.lastHeard[p] as number) + ms;
+      this.vouched[p] = (this.vouched[p] as number) + ms;
+    }
   }
 
   /** Advance timers: indirect probes, suspicion, death. */
@@ -72,7 +123,7 @@ export class FailureDetector {
     for (let p = 0; p < n; p++) {
       const h = this.health[p] as Health;
       if (p === this.self || (h !== "alive" && h !== "suspect")) continue;
-      const last = this.lastHeard[p] as number;
+      const last = this.last(p);
       // Compare as `now >= last + x`, the very sum nextWake() returns (no float drift).
       if (now >= last + this.cfg.deadAfterMs) {
         this.health[p] = "dead";
@@ -107,7 +158,7 @@ export class FailureDetector {
     for (let p = 0; p < this.health.length; p++) {
       const h = this.health[p];
       if (p === this.self || (h !== "alive" && h !== "suspect")) continue;
-      const last = this.lastHeard[p] as number;
+      const last = this.last(p);
       const next =
         h === "suspect"
           ? last + this.cfg.deadAfterMs

@@ -11,7 +11,17 @@ export type ElectionCtrl =
   | { t: "prevote-resp"; term: Term; granted: boolean; forgot?: true }
   | { t: "vote-req"; term: Term; lastIndex: number; lastTerm: Term; transfer?: true }
   | { t: "vote-resp"; term: Term; granted: boolean; forgot?: true }
-  | { t: "leader-hb"; term: Term; round: number }
+  | {
+      t: "leader-hb";
+      term: Term;
+      round: number;
+      /**
+       * The leader's word on every host: ms since it last heard it (itself 0), -1 where it
+       * does not count it live. Followers take it as contact (FailureDetector.vouch), so they
+       * need not heartbeat each other (the node adds it; the election ignores it).
+       */
+      ages?: number[];
+    }
   | { t: "leader-ack"; term: Term; round: number; view?: [number, number] }
   /** Leadership transfer (Raft's TimeoutNow): the leader, having given up, asks `to` to stand now. */
   | { t: "timeout-now"; term: Term };

@@ -47,8 +47,10 @@ export class SenderIntake {
         c.early.set(m.seq, m);
         return "ok";
       }
-      c.early.set(m.seq, m);
-      this.release(c, pass);
+      // In order: hand it on without the map (the common case), then what it unblocks.
+      c.next++;
+      pass(m, c.inc);
+      if (c.early.size > 0) this.release(c, pass);
       return "ok";
     }
     if (c && inc < c.inc) return "stale-life";
