@@ -504,7 +504,8 @@ export class Sim {
       h.wakeToken++;
       // Moving the armed event is what pushing a new one would do (the old one would be stale).
       if (w === undefined) this.disarm(h);
-      else if (h.wakeSlot >= 0) this.queue.reschedule(h.wakeSlot, Math.max(w, this.now), h.wakeToken);
+      else if (h.wakeSlot >= 0)
+        this.queue.reschedule(h.wakeSlot, Math.max(w, this.now), h.wakeToken);
       else h.wakeSlot = this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
     }
   }
