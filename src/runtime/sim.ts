@@ -128,6 +128,11 @@ interface Host {
   faults: FaultInjector;
   wakeToken: number;
   wakeAt: number | undefined;
+  /**
+   * The queue slot of the node's armed timer (-1: none). A re-armed timer moves that one
+   * event instead of leaving a stale one behind: same order, fewer events.
+   */
+  wakeSlot: number;
   incCounter: number;
   /** The incarnation of the running life, as the history knows it (start, then rejoins). */
   inc: number;
@@ -208,6 +213,7 @@ export class Sim {
         faults,
         wakeToken: 0,
         wakeAt: undefined,
+        wakeSlot: -1,
         incCounter: 0,
         inc: 0,
         hard: undefined,
@@ -280,6 +286,7 @@ export class Sim {
     this.changes++;
     h.wakeToken++;
     h.wakeAt = undefined;
+    this.disarm(h);
     this.history.push({ kind: "crash", t: this.now, node: i });
   }
 
@@ -424,8 +431,11 @@ export class Sim {
       return;
     }
     const h = this.hosts[a] as Host;
+    // The node's timer just left the queue (a re-armed one was moved, a disarmed one removed).
+    if (kind === WAKE) h.wakeSlot = -1;
     if (h.frozenUntil > this.now) {
-      this.queue.push(h.frozenUntil, kind, a, b, ref);
+      const s = this.queue.push(h.frozenUntil, kind, a, b, ref);
+      if (kind === WAKE) h.wakeSlot = s;
       return;
     }
     const node = h.node;
@@ -492,8 +502,19 @@ export class Sim {
     if (w !== h.wakeAt) {
       h.wakeAt = w;
       h.wakeToken++;
-      if (w !== undefined) this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
+      // Moving the armed event is what pushing a new one would do (the old one would be stale).
+      if (w === undefined) this.disarm(h);
+      else if (h.wakeSlot >= 0)
+        this.queue.reschedule(h.wakeSlot, Math.max(w, this.now), h.wakeToken);
+      else h.wakeSlot = this.queue.push(Math.max(w, this.now), WAKE, i, h.wakeToken, undefined);
     }
+  }
+
+  /** Take node h's timer event out of the queue, if one is there. */
+  private disarm(h: Host): void {
+    if (h.wakeSlot < 0) return;
+    this.queue.remove(h.wakeSlot);
+    h.wakeSlot = -1;
   }
 
   /** Node i's events, in order, into the history (and to the tracer and the observer). */

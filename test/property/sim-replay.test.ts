@@ -71,6 +71,72 @@ describe("event queue", () => {
   });
 });
 
+describe("event queue: reschedule and remove", () => {
+  it("a moved event pops as if removed and pushed again; a removed one never pops", () => {
+    // Ops: push at t, pop, move the k-th live event to t, remove the k-th live event.
+    const op = fc.oneof(
+      fc.record({ k: fc.constant("push" as const), t: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ k: fc.constant("pop" as const) }),
+      fc.record({
+        k: fc.constant("move" as const),
+        i: fc.nat(),
+        t: fc.integer({ min: 0, max: 30 }),
+      }),
+      fc.record({ k: fc.constant("remove" as const), i: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300, size: "medium" }), (ops) => {
+        const q = new EventQueue<string>();
+        // The model: live events with their time, insertion number, id and slot.
+        const model: Array<{ t: number; n: number; id: number; slot: number; b: number }> = [];
+        let n = 0;
+        let ids = 0;
+        const sorted = () => model.sort((x, y) => x.t - y.t || x.n - y.n);
+        for (const o of ops) {
+          if (o.k === "push") {
+            const id = ids++;
+            const slot = q.push(o.t, 0, id, 0, `e${id}`);
+            model.push({ t: o.t, n: n++, id, slot, b: 0 });
+          } else if (o.k === "pop") {
+            if (model.length === 0) continue;
+            const want = sorted().shift() as (typeof model)[number];
+            expect(q.pop()).toBe(true);
+            expect([q.t, q.a, q.b, q.ref]).toEqual([want.t, want.id, want.b, `e${want.id}`]);
+          } else if (o.k === "move") {
+            if (model.length === 0) continue;
+            const e = model[o.i % model.length] as (typeof model)[number];
+            q.reschedule(e.slot, o.t, e.b + 1);
+            e.b++;
+            e.t = o.t;
+            e.n = n++;
+          } else {
+            if (model.length === 0) continue;
+            const [e] = model.splice(o.i % model.length, 1) as [(typeof model)[number]];
+            q.remove(e.slot);
+          }
+          expect(q.size).toBe(model.length);
+          expect(q.nextOrder).toBe(n);
+        }
+        for (const want of sorted()) {
+          expect(q.peekTime()).toBe(want.t);
+          expect(q.pop()).toBe(true);
+          expect([q.t, q.a]).toEqual([want.t, want.id]);
+        }
+        expect(q.pop()).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("moving or removing a slot that is not queued throws", () => {
+    const q = new EventQueue<string>();
+    const s = q.push(1, 0, 0, 0, "x");
+    q.pop();
+    expect(() => q.reschedule(s, 2, 0)).toThrow(/not queued/);
+    expect(() => q.remove(s)).toThrow(/not queued/);
+  });
+});
+
 describe("fuzz campaign: chunks and workers run the same scenarios", () => {
   const base = { seed: 777, crash: "clean" as const };
 
