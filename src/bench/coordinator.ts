@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from "node:dgram";
+import { readFileSync } from "node:fs";
 import { mono } from "./clock.js";
 import type { NodeResult, WorkerMsg } from "./protocol.js";
 import type { WorkerHandle, WorkerPool } from "./workers.js";
@@ -34,10 +35,31 @@ export interface RunResult {
   killAt: number;
   /** Start instant to result collection, ms. */
   wallMs: number;
+  /**
+   * Datagrams the kernel dropped because a UDP socket's receive buffer was full, system-wide,
+   * from the start instant to result collection (`RcvbufErrors` of /proc/net/snmp; NaN where
+   * it cannot be read). Other processes' sockets count too: read it on a quiet machine.
+   */
+  kernelDrops: number;
   /** Messages each sender got accepted (what must be delivered). */
   expected: number[];
   /** Live nodes' results (down nodes excluded). */
   nodes: NodeResult[];
+}
+
+/** UDP receive-buffer overflows so far, system-wide (NaN off Linux or when unreadable). */
+export function rcvbufErrors(): number {
+  try {
+    const lines = readFileSync("/proc/net/snmp", "utf8").split("\n");
+    const rows = lines.filter((l) => l.startsWith("Udp: "));
+    const head = (rows[0] ?? "").trim().split(/\s+/);
+    const vals = (rows[1] ?? "").trim().split(/\s+/);
+    const i = head.indexOf("RcvbufErrors");
+    const v = i > 0 ? Number(vals[i]) : Number.NaN;
+    return Number.isFinite(v) ? v : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Setup (processes find each other, elect a leader): longer for many processes on few cores. */
@@ -80,6 +102,7 @@ export function notRun(spec: WorkloadSpec, problem: string, skipped = false): Ru
     goAt: 0,
     killAt: 0,
     wallMs: 0,
+    kernelDrops: Number.NaN,
     expected: [],
     nodes: [],
   };
@@ -231,6 +254,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
       live.delete(i);
     }
     goAt = mono() + START_DELAY_MS;
+    const rcvbufAtGo = rcvbufErrors();
     for (const i of live) (workers[i] as WorkerHandle).send({ t: "go", at: goAt });
     const deadline = goAt + opts.timeoutMs;
     const liveIds = [...live];
@@ -260,6 +284,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
     for (const i of liveIds) (workers[i] as WorkerHandle).send({ t: "collect" });
     await until(() => liveIds.every((i) => results.has(i) || !live.has(i)), mono() + COLLECT_MS);
     const wallMs = mono() - goAt;
+    const kernelDrops = rcvbufErrors() - rcvbufAtGo;
     for (const i of liveIds) {
       if (!results.has(i)) problems.push(`node ${i} gave no result (${exits[i] ?? "hung"})`);
     }
@@ -275,6 +300,7 @@ async function runOnce(spec: WorkloadSpec, opts: RunOptions): Promise<RunResult>
       goAt,
       killAt,
       wallMs,
+      kernelDrops,
       expected,
       nodes,
     };

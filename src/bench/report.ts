@@ -117,7 +117,7 @@ export function formatReport(r: Report): string {
         "B/msg: all UDP payload bytes per message multicast (every copy, acks, retransmissions); " +
         "µs/dlv: CPU µs of all node processes per delivery; rtx/lost: messages resent per message " +
         "lost (carried by a datagram the fault layer dropped); leader±: elections after the start instant (worst run); " +
-        "false dead: dead verdicts about live nodes (worst run).",
+        "false dead: dead verdicts about live nodes (worst run); kdrop: datagrams the kernel dropped for a full socket receive buffer during the run, system-wide (worst run).",
     );
   }
   return out.join("\n");
@@ -149,6 +149,7 @@ function rowTable(r: Report): string[] {
     "rtx/lost",
     "leader±",
     "false dead",
+    "kdrop",
     "RSS MB",
   ];
   const rows = r.rows.map((a) => {
@@ -180,6 +181,7 @@ function rowTable(r: Report): string[] {
       a.spec.drop > 0 ? fmt(x.resendsPerLost, 2) : "—",
       String(x.leaderChanges),
       String(x.falseDead),
+      fmt(x.kernelDrops),
       fmt(x.peakRssMb),
     ];
   });

@@ -49,6 +49,8 @@ export interface RunMetrics {
   leaderChanges: number;
   /** "dead" verdicts after the start instant about nodes that were in fact up, all nodes. */
   falseDead: number;
+  /** Datagrams the kernel dropped for full receive buffers during the run (system-wide). */
+  kernelDrops: number;
   /** Down nodes: kill to the last live node's first "dead" verdict about them, ms (NaN: none). */
   detectMs: number;
   /** Highest RSS sampled during the run (about once a second) at any live node, MiB. */
@@ -136,6 +138,7 @@ export function runMetrics(r: RunResult): RunMetrics {
     resendsPerLost: lostEntries > 0 ? resends / lostEntries : Number.NaN,
     leaderChanges: terms.size,
     falseDead,
+    kernelDrops: r.kernelDrops,
     runPeakRssMb: runPeak > 0 ? runPeak : Number.NaN,
     detectMs: detectMs(r),
   };
@@ -250,6 +253,15 @@ export function aggregate(results: RunResult[]): Aggregate {
     // Membership trouble is counted in the worst run, not the median: one is one too many.
     leaderChanges: Math.max(0, ...perRun.map((m) => m.leaderChanges)),
     falseDead: Math.max(0, ...perRun.map((m) => m.falseDead)),
+    kernelDrops: perRun.reduce(
+      (w, m) =>
+        Number.isNaN(m.kernelDrops)
+          ? w
+          : Number.isNaN(w)
+            ? m.kernelDrops
+            : Math.max(w, m.kernelDrops),
+      Number.NaN,
+    ),
     runPeakRssMb: num((m) => m.runPeakRssMb),
     detectMs: num((m) => m.detectMs),
   };

@@ -66,6 +66,18 @@ const FOLLOWER_HEARTBEAT = 1.5;
  * group's idle traffic grows with N, not N².
  */
 const FOLLOWER_KEEPALIVE = 10;
+/**
+ * Fragments in flight per peer: `window` up to 4 hosts; beyond, the window is shared so that
+ * what all senders may have in flight towards one receiver stays what 3 peers' windows are
+ * (at least 32). With 32 hosts and a window of 1024, each sender's flight of 1024 fragments
+ * per peer overflowed receivers' 4 MB socket buffers during a burst: the kernel dropped
+ * datagrams, heartbeats among them (false "dead" verdicts), and the drops were resent.
+ */
+export function sendWindow(window: number, hostCount: number): number {
+  if (hostCount <= 4) return window;
+  return Math.min(window, Math.max(32, Math.floor((3 * window) / (hostCount - 1))));
+}
+
 /** State transfer: recent messages a new member receives, unless configured. */
 export const DEFAULT_HISTORY = 1000;
 
@@ -168,8 +180,9 @@ export class RmNode {
     this.lastStep = now;
     this.reportsCaughtUp = opts.reportsCaughtUp === true;
     this.caughtUpAt = now;
+    const sendLimits = { ...opts.limits, window: sendWindow(opts.limits.window, opts.hostCount) };
     for (let p = 0; p < opts.hostCount; p++)
-      this.peers.push(p === opts.id ? undefined : new Peer(p, opts.limits));
+      this.peers.push(p === opts.id ? undefined : new Peer(p, opts.limits, sendLimits));
     this.detector = new FailureDetector(opts.id, opts.hostCount, this.membership);
     const ctx = this.modeContext(opts.historyMessages ?? DEFAULT_HISTORY);
     if (opts.ordering === "total") {

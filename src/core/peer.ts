@@ -36,8 +36,10 @@ export class Peer {
   constructor(
     readonly id: NodeId,
     private readonly limits: ProtocolLimits,
+    /** The send side's limits (its window shared among the peers: `sendWindow`). */
+    private readonly sendLimits: ProtocolLimits = limits,
   ) {
-    this.send = new SendChannel(limits);
+    this.send = new SendChannel(sendLimits);
     this.recv = new RecvChannel(limits);
     // Announce ourselves at the first drain: peers learn our incarnation at once.
     this.recv.ackPending = true;
@@ -45,7 +47,7 @@ export class Peer {
 
   /** Both channels start over (a new life of the peer, or of ourselves). */
   resetChannels(): void {
-    this.send = new SendChannel(this.limits);
+    this.send = new SendChannel(this.sendLimits);
     this.recv = new RecvChannel(this.limits);
     this.recv.ackPending = true;
   }

@@ -78,6 +78,7 @@ function result(spec: WorkloadSpec, nodes: NodeResult[], over: Partial<RunResult
     problems: [],
     goAt: 1000,
     killAt: 0,
+    kernelDrops: 0,
     wallMs: 1000,
     expected: [100, 100, 100, 100],
     nodes,
@@ -230,7 +231,7 @@ describe("bench --suite targets verdicts", () => {
     });
     expect(text).toMatch(/^\s+met\s+1\. burst 4×5000 drop 0: total ≥ 0\.8 × causal/m);
     expect(text).toMatch(/^\s+MISSED\s+9\. Python original/m);
-    for (const col of ["group/s", "µs/dlv", "rtx/lost", "leader±", "false dead"]) {
+    for (const col of ["group/s", "µs/dlv", "rtx/lost", "leader±", "false dead", "kdrop"]) {
       expect(text).toContain(col);
     }
   });
@@ -274,5 +275,14 @@ describe("bench --suite targets verdicts", () => {
     expect(row(32, "total")?.problems).toEqual(["run 1: skipped: the 16-node total row timed out"]);
     expect(r.targets[0]).toMatchObject({ id: "5", met: false });
     expect(r.targets[0]?.measured).toMatch(/total timed out at 16 nodes/);
+  });
+});
+
+describe("kernel drops", () => {
+  it("reads the UDP receive-buffer overflow counter of /proc/net/snmp on Linux", async () => {
+    const { rcvbufErrors } = await import("../../src/bench/coordinator.js");
+    const v = rcvbufErrors();
+    if (process.platform === "linux") expect(Number.isInteger(v) && v >= 0).toBe(true);
+    else expect(Number.isNaN(v)).toBe(true);
   });
 });
