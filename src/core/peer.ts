@@ -15,6 +15,11 @@ export class Peer {
    * next frame to this peer, at most a heartbeat away; a newer one replaces it.
    */
   lazyCtrl: unknown = undefined;
+  /**
+   * A control message due at the next drain (a frame goes out for it) that a newer one of the
+   * same kind replaces meanwhile: total order's coalesced `match`/`commit` notes.
+   */
+  noteCtrl: unknown = undefined;
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
   /**
