@@ -265,7 +265,12 @@ export class TotalLog {
       this.submittedTo = key;
       if (l !== undefined) for (const p of this.pending) this.submit(l, p.seq, p.text);
     }
-    if (this.ctx.isLeader()) this.replicate();
+    if (this.ctx.isLeader()) {
+      // Apply first: the compaction point the appends and notes carry follows what we applied.
+      this.advanceCommit();
+      this.apply(out);
+      if (!this.halted) this.replicate();
+    }
     this.apply(out);
     if (this.pendingCompact > 0) {
       this.compact(Math.min(this.pendingCompact, this.applied));
