@@ -50,6 +50,9 @@ export class Peer {
 
   /** Both channels start over (a new life of the peer, or of ourselves). */
   resetChannels(): void {
+    // A note was made for (or by) the old life: the new one must not take it as its own (a
+    // stale `match` made a leader believe a new member's empty log held its entries).
+    this.noteCtrl = undefined;
     this.send = new SendChannel(this.limits);
     this.recv = new RecvChannel(this.limits);
     this.recv.ackPending = true;

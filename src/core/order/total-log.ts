@@ -598,6 +598,9 @@ export class TotalLog {
         this.preJoin.push(e);
       }
       this.applyView(m.snap.view);
+      // What an earlier append of this term verified is gone with the old log.
+      this.verifiedTerm = m.term;
+      this.verified = this.base;
       reply(true, this.base);
       return;
     }
@@ -681,7 +684,7 @@ export class TotalLog {
   onCommitNote(from: NodeId, term: number, commit: number, compact: number): void {
     if (this.halted || term !== this.ctx.term() || this.ctx.leader() !== from) return;
     if (term !== this.verifiedTerm) return;
-    const c = Math.min(commit, this.verified);
+    const c = Math.min(commit, this.verified, this.lastIndex);
     if (c > this.commit) this.commit = c;
     this.pendingCompact = Math.max(this.pendingCompact, compact);
   }
