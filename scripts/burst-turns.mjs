@@ -33,7 +33,15 @@ function burst(ordering, seed) {
   const nodes = [];
   for (let i = 0; i < hosts; i++)
     nodes.push(
-      new RmNode({ id: i, hostCount: hosts, incarnation: 1000 + i, ordering, limits: DEFAULT_LIMITS, random, now: 0 }),
+      new RmNode({
+        id: i,
+        hostCount: hosts,
+        incarnation: 1000 + i,
+        ordering,
+        limits: DEFAULT_LIMITS,
+        random,
+        now: 0,
+      }),
     );
   let inbox = nodes.map(() => []);
   let later = nodes.map(() => []);
@@ -68,7 +76,9 @@ function burst(ordering, seed) {
   for (let k = 0; k < 5000 && !ready; k++) {
     t += 1;
     turn();
-    ready = nodes.every((n) => n.status().view.members.length === hosts) && nodes.some((n) => n.status().role === "leader");
+    ready =
+      nodes.every((n) => n.status().view.members.length === hosts) &&
+      nodes.some((n) => n.status().role === "leader");
   }
   if (!ready) throw new Error(`${ordering}: no view with every member`);
   for (let k = 0; k < 50; k++) {
@@ -106,7 +116,8 @@ const res = {};
 for (let r = 0; r < repeat; r++)
   for (const mode of modes) {
     const x = burst(mode, 7 + r);
-    (res[mode] ??= []).push(x);
+    if (!res[mode]) res[mode] = [];
+    res[mode].push(x);
   }
 for (const mode of modes) {
   const rows = res[mode];
@@ -117,5 +128,7 @@ for (const mode of modes) {
 }
 if (res.total && res.causal) {
   const med = (m) => res[m].map((x) => x.us).sort((a, b) => a - b)[Math.floor(res[m].length / 2)];
-  console.log(`CPU per delivery total/causal ${(med("total") / med("causal")).toFixed(2)}× (msg/s ratio ≈ ${(med("causal") / med("total")).toFixed(2)}×)`);
+  console.log(
+    `CPU per delivery total/causal ${(med("total") / med("causal")).toFixed(2)}× (msg/s ratio ≈ ${(med("causal") / med("total")).toFixed(2)}×)`,
+  );
 }

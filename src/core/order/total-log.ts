@@ -697,7 +697,8 @@ export class TotalLog {
       this.ctx.observeTerm(term);
       return;
     }
-    if (!this.ctx.isLeader() || term !== this.leaderTerm) return;
+    // Beyond our log: not an answer to this leader's appends (cannot happen; never trusted).
+    if (!this.ctx.isLeader() || term !== this.leaderTerm || index > this.lastIndex) return;
     const f = this.followers.get(from);
     if (!f) return;
     this.matched(f, index);
