@@ -9,8 +9,33 @@ export interface StableCtrl {
   incs: number[];
 }
 
+/**
+ * Total order, follower → leader: my log matches yours up to `index` (term `term`). Coalesced:
+ * one per drain, however many appends arrived; a lost one is repaired by the leader's next
+ * append (or its repair append after a heartbeat interval without progress).
+ */
+export interface MatchCtrl {
+  t: "match";
+  term: number;
+  index: number;
+}
+
+/**
+ * Total order, leader → follower: positions up to `commit` are committed, entries up to
+ * `compact` may be dropped (as in an append; sent when no append carries them).
+ */
+export interface CommitCtrl {
+  t: "commit";
+  term: number;
+  commit: number;
+  compact: number;
+}
+
+/** The total-order log's control messages. */
+export type LogCtrl = MatchCtrl | CommitCtrl;
+
 /** Unreliable control messages: sent once in a frame's control section, never retransmitted. */
-export type Ctrl = ProbeCtrl | ElectionCtrl | StableCtrl;
+export type Ctrl = ProbeCtrl | ElectionCtrl | StableCtrl | LogCtrl;
 
 const TAGS = [
   "ping-req",
@@ -24,6 +49,8 @@ const TAGS = [
   "leader-ack",
   "stable",
   "timeout-now",
+  "match",
+  "commit",
 ] as const;
 
 /** A vote answer's flags: 1 granted, 2 the voter forgot its log. */
@@ -56,6 +83,10 @@ export function encodeCtrl(c: Ctrl): unknown[] {
       return [9, c.delivered, c.incs];
     case "timeout-now":
       return [10, c.term];
+    case "match":
+      return [11, c.term, c.index];
+    case "commit":
+      return [12, c.term, c.commit, c.compact];
   }
 }
 
@@ -108,6 +139,12 @@ export function decodeCtrl(raw: unknown, hostCount: number): Ctrl | null {
       return (b & 2) === 2
         ? { t: tag, term: a, granted: (b & 1) === 1, forgot: true }
         : { t: tag, term: a, granted: b === 1 };
+    case "match":
+      return raw.length === 3 && nat(a) && nat(b) ? { t: tag, term: a, index: b } : null;
+    case "commit":
+      return raw.length === 4 && nat(a) && nat(b) && nat(c)
+        ? { t: tag, term: a, commit: b, compact: c }
+        : null;
     case "leader-hb":
       if (!nat(a) || !nat(b)) return null;
       if (raw.length === 3) return { t: tag, term: a, round: b };

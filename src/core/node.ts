@@ -249,6 +249,10 @@ export class RmNode {
         const p = this.peers[to];
         if (p) p.lazyCtrl = encodeCtrl(c);
       },
+      note: (to, c) => {
+        const p = this.peers[to];
+        if (p) p.noteCtrl = encodeCtrl(c);
+      },
       deliver: (d, history) => this.deliver(d, history),
       emit: (ev) => this.events.push(ev),
       installed: (v) => this.installed(v),
@@ -568,6 +572,10 @@ export class RmNode {
       case "stable":
         this.mode.onStable?.(from, c.delivered, c.incs);
         return;
+      case "match":
+      case "commit":
+        this.mode.onLogCtrl?.(from, c);
+        return;
       default:
         this.election.receive(from, c, now, this.elOut, this.judged(now));
         this.flushElection();
@@ -844,7 +852,7 @@ export class RmNode {
     const reack = now >= p.reackAt;
     const heartbeat = reack || now >= p.lastSent + this.heartbeatInterval(p);
     const traffic = reack || p.send.hasDue() || p.recv.ackPending;
-    if (!traffic && !heartbeat && p.ctrl.length === 0) return NO_FRAME;
+    if (!traffic && !heartbeat && p.ctrl.length === 0 && p.noteCtrl === undefined) return NO_FRAME;
     return FRAME | (heartbeat ? HEARTBEAT : 0) | (traffic ? TRAFFIC : 0);
   }
 
@@ -893,6 +901,10 @@ export class RmNode {
     if (p.lazyCtrl !== undefined) {
       p.ctrl.push(p.lazyCtrl);
       p.lazyCtrl = undefined;
+    }
+    if (p.noteCtrl !== undefined) {
+      p.ctrl.push(p.noteCtrl);
+      p.noteCtrl = undefined;
     }
     bundle(this.wire, p, now, heartbeat, datagrams);
   }

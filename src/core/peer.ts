@@ -15,6 +15,11 @@ export class Peer {
    * next frame to this peer, at most a heartbeat away; a newer one replaces it.
    */
   lazyCtrl: unknown = undefined;
+  /**
+   * A control message due at the next drain (a frame goes out for it) that a newer one of the
+   * same kind replaces meanwhile: total order's coalesced `match`/`commit` notes.
+   */
+  noteCtrl: unknown = undefined;
   /** When we last sent this peer a frame (heartbeat scheduling). */
   lastSent = Number.NEGATIVE_INFINITY;
   /**
@@ -47,6 +52,9 @@ export class Peer {
 
   /** Both channels start over (a new life of the peer, or of ourselves). */
   resetChannels(): void {
+    // A note was made for (or by) the old life: the new one must not take it as its own (a
+    // stale `match` made a leader believe a new member's empty log held its entries).
+    this.noteCtrl = undefined;
     this.send = new SendChannel(this.sendLimits);
     this.recv = new RecvChannel(this.limits);
     this.recv.ackPending = true;

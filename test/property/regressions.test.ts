@@ -125,6 +125,7 @@ describe("issue 15 seeds", () => {
       "--mode fifo --seed 20261218 --runs 4000",
       "--mode total --seed 20261221 --runs 100000",
       "--mode causal --seed 20261312 --runs 3000",
+      "--mode total --seed 424242 --path 854 --crash abrupt",
     ]);
   });
   for (const r of ISSUE_15) {

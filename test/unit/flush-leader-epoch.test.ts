@@ -38,6 +38,7 @@ function fakeContext(epochs: boolean) {
     multicast: () => {},
     ctrl: () => {},
     report: () => {},
+    note: () => {},
     deliver: () => {},
     emit: () => {},
     installed: () => {},

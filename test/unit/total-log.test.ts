@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { describe } from "vitest";
 import type { HistoryMsg } from "../../src/core/app-message.js";
 import { parseViewText } from "../../src/core/app-message.js";
+import type { LogCtrl } from "../../src/core/ctrl.js";
 import { defaultMembership } from "../../src/core/membership/config.js";
 import { nextView, type View } from "../../src/core/membership/view.js";
 import type { Delivery } from "../../src/core/order/layer.js";
@@ -20,7 +21,7 @@ interface Msg {
   from: number;
   fromInc: number;
   to: number;
-  msg: LogMsg | HistoryMsg;
+  msg: LogMsg | HistoryMsg | LogCtrl;
 }
 
 class FakeNode {
@@ -33,6 +34,8 @@ class FakeNode {
   events: string[] = [];
   view = "none";
   halted = false;
+  /** Coalesced control notes waiting for the next drain, per destination (a newer one replaces). */
+  readonly notes = new Map<number, LogCtrl>();
   /** Deliveries of the current event, handed on before a view installs (as TotalMode does). */
   private readonly out: Delivery[] = [];
 
@@ -79,6 +82,11 @@ class FakeNode {
         env.queue.push({ from: this.id, fromInc: this.inc, to, msg });
         env.sent.push(`${this.id}->${to} ${msgStr(msg)}`);
       },
+      note: (to, c) => {
+        this.notes.set(to, c);
+      },
+      now: () => env.time,
+      repairMs: 100,
       multicast: (targets, msg) => {
         for (const to of targets) env.queue.push({ from: this.id, fromInc: this.inc, to, msg });
         env.sent.push(`${this.id}->${targets.join(",")} ${msgStr(msg)}`);
@@ -136,6 +144,8 @@ const env = {
   nodes: [] as FakeNode[],
   /** Nodes the leaders count as live (for the views they author). */
   live: new Set<number>(),
+  /** Virtual time (ms): `wait` moves it; leaders repair unanswered appends after 100 ms. */
+  time: 0,
   queue: [] as Msg[],
   sent: [] as string[],
 };
@@ -165,7 +175,11 @@ function entryStr(e: SentEntry): string {
   return `t${e.term} ${e.from}/${e.inc}#${e.seq}${e.text === null ? "" : `:${e.text}`}`;
 }
 
-function msgStr(m: LogMsg | HistoryMsg): string {
+function msgStr(m: LogMsg | HistoryMsg | LogCtrl): string {
+  if ("t" in m)
+    return m.t === "match"
+      ? `match t${m.term} index=${m.index}`
+      : `commit t${m.term} commit=${m.commit} compact=${m.compact}`;
   switch (m.kind) {
     case "submit":
       return `submit #${m.seq}:${m.text}`;
@@ -204,9 +218,29 @@ function flush(indent = ""): string[] {
   return lines;
 }
 
+/**
+ * A drain: every node's coalesced notes leave (one per destination however many were made
+ * since the last drain), as unreliable control messages in the queue.
+ */
+function drainNotes(): void {
+  for (const n of env.nodes) {
+    for (const [to, c] of n.notes) {
+      env.queue.push({ from: n.id, fromInc: n.inc, to, msg: c });
+      env.sent.push(`${n.id}->${to} ${msgStr(c)}`);
+    }
+    n.notes.clear();
+  }
+}
+
 function dispatch(m: Msg): void {
   const n = node(m.to);
   if (n.halted) return;
+  if ("t" in m.msg) {
+    if (m.msg.t === "match") n.log.onMatchNote(m.from, m.msg.term, m.msg.index);
+    else n.log.onCommitNote(m.from, m.msg.term, m.msg.commit, m.msg.compact);
+    if (!n.halted) n.advance();
+    return;
+  }
   switch (m.msg.kind) {
     case "submit":
       n.log.onSubmit(m.from, m.fromInc, m.msg);
@@ -255,6 +289,10 @@ function deliverRound(c: Cmd, verbose: boolean): { lines: string[]; delivered: n
       lines.push(...flush());
     }
   }
+  // The round is one burst: the notes it produced leave once, coalesced.
+  drainNotes();
+  if (verbose && env.sent.length > 0) lines.push(...flush("notes: "));
+  else env.sent = [];
   return { lines, delivered };
 }
 
@@ -283,6 +321,7 @@ function handle(c: Cmd): string {
       env.queue = [];
       env.sent = [];
       env.nodes = [];
+      env.time = 0;
       for (let i = 0; i < env.n; i++) env.nodes.push(new FakeNode(i, 1));
       env.live = new Set(
         c.nums(
@@ -302,17 +341,20 @@ function handle(c: Cmd): string {
       n.leader = n.id;
       n.lead = true;
       n.advance();
+      drainNotes();
       return flush().join("\n");
     }
     case "own": {
       const n = node(c.num("id"));
       n.log.own(c.num("seq"), c.str("text"));
       n.advance();
+      drainNotes();
       return flush().join("\n");
     }
     case "tick": {
       // Any event: the node runs its duties (resubmits, replicates).
       for (const id of c.nums("ids")) node(id).advance();
+      drainNotes();
       return flush().join("\n");
     }
     case "deliver": {
@@ -349,6 +391,7 @@ function handle(c: Cmd): string {
         n.log.own(seq, `m${seq}`);
         n.advance();
       }
+      drainNotes();
       env.sent = [];
       return `${c.nums("seq").length} messages`;
     }
@@ -373,6 +416,13 @@ function handle(c: Cmd): string {
       env.nodes[id] = new FakeNode(id, inc);
       for (const n of env.nodes) if (n.id !== id) n.log.peerRestarted(id);
       return status();
+    }
+    case "wait": {
+      // Time passes (ms), then the nodes run their duties (a heartbeat tick).
+      env.time += c.num("ms");
+      for (const n of env.nodes) if (!n.halted) n.advance();
+      drainNotes();
+      return flush().join("\n") || "nothing";
     }
     case "status":
       return status();

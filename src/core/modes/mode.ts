@@ -1,5 +1,5 @@
 import type { AppMsg } from "../app-message.js";
-import type { Ctrl } from "../ctrl.js";
+import type { Ctrl, LogCtrl } from "../ctrl.js";
 import type { MembershipConfig } from "../membership/config.js";
 import type { View } from "../membership/view.js";
 import type { NodeEvent, SendResult, UnsafeKnobs } from "../node-types.js";
@@ -49,6 +49,11 @@ export interface ModeContext {
    * to the peer (every live peer gets one at least every heartbeat); a newer one replaces it.
    */
   report(to: NodeId, c: Ctrl): void;
+  /**
+   * An unreliable control message due at the next drain (it makes a frame go out); a newer
+   * note to the same peer replaces it meanwhile (coalescing).
+   */
+  note(to: NodeId, c: Ctrl): void;
   /** A delivery (in order with events). */
   deliver(d: Delivery, history: boolean): void;
   emit(ev: NodeEvent): void;
@@ -80,6 +85,8 @@ export interface OrderingMode {
   onApp(from: NodeId, fromInc: number, m: AppMsg): void;
   /** Control messages of the mode (stability reports). */
   onStable?(from: NodeId, received: number[], incs: number[]): void;
+  /** Total order's control messages (`match`, `commit`). */
+  onLogCtrl?(from: NodeId, c: LogCtrl): void;
   /** Flow control: false while nothing more may be taken from `p`'s channel. */
   accepting?(p: NodeId): boolean;
   /** A peer's new life was learned (its old life is gone). */

@@ -1,4 +1,5 @@
 import { type AppMsg, encodeApp } from "../app-message.js";
+import type { LogCtrl } from "../ctrl.js";
 import { hasMember, NO_VIEW, nextView, type View } from "../membership/view.js";
 import type { SendResult } from "../node-types.js";
 import type { Delivery, HeldMessage } from "../order/index.js";
@@ -38,6 +39,9 @@ export class TotalMode implements OrderingMode {
       retainLimit: ctx.limits.maxBacklog,
       batchBytes: Math.max(1024, ctx.limits.maxMessageBytes / 2),
       send: (to, msg) => ctx.unicast(to, msg),
+      note: (to, c) => ctx.note(to, c),
+      now: () => ctx.now(),
+      repairMs: ctx.cfg.heartbeatMs,
       multicast: (targets, msg) => ctx.multicast(targets, encodeApp(msg), msg.seq),
       observeTerm: (term) => this.observe.term(term),
       observeLeader: (from, term) => this.observe.leader(from, term),
@@ -103,6 +107,11 @@ export class TotalMode implements OrderingMode {
         this.ctx.protocolError();
     }
     this.flushOut();
+  }
+
+  onLogCtrl(from: NodeId, c: LogCtrl): void {
+    if (c.t === "match") this.log.onMatchNote(from, c.term, c.index);
+    else this.log.onCommitNote(from, c.term, c.commit, c.compact);
   }
 
   onPeerLife(p: NodeId): void {

@@ -54,6 +54,10 @@ export interface AppendMsg {
   entries: SentEntry[];
 }
 
+/**
+ * Follower → leader, reliable: a rejection, a `missing` body, or a snapshot's answer. A plain
+ * success goes as a coalesced `match` control note instead (ctrl.ts).
+ */
 export interface AppendRespMsg {
   kind: "append-resp";
   term: number;

@@ -1,4 +1,5 @@
 import { type HistoryMsg, parseViewText, viewText } from "../app-message.js";
+import type { LogCtrl } from "../ctrl.js";
 import type { MembershipConfig } from "../membership/config.js";
 import { hasMember, NO_VIEW, sameMembers, type View } from "../membership/view.js";
 import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.js";
@@ -17,6 +18,12 @@ import type {
 
 /** Entries per append message (keeps a message well under the fragment budget times a few). */
 const MAX_BATCH = 256;
+/**
+ * Appends (batches) in flight per follower, unacknowledged: the leader sends the next batch
+ * without waiting for the previous one's answer, and what arrives meanwhile waits for a slot,
+ * so batches grow with the load (one append per few entries idle, 256 per append busy).
+ */
+export const MAX_IN_FLIGHT = 2;
 
 export interface LogContext {
   self: NodeId;
@@ -47,6 +54,18 @@ export interface LogContext {
   batchBytes: number;
   /** Reliable send of a log message (or a snapshot's history) to one peer. */
   send(to: NodeId, msg: LogMsg | HistoryMsg): void;
+  /**
+   * Unreliable control message to one peer, due at the next drain; a newer one replaces it
+   * meanwhile (coalesced `match` and `commit`).
+   */
+  note(to: NodeId, c: LogCtrl): void;
+  /** Time of the event being handled. */
+  now(): number;
+  /**
+   * Leader: after this long without an answer from a follower that owes one (or without
+   * carrying the commit index reliably), an empty append asks again (a lost `match` or `commit`).
+   */
+  repairMs: number;
   /** Reliable send of one own message to these peers (encoded once). */
   multicast(targets: readonly NodeId[], msg: SubmitMsg): void;
   /** A higher term was seen: step down. */
@@ -62,8 +81,14 @@ interface Follower {
   needProbe: boolean;
   /** prevIndex of the probe in flight, if any. */
   probe: number | undefined;
-  /** Commit index last sent (to know when a commit-only append is due). */
+  /** Commit index last sent, in an append or a `commit` note (to know when one is due). */
   sentCommit: number;
+  /** Commit index last sent in an append (reliable): a lost `commit` note is repaired by one. */
+  appendCommit: number;
+  /** Last index of each pipelined append not yet covered by `match` (at most MAX_IN_FLIGHT). */
+  inFlight: number[];
+  /** When we last sent an append, or the follower's match last advanced. */
+  lastActive: number;
   /** The probe in flight is a snapshot (answered only by a success). */
   snapshot?: boolean;
   /**
@@ -120,6 +145,12 @@ export class TotalLog {
   /** "leader@term" our pending messages were last submitted to. */
   private submittedTo = "";
   private leaderTerm = -1;
+  /**
+   * Follower: the highest index known to match the leader of `verifiedTerm` (its appends'
+   * answers). A `commit` note commits only up to it (Raft: what the leader checked).
+   */
+  private verified = 0;
+  private verifiedTerm = -1;
 
   constructor(private readonly ctx: LogContext) {
     this.preJoin = new HistoryRing(ctx.historyMessages);
@@ -172,6 +203,8 @@ export class TotalLog {
     f.probe = undefined;
     f.snapshot = false;
     f.sentCommit = -1;
+    f.appendCommit = -1;
+    f.inFlight.length = 0;
     f.textUpTo = this.lastIndex;
   }
 
@@ -232,8 +265,17 @@ export class TotalLog {
       this.submittedTo = key;
       if (l !== undefined) for (const p of this.pending) this.submit(l, p.seq, p.text);
     }
-    if (this.ctx.isLeader()) this.replicate();
+    if (this.ctx.isLeader()) {
+      // Apply first: the compaction point the appends and notes carry follows what we applied.
+      this.advanceCommit();
+      this.apply(out);
+      if (!this.halted) this.replicate();
+    }
     this.apply(out);
+    if (this.pendingCompact > 0) {
+      this.compact(Math.min(this.pendingCompact, this.applied));
+      this.pendingCompact = 0;
+    }
   }
 
   private becomeLeader(): void {
@@ -247,6 +289,9 @@ export class TotalLog {
           needProbe: false,
           probe: undefined,
           sentCommit: -1,
+          appendCommit: -1,
+          inFlight: [],
+          lastActive: this.ctx.now(),
           textUpTo: this.lastIndex + 2, // our no-op and view below, and what came before
         });
     }
@@ -314,19 +359,63 @@ export class TotalLog {
     if (q.size === 0) this.early.delete(from, inc);
   }
 
+  /**
+   * Leader: pipelined replication. Each follower gets new entries in batches, up to
+   * MAX_IN_FLIGHT of them unanswered; entries that arrive while the window is full wait and
+   * leave together in the next batch. The commit index rides on every append; when no append
+   * is due it goes as a `commit` note. A follower that owes an answer (or the commit index) for
+   * `repairMs` gets an empty append, which makes it answer again.
+   */
   private replicate(): void {
+    this.advanceCommit();
     const v = this.lastView;
+    const now = this.ctx.now();
     for (const [p, f] of this.followers) {
       if (!v.members.includes(p)) continue;
       if (f.next <= this.base) {
         if (f.probe === undefined || f.needProbe) this.sendSnapshot(p, f, this.base);
         continue;
       }
-      if (f.probe !== undefined) continue; // one probe in flight: wait for its answer
-      if (f.needProbe || f.next <= this.lastIndex || f.sentCommit !== this.commit)
-        this.sendAppend(p, f);
+      if (f.probe === undefined) {
+        if (f.needProbe) this.sendAppend(p, f);
+        else
+          while (f.next <= this.lastIndex && f.inFlight.length < MAX_IN_FLIGHT)
+            this.sendAppend(p, f);
+      }
+      if (f.sentCommit !== this.commit) {
+        f.sentCommit = this.commit;
+        this.ctx.note(p, {
+          t: "commit",
+          term: this.leaderTerm,
+          commit: this.commit,
+          compact: this.compactPoint(),
+        });
+      }
+      if (
+        !f.snapshot &&
+        (f.inFlight.length > 0 || f.probe !== undefined || f.appendCommit !== this.commit) &&
+        now >= f.lastActive + this.ctx.repairMs
+      )
+        this.sendRepair(p, f);
     }
-    this.advanceCommit();
+  }
+
+  /** An empty append at the follower's next position: it answers with its match (or a rejection). */
+  private sendRepair(p: NodeId, f: Follower): void {
+    const prevIndex = f.next - 1;
+    this.ctx.send(p, {
+      kind: "append",
+      term: this.leaderTerm,
+      prevIndex,
+      prevTerm: this.termAt(prevIndex) ?? 0,
+      commit: this.commit,
+      compact: this.compactPoint(),
+      snap: null,
+      entries: [],
+    });
+    f.sentCommit = this.commit;
+    f.appendCommit = this.commit;
+    f.lastActive = this.ctx.now();
   }
 
   /** State transfer: the follower starts from log position `at` (it must be applied here). */
@@ -338,6 +427,9 @@ export class TotalLog {
     for (const [from, inc, seq] of this.committedOrdered.entries()) ordered.push(from, inc, seq);
     f.next = at + 1;
     f.sentCommit = this.commit;
+    f.appendCommit = this.commit;
+    f.inFlight.length = 0;
+    f.lastActive = this.ctx.now();
     f.needProbe = false;
     f.probe = at;
     f.snapshot = true;
@@ -399,10 +491,14 @@ export class TotalLog {
     });
     f.next = end + 1;
     f.sentCommit = this.commit;
+    f.appendCommit = this.commit;
+    f.lastActive = this.ctx.now();
     if (f.needProbe) {
+      // One append, answered before anything more is sent (not part of the pipeline).
       f.needProbe = false;
       f.probe = prevIndex;
-    }
+      f.inFlight.length = 0;
+    } else f.inFlight.push(end);
   }
 
   /** Entries every member of the newest view stores can be dropped everywhere. */
@@ -444,15 +540,22 @@ export class TotalLog {
 
   onAppend(from: NodeId, m: AppendMsg, out: Delivery[]): void {
     if (this.halted) return;
-    const reply = (ok: boolean, index: number, missing = 0): void =>
-      this.ctx.send(from, {
-        kind: "append-resp",
-        term: this.ctx.term(),
-        ok,
-        index,
-        reqPrev: m.prevIndex,
-        missing,
-      });
+    const reply = (ok: boolean, index: number, missing = 0): void => {
+      if (ok) this.verify(m.term, index);
+      // A plain success is a coalesced `match` note (one per drain, however many appends came);
+      // rejections, missing bodies and snapshot answers go reliably.
+      if (ok && missing === 0 && !m.snap)
+        this.ctx.note(from, { t: "match", term: m.term, index: this.verified });
+      else
+        this.ctx.send(from, {
+          kind: "append-resp",
+          term: this.ctx.term(),
+          ok,
+          index,
+          reqPrev: m.prevIndex,
+          missing,
+        });
+    };
     if (m.term < this.ctx.term()) {
       reply(false, this.commit);
       return;
@@ -495,6 +598,9 @@ export class TotalLog {
         this.preJoin.push(e);
       }
       this.applyView(m.snap.view);
+      // What an earlier append of this term verified is gone with the old log.
+      this.verifiedTerm = m.term;
+      this.verified = this.base;
       reply(true, this.base);
       return;
     }
@@ -563,6 +669,57 @@ export class TotalLog {
     reply(true, lastNew, missing);
   }
 
+  /**
+   * Our log matches the leader of `term` up to `index`. Within a term this only grows: the
+   * leader's log is append-only in its term, and we truncate only entries that conflict with it.
+   */
+  private verify(term: number, index: number): void {
+    if (term !== this.verifiedTerm) {
+      this.verifiedTerm = term;
+      this.verified = index;
+    } else if (index > this.verified) this.verified = index;
+  }
+
+  /** Follower: the leader's `commit` note. Commits only what its appends verified here. */
+  onCommitNote(from: NodeId, term: number, commit: number, compact: number): void {
+    if (this.halted || term !== this.ctx.term() || this.ctx.leader() !== from) return;
+    if (term !== this.verifiedTerm) return;
+    const c = Math.min(commit, this.verified, this.lastIndex);
+    if (c > this.commit) this.commit = c;
+    this.pendingCompact = Math.max(this.pendingCompact, compact);
+  }
+  /** A `commit` note's compaction point, carried out once what it commits is applied (sync). */
+  private pendingCompact = 0;
+
+  /** Leader: a follower's `match` note (a coalesced successful answer to our appends). */
+  onMatchNote(from: NodeId, term: number, index: number): void {
+    if (term > this.ctx.term()) {
+      this.ctx.observeTerm(term);
+      return;
+    }
+    // Beyond our log: not an answer to this leader's appends (cannot happen; never trusted).
+    if (!this.ctx.isLeader() || term !== this.leaderTerm || index > this.lastIndex) return;
+    const f = this.followers.get(from);
+    if (!f) return;
+    this.matched(f, index);
+    // A match at or past the probe's position answers it (the log agrees there).
+    if (f.probe !== undefined && !f.snapshot && index >= f.probe) f.probe = undefined;
+    this.advanceCommit();
+  }
+
+  /** The follower's log matches ours up to `index`. */
+  private matched(f: Follower, index: number): void {
+    if (index > f.match) {
+      f.match = index;
+      f.lastActive = this.ctx.now();
+    }
+    if (f.next < f.match + 1) f.next = f.match + 1;
+    const q = f.inFlight;
+    let k = 0;
+    while (k < q.length && (q[k] as number) <= f.match) k++;
+    if (k > 0) q.splice(0, k);
+  }
+
   /** The body of a message named by an append: from the sender's multicast, or our own. */
   private bodyOf(from: NodeId, inc: number, seq: MsgSeq): string | undefined {
     if (from === this.ctx.self && inc === this.ctx.incarnation) {
@@ -627,8 +784,7 @@ export class TotalLog {
     const f = this.followers.get(from);
     if (!f) return;
     if (m.ok) {
-      if (m.index > f.match) f.match = m.index;
-      if (f.next < f.match + 1) f.next = f.match + 1;
+      this.matched(f, m.index);
       if (f.probe === m.reqPrev) {
         f.probe = undefined;
         f.snapshot = false;
@@ -639,6 +795,7 @@ export class TotalLog {
         if (f.probe === undefined) {
           f.needProbe = true;
           f.next = f.match + 1;
+          f.inFlight.length = 0;
         }
       }
       this.advanceCommit();
@@ -650,6 +807,7 @@ export class TotalLog {
     if (f.probe !== undefined ? m.reqPrev !== f.probe : f.needProbe) return;
     f.probe = undefined;
     f.needProbe = true;
+    f.inFlight.length = 0;
     f.next = Math.max(f.match + 1, Math.min(f.next, m.index + 1));
   }
 
