@@ -400,19 +400,23 @@ export class TotalLog {
     }
   }
 
-  /** An empty append at the follower's next position: it answers with its match (or a rejection). */
-  private sendRepair(p: NodeId, f: Follower): void {
-    const prevIndex = f.next - 1;
-    this.ctx.send(p, {
+  /** An append of this leader's term after `prevIndex`, carrying the commit index. */
+  private appendMsg(prevIndex: number, compact: number, entries: SentEntry[]): AppendMsg {
+    return {
       kind: "append",
       term: this.leaderTerm,
       prevIndex,
       prevTerm: this.termAt(prevIndex) ?? 0,
       commit: this.commit,
-      compact: this.compactPoint(),
+      compact,
       snap: null,
-      entries: [],
-    });
+      entries,
+    };
+  }
+
+  /** An empty append at the follower's next position: it answers with its match (or a rejection). */
+  private sendRepair(p: NodeId, f: Follower): void {
+    this.ctx.send(p, this.appendMsg(f.next - 1, this.compactPoint(), []));
     f.sentCommit = this.commit;
     f.appendCommit = this.commit;
     f.lastActive = this.ctx.now();
@@ -479,16 +483,7 @@ export class TotalLog {
       );
       end++;
     }
-    this.ctx.send(p, {
-      kind: "append",
-      term: this.leaderTerm,
-      prevIndex,
-      prevTerm: this.termAt(prevIndex) ?? 0,
-      commit: this.commit,
-      compact,
-      snap: null,
-      entries,
-    });
+    this.ctx.send(p, this.appendMsg(prevIndex, compact, entries));
     f.next = end + 1;
     f.sentCommit = this.commit;
     f.appendCommit = this.commit;
