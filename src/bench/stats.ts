@@ -210,6 +210,12 @@ export function cdfPoints(h: Histogram): Array<[number, number]> {
   return out;
 }
 
+/** The largest of the known values (NaN: none known). */
+function worst(xs: number[]): number {
+  const known = xs.filter((x) => !Number.isNaN(x));
+  return known.length > 0 ? Math.max(...known) : Number.NaN;
+}
+
 export function aggregate(results: RunResult[]): Aggregate {
   const perRun = results.map(runMetrics);
   const spec = (results[0] as RunResult).spec;
@@ -253,15 +259,7 @@ export function aggregate(results: RunResult[]): Aggregate {
     // Membership trouble is counted in the worst run, not the median: one is one too many.
     leaderChanges: Math.max(0, ...perRun.map((m) => m.leaderChanges)),
     falseDead: Math.max(0, ...perRun.map((m) => m.falseDead)),
-    kernelDrops: perRun.reduce(
-      (w, m) =>
-        Number.isNaN(m.kernelDrops)
-          ? w
-          : Number.isNaN(w)
-            ? m.kernelDrops
-            : Math.max(w, m.kernelDrops),
-      Number.NaN,
-    ),
+    kernelDrops: worst(perRun.map((m) => m.kernelDrops)),
     runPeakRssMb: num((m) => m.runPeakRssMb),
     detectMs: num((m) => m.detectMs),
   };

@@ -680,12 +680,17 @@ export class RmNode {
     const judged = this.judged(now);
     // The leader's word about a peer counts unless our data to it is stuck with no word from
     // it since (we may be cut off from it while the leader is not): then only contact counts.
+    // (A peer heard from within probeAfterMs cannot be stuck: no scan of its flight then.)
     const distrust = this.detector.distrust;
+    const probeAfter = this.membership.probeAfterMs;
     for (const p of this.peers) {
       if (!p) continue;
+      if (judged - p.heardAt <= probeAfter) {
+        distrust[p.id] = false;
+        continue;
+      }
       const o = p.send.oldestSentAt();
-      distrust[p.id] =
-        o !== undefined && p.heardAt <= o && judged - o > this.membership.probeAfterMs;
+      distrust[p.id] = o !== undefined && p.heardAt <= o && judged - o > probeAfter;
     }
     const probes = this.probes;
     this.detector.tick(judged, this.healthOut, probes);

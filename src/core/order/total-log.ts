@@ -151,6 +151,8 @@ export class TotalLog {
    */
   private verified = 0;
   private verifiedTerm = -1;
+  /** A `commit` note's compaction point, carried out once what it commits is applied (sync). */
+  private pendingCompact = 0;
 
   constructor(private readonly ctx: LogContext) {
     this.preJoin = new HistoryRing(ctx.historyMessages);
@@ -683,8 +685,6 @@ export class TotalLog {
     if (c > this.commit) this.commit = c;
     this.pendingCompact = Math.max(this.pendingCompact, compact);
   }
-  /** A `commit` note's compaction point, carried out once what it commits is applied (sync). */
-  private pendingCompact = 0;
 
   /** Leader: a follower's `match` note (a coalesced successful answer to our appends). */
   onMatchNote(from: NodeId, term: number, index: number): void {
