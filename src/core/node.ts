@@ -235,6 +235,7 @@ export class RmNode {
       },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
       membershipEpoch: () => this.membershipEpoch,
+      answerWait: (p) => this.peers[p]?.send.rto.answerWait ?? this.limits.rtoInitialMs,
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
       multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),
@@ -776,6 +777,8 @@ export class RmNode {
     const d = this.lagged(this.detector.nextWake());
     if (d !== undefined && d < t) t = d;
     if (this.election.isLeader && this.nextLeaderHb < t) t = this.nextLeaderHb;
+    const m = this.mode.nextWake?.();
+    if (m !== undefined && m < t) t = m;
     // Rounds that stop coming bring the followers' heartbeats back (heartbeatInterval).
     if (this.roundsFresh()) {
       const stale = this.lastRoundAt + this.membership.heartbeatMs * FOLLOWER_HEARTBEAT;

@@ -49,6 +49,17 @@ export class RtoEstimator {
     return Math.min(this.maxMs, Math.max(this.minMs, this.base() * this.backoff));
   }
 
+  /**
+   * How long the answer to a request the peer answers at once may take before it is presumed
+   * lost: twice the smoothed RTT plus the clock granularity, at most the timeout; the timeout
+   * itself before the first sample and while backing off (the path does not answer).
+   */
+  get answerWait(): number {
+    const rto = this.rto;
+    if (this.srtt === undefined || this.backoff > 1) return rto;
+    return Math.min(rto, 2 * this.srtt + RtoEstimator.G);
+  }
+
   get smoothedRtt(): number | undefined {
     return this.srtt;
   }

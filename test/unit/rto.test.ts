@@ -37,4 +37,18 @@ describe("RFC 6298 retransmission timeout", () => {
     r.sample(0.1);
     expect(r.rto).toBe(10);
   });
+  it("waits about two round trips for an answer, the timeout before a sample or when backing off", () => {
+    const r = new RtoEstimator(100, 10, 1000);
+    expect(r.answerWait).toBe(100);
+    r.sample(0.5);
+    expect(r.rto).toBe(10);
+    expect(r.answerWait).toBe(2); // 2 × 0.5 + 1 ms, below the 10 ms floor of the timeout
+    r.sample(0.5);
+    r.onTimeout();
+    expect(r.answerWait).toBe(r.rto); // backing off: the path does not answer
+    expect(r.answerWait).toBe(10);
+    for (let i = 0; i < 50; i++) r.sample(40); // steady: RTTVAR decays, RTO nears SRTT + 1
+    expect(r.rto).toBeLessThan(2 * 40);
+    expect(r.answerWait).toBe(r.rto); // never more than the timeout
+  });
 });

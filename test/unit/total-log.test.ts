@@ -86,7 +86,7 @@ class FakeNode {
         this.notes.set(to, c);
       },
       now: () => env.time,
-      repairMs: 100,
+      repairAfter: () => env.repairMs,
       multicast: (targets, msg) => {
         for (const to of targets) env.queue.push({ from: this.id, fromInc: this.inc, to, msg });
         env.sent.push(`${this.id}->${targets.join(",")} ${msgStr(msg)}`);
@@ -144,8 +144,10 @@ const env = {
   nodes: [] as FakeNode[],
   /** Nodes the leaders count as live (for the views they author). */
   live: new Set<number>(),
-  /** Virtual time (ms): `wait` moves it; leaders repair unanswered appends after 100 ms. */
+  /** Virtual time (ms): `wait` moves it. */
   time: 0,
+  /** Leaders repair unanswered appends after this long (`cluster repair=`, default 100 ms). */
+  repairMs: 100,
   queue: [] as Msg[],
   sent: [] as string[],
 };
@@ -318,6 +320,7 @@ function handle(c: Cmd): string {
       env.retain = c.num("retain", 1000);
       env.batch = c.num("batch", 1000);
       env.unsafeCommit = c.bool("unsafeCommit");
+      env.repairMs = c.num("repair", 100);
       env.queue = [];
       env.sent = [];
       env.nodes = [];

@@ -34,6 +34,11 @@ export interface ModeContext {
    * nothing is skipped.
    */
   membershipEpoch?(): number;
+  /**
+   * How long an answer from `p` to a request it answers at once may take before it is
+   * presumed lost (ms): about two round trips, the retransmission timeout while backing off.
+   */
+  answerWait(p: NodeId): number;
   /** Reliable, FIFO send of one message to one peer. */
   unicast(to: NodeId, msg: AppMsg): void;
   /** Room for a message of `bytes` on every target's channel; an error line when there is none. */
@@ -93,6 +98,8 @@ export interface OrderingMode {
   onPeerLife(p: NodeId): void;
   /** After every event: leader duties, view changes, timers of the mode. */
   advance(): void;
+  /** When the mode's own timers next want an `advance` (undefined: none). */
+  nextWake?(): number | undefined;
   /** Our own new life: forget everything but unsent user messages. */
   reset(): void;
   position(): Position;

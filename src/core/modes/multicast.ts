@@ -450,10 +450,6 @@ export class MulticastMode implements OrderingMode {
     }
   }
 
-  nextWake(): number {
-    return this.nextStable;
-  }
-
   reset(): void {
     this.view = NO_VIEW;
     this.order = this.newOrder();

@@ -41,7 +41,7 @@ export class TotalMode implements OrderingMode {
       send: (to, msg) => ctx.unicast(to, msg),
       note: (to, c) => ctx.note(to, c),
       now: () => ctx.now(),
-      repairMs: ctx.cfg.heartbeatMs,
+      repairAfter: (p) => Math.min(ctx.cfg.heartbeatMs, ctx.answerWait(p)),
       multicast: (targets, msg) => ctx.multicast(targets, encodeApp(msg), msg.seq),
       observeTerm: (term) => this.observe.term(term),
       observeLeader: (from, term) => this.observe.leader(from, term),
@@ -121,6 +121,10 @@ export class TotalMode implements OrderingMode {
   advance(): void {
     this.lead();
     this.flushOut();
+  }
+
+  nextWake(): number | undefined {
+    return this.log.nextWake();
   }
 
   /** Leader: the newest view in the log follows the live members. */

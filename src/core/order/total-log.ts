@@ -62,10 +62,11 @@ export interface LogContext {
   /** Time of the event being handled. */
   now(): number;
   /**
-   * Leader: after this long without an answer from a follower that owes one (or without
-   * carrying the commit index reliably), an empty append asks again (a lost `match` or `commit`).
+   * Leader: after this long without an answer from follower `p` that owes one (or without
+   * carrying the commit index reliably), an empty append asks again (a lost `match` or
+   * `commit`): about two round trips to `p` (its RTO while backing off), at most a heartbeat.
    */
-  repairMs: number;
+  repairAfter(p: NodeId): number;
   /** Reliable send of one own message to these peers (encoded once). */
   multicast(targets: readonly NodeId[], msg: SubmitMsg): void;
   /** A higher term was seen: step down. */
@@ -153,6 +154,8 @@ export class TotalLog {
   private verifiedTerm = -1;
   /** A `commit` note's compaction point, carried out once what it commits is applied (sync). */
   private pendingCompact = 0;
+  /** Leader: the earliest instant a follower's repair append falls due (nextWake). */
+  private repairAt: number | undefined;
 
   constructor(private readonly ctx: LogContext) {
     this.preJoin = new HistoryRing(ctx.historyMessages);
@@ -366,12 +369,13 @@ export class TotalLog {
    * MAX_IN_FLIGHT of them unanswered; entries that arrive while the window is full wait and
    * leave together in the next batch. The commit index rides on every append; when no append
    * is due it goes as a `commit` note. A follower that owes an answer (or the commit index) for
-   * `repairMs` gets an empty append, which makes it answer again.
+   * `repairAfter` (about two round trips, at most a heartbeat) gets an empty append, which makes it answer again.
    */
   private replicate(): void {
     this.advanceCommit();
     const v = this.lastView;
     const now = this.ctx.now();
+    let wake: number | undefined;
     for (const [p, f] of this.followers) {
       if (!v.members.includes(p)) continue;
       if (f.next <= this.base) {
@@ -394,12 +398,21 @@ export class TotalLog {
         });
       }
       if (
-        !f.snapshot &&
-        (f.inFlight.length > 0 || f.probe !== undefined || f.appendCommit !== this.commit) &&
-        now >= f.lastActive + this.ctx.repairMs
+        f.snapshot ||
+        (f.inFlight.length === 0 && f.probe === undefined && f.appendCommit === this.commit)
       )
-        this.sendRepair(p, f);
+        continue;
+      const after = this.ctx.repairAfter(p);
+      if (now >= f.lastActive + after) this.sendRepair(p, f);
+      const due = f.lastActive + after;
+      if (wake === undefined || due < wake) wake = due;
     }
+    this.repairAt = wake;
+  }
+
+  /** Leader: when a repair append falls due (undefined: none owed, or we do not lead). */
+  nextWake(): number | undefined {
+    return this.ctx.isLeader() && !this.halted ? this.repairAt : undefined;
   }
 
   /** An append of this leader's term after `prevIndex`, carrying the commit index. */
