@@ -131,6 +131,57 @@ function encodeChat(m: ChatMsg): Uint8Array {
   return w.buf;
 }
 
+/**
+ * [APPEND, term, prevIndex, prevTerm, commit, compact, nil, [term, from, inc, seq, text | nil]…]
+ * written directly (an append without a snapshot: the leader's per-batch path).
+ */
+function encodeAppend(m: AppendMsg): Uint8Array {
+  const es = m.entries;
+  const bytes = new Array<number>(es.length);
+  let size =
+    2 +
+    sizeOfNumber(m.term) +
+    sizeOfNumber(m.prevIndex) +
+    sizeOfNumber(m.prevTerm) +
+    sizeOfNumber(m.commit) +
+    sizeOfNumber(m.compact) +
+    1 +
+    sizeOfArrayHeader(es.length * 5);
+  for (let i = 0; i < es.length; i++) {
+    const e = es[i] as SentEntry;
+    size += sizeOfNumber(e.term) + sizeOfNumber(e.from) + sizeOfNumber(e.inc);
+    size += sizeOfNumber(e.seq);
+    if (e.text === null) {
+      bytes[i] = -1;
+      size += 1;
+    } else {
+      const b = Buffer.byteLength(e.text, "utf8");
+      bytes[i] = b;
+      size += sizeOfStrHeader(b) + b;
+    }
+  }
+  const w = new Writer(size);
+  w.arrayHeader(8);
+  w.number(APPEND);
+  w.number(m.term);
+  w.number(m.prevIndex);
+  w.number(m.prevTerm);
+  w.number(m.commit);
+  w.number(m.compact);
+  w.nil();
+  w.arrayHeader(es.length * 5);
+  for (let i = 0; i < es.length; i++) {
+    const e = es[i] as SentEntry;
+    w.number(e.term);
+    w.number(e.from);
+    w.number(e.inc);
+    w.number(e.seq);
+    if (e.text === null) w.nil();
+    else w.str(e.text, bytes[i] as number);
+  }
+  return w.buf;
+}
+
 export function encodeApp(m: AppMsg): Uint8Array {
   switch (m.kind) {
     case "chat":
@@ -164,6 +215,7 @@ export function encodeApp(m: AppMsg): Uint8Array {
     case "append-resp":
       return packr.pack([APPEND_RESP, m.term, m.ok ? 1 : 0, m.index, m.reqPrev, m.missing]);
     case "append": {
+      if (m.snap === null) return encodeAppend(m);
       const flat: unknown[] = [];
       for (const e of m.entries) flat.push(e.term, e.from, e.inc, e.seq, e.text);
       const snap = m.snap
@@ -201,7 +253,11 @@ function readHistory(flat: unknown, hostCount: number): HistoryEntry[] | null {
   if (!Array.isArray(flat) || flat.length % 5 !== 0) return null;
   const out: HistoryEntry[] = [];
   for (let i = 0; i < flat.length; i += 5) {
-    const [from, inc, seq, text, order] = flat.slice(i, i + 5) as unknown[];
+    const from: unknown = flat[i];
+    const inc: unknown = flat[i + 1];
+    const seq: unknown = flat[i + 2];
+    const text: unknown = flat[i + 3];
+    const order: unknown = flat[i + 4];
     if (!nat(from) || from >= hostCount || !nat(inc) || !nat(seq) || typeof text !== "string")
       return null;
     if (!nat(order)) return null;
@@ -351,7 +407,11 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
       }
       const entries: SentEntry[] = [];
       for (let i = 0; i < flat.length; i += 5) {
-        const [t, f, inc, seq, text] = flat.slice(i, i + 5) as unknown[];
+        const t: unknown = flat[i];
+        const f: unknown = flat[i + 1];
+        const inc: unknown = flat[i + 2];
+        const seq: unknown = flat[i + 3];
+        const text: unknown = flat[i + 4];
         if (!nat(t) || !(f === -1 || f === -2 || id(f)) || !nat(inc) || !nat(seq)) return null;
         if (text === null) {
           if (f === -1 || f === -2) return null; // the leader's own entries always carry theirs

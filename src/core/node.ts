@@ -235,7 +235,11 @@ export class RmNode {
       },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
       membershipEpoch: () => this.membershipEpoch,
-      answerWait: (p) => this.peers[p]?.send.rto.answerWait ?? this.limits.rtoInitialMs,
+      answerWait: (p) => {
+        const s = this.peers[p]?.send;
+        if (!s) return this.limits.rtoInitialMs;
+        return s.queued > 0 ? Number.POSITIVE_INFINITY : s.rto.answerWait;
+      },
       unicast: (to, msg) => this.unicast(to, msg),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
       multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),

@@ -205,4 +205,60 @@ describe("direct MessagePack writer", () => {
     };
     expect(decodeApp(0, encodeApp(msg), 4)).toEqual(msg);
   });
+
+  it("writes submit and append messages as msgpackr would read them, and decodeApp reads back", () => {
+    const entry = fc.oneof(
+      fc.record({
+        term: fc.nat(2 ** 32 - 1),
+        from: fc.constant(-1),
+        inc: fc.constant(0),
+        seq: fc.constant(0),
+        text: fc.constant(""),
+      }),
+      fc.record({
+        term: fc.nat(2 ** 32 - 1),
+        from: fc.nat(3),
+        inc: fc.nat(2 ** 32 - 1),
+        seq: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        text: fc.option(fc.string({ unit: "grapheme", maxLength: 60 }), { nil: null }),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 40 }),
+        fc.array(fc.nat(2 ** 40), { minLength: 5, maxLength: 5 }),
+        fc.string({ unit: "grapheme", maxLength: 300 }),
+        (entries, [term, prevIndex, prevTerm, commit, compact], text) => {
+          const msg = {
+            kind: "append" as const,
+            term: term as number,
+            prevIndex: prevIndex as number,
+            prevTerm: prevTerm as number,
+            commit: commit as number,
+            compact: compact as number,
+            snap: null,
+            entries,
+          };
+          const bytes = encodeApp(msg);
+          const flat = entries.flatMap((e) => [e.term, e.from, e.inc, e.seq, e.text]);
+          expect(unpack(bytes)).toEqual([
+            4,
+            term,
+            prevIndex,
+            prevTerm,
+            commit,
+            compact,
+            null,
+            flat,
+          ]);
+          expect(decodeApp(0, bytes, 4)).toEqual(msg);
+          const seq = (commit as number) + 1;
+          const sub = encodeApp({ kind: "submit", seq, text });
+          expect(unpack(sub)).toEqual([6, seq, text]);
+          expect(decodeApp(1, sub, 4)).toEqual({ kind: "submit", seq, text });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

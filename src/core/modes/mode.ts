@@ -36,7 +36,9 @@ export interface ModeContext {
   membershipEpoch?(): number;
   /**
    * How long an answer from `p` to a request it answers at once may take before it is
-   * presumed lost (ms): about two round trips, the retransmission timeout while backing off.
+   * presumed lost (ms): about two round trips, the retransmission timeout while backing off;
+   * Infinity while `p` has not acknowledged everything we sent it (the channel repairs that
+   * itself, and under load the answer queues behind it).
    */
   answerWait(p: NodeId): number;
   /** Reliable, FIFO send of one message to one peer. */
