@@ -8,6 +8,7 @@ import {
   type HealthChange,
   type ProbeCtrl,
 } from "./membership/detector.js";
+import { OwnStall } from "./membership/awareness.js";
 import { Election, type ElectionOut, type HardState } from "./membership/election.js";
 import { hasMember, NO_VIEW, type View } from "./membership/view.js";
 import type { ModeContext, OrderingMode } from "./modes/mode.js";
@@ -145,6 +146,10 @@ export class RmNode {
   private readonly reportsCaughtUp: boolean;
   /** Every datagram that arrived before this instant has been received. */
   private caughtUpAt: number;
+  /** Our own timers running late: silence is judged further back for a while (awareness.ts). */
+  private readonly stall = new OwnStall();
+  /** The instant the shell was last asked to wake us (nextWake), to see it run late. */
+  private wakeAt = Number.POSITIVE_INFINITY;
   private nextLeaderHb = 0;
   /** Follower: when the current leader's latest heartbeat round arrived. */
   private lastRoundAt = Number.NEGATIVE_INFINITY;
@@ -646,11 +651,14 @@ export class RmNode {
   /**
    * The instant up to which a peer's silence is known to be real: with `reportsCaughtUp`, the
    * last instant at which the shell had read everything sent to us (a frame still waiting in
-   * the socket is no silence), at most `maxOwnLagMs` behind `now`; otherwise `now`.
+   * the socket is no silence); after a stall of our own, twice the stall further back,
+   * decaying (awareness.ts); never more than `maxOwnLagMs` behind `now`.
    */
   private judged(now: number): number {
-    if (!this.reportsCaughtUp) return now;
-    return Math.min(now, Math.max(this.caughtUpAt, now - this.membership.maxOwnLagMs));
+    const lag = this.membership.maxOwnLagMs;
+    const read = this.reportsCaughtUp ? Math.min(now, Math.max(this.caughtUpAt, now - lag)) : now;
+    const extra = this.stall.extra(now);
+    return extra > 0 ? Math.max(now - lag, Math.min(read, now - extra)) : read;
   }
 
   /**
@@ -682,6 +690,12 @@ export class RmNode {
 
   /** Failure detection and the election timeout, judged as `judged` says. */
   private membershipTimers(now: number): void {
+    this.stall.observe(
+      now,
+      this.wakeAt,
+      this.membership.heartbeatMs / 2,
+      this.membership.maxOwnLagMs,
+    );
     const judged = this.judged(now);
     // The leader's word about a peer counts unless our data to it is stuck with no word from
     // it since (we may be cut off from it while the leader is not): then only contact counts.
@@ -765,9 +779,11 @@ export class RmNode {
    * timer that would fire again at once.
    */
   private lagged(x: number | undefined): number | undefined {
-    if (x === undefined || !this.reportsCaughtUp || x > this.lastStep || x <= this.caughtUpAt)
-      return x;
-    return x + this.membership.maxOwnLagMs;
+    if (x === undefined) return x;
+    if (this.reportsCaughtUp && x <= this.lastStep && x > this.caughtUpAt)
+      return x + this.membership.maxOwnLagMs;
+    // After a stall of ours, a deadline in judged time falls due later on the clock.
+    return x + this.stall.extra(this.lastStep);
   }
 
   nextWake(): number | undefined {
@@ -797,6 +813,7 @@ export class RmNode {
       const h = Math.min(p.lastSent + this.heartbeatInterval(p), p.reackAt);
       if (h < t) t = h;
     }
+    this.wakeAt = t === undefined ? Number.POSITIVE_INFINITY : Math.max(t, this.lastStep);
     return t;
   }
 
