@@ -1,6 +1,7 @@
 import { type AppMsg, decodeApp, encodeApp } from "./app-message.js";
 import { bundle } from "./bundler.js";
 import { type Ctrl, decodeCtrl, encodeCtrl } from "./ctrl.js";
+import { OwnStall } from "./membership/awareness.js";
 import { defaultMembership, type MembershipConfig } from "./membership/config.js";
 import {
   FailureDetector,
@@ -8,7 +9,6 @@ import {
   type HealthChange,
   type ProbeCtrl,
 } from "./membership/detector.js";
-import { OwnStall } from "./membership/awareness.js";
 import { Election, type ElectionOut, type HardState } from "./membership/election.js";
 import { hasMember, NO_VIEW, type View } from "./membership/view.js";
 import type { ModeContext, OrderingMode } from "./modes/mode.js";

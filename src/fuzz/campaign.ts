@@ -175,6 +175,7 @@ export async function campaign(cfg: CampaignConfig): Promise<CampaignResult> {
     st.faults.restarts += fc.restarts;
     st.faults.lateStarts += fc.lateStarts;
     st.faults.partitions += fc.partitions;
+    st.faults.pauses += fc.pauses;
     st.lastAt = performance.now();
     const f = m.outcome;
     const first = st.failure?.failedAt ?? Infinity;

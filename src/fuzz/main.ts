@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { ORDERINGS, type Ordering } from "../core/types.js";
 import { type CampaignResult, campaign, defaultJobs, type ModeResult } from "./campaign.js";
 import { diagramFile, diagramOfPlan } from "./diagram.js";
-import { faultLine, fuzz } from "./property.js";
+import { faultLine, fuzz, pauseLine } from "./property.js";
 import { simulated } from "./runner.js";
 import type { CrashStyle, Plan } from "./scenario.js";
 
@@ -22,7 +22,8 @@ const USAGE = `usage: npm run fuzz -- [--runs N] [--mode fifo|causal|total] [--s
   --diagram F  on failure, write the space-time diagram of the shrunk counterexample to F
                (HTML; with several failing modes, F gets the mode before its extension)
 At the end, per mode: "faults <mode>: runs R, abrupt crashes C, restarts S, late starts L,
-partitions P" (runs with at least one of each), then the campaign line with the runs/s.`;
+partitions P" (runs with at least one of each), then "pauses <mode>: runs R, paused Q", then the
+campaign line with the runs/s.`;
 
 interface Args {
   runs: number;
@@ -166,6 +167,7 @@ async function main(a: Args): Promise<number> {
     if (!r.ok && r.plan && a.diagram !== undefined) writeDiagram(a, r.mode, r.plan, a.diagram);
   }
   for (const r of res.modes) process.stdout.write(`${faultLine(r.mode, r.faults)}\n`);
+  for (const r of res.modes) process.stdout.write(`${pauseLine(r.mode, r.faults)}\n`);
   let executed = 0;
   let virtualMs = 0;
   for (const r of res.modes) {

@@ -58,13 +58,14 @@ export interface FuzzOutcome {
   plan?: Plan;
 }
 
-/** Runs (plans executed) and how many had at least one abrupt crash, restart, late start, partition. */
+/** Runs (plans executed) and how many had at least one abrupt crash, restart, late start, partition, pause. */
 export interface FaultCounts {
   runs: number;
   abruptCrashes: number;
   restarts: number;
   lateStarts: number;
   partitions: number;
+  pauses: number;
 }
 
 export const noFaults = (): FaultCounts => ({
@@ -73,6 +74,7 @@ export const noFaults = (): FaultCounts => ({
   restarts: 0,
   lateStarts: 0,
   partitions: 0,
+  pauses: 0,
 });
 
 /** Count one plan into `c`. */
@@ -82,11 +84,17 @@ export function countFaults(c: FaultCounts, p: Plan): void {
   if (p.crashes.some((x) => x.restartAt !== null)) c.restarts++;
   if (p.lateStarts.length > 0) c.lateStarts++;
   if (p.partitions.length > 0) c.partitions++;
+  if (p.pauses.length > 0) c.pauses++;
 }
 
 /** The campaign's fault line, in the exact form tools outside the project read. */
 export function faultLine(mode: Ordering, c: FaultCounts): string {
   return `faults ${mode}: runs ${c.runs}, abrupt crashes ${c.abruptCrashes}, restarts ${c.restarts}, late starts ${c.lateStarts}, partitions ${c.partitions}`;
+}
+
+/** Runs with a process pause (a line of its own: the fault line keeps its exact form). */
+export function pauseLine(mode: Ordering, c: FaultCounts): string {
+  return `pauses ${mode}: runs ${c.runs}, paused ${c.pauses}`;
 }
 
 /** Run one plan and check it: the trace and the failure messages (empty when all hold). */

@@ -208,6 +208,7 @@ export function runPlan(p: Plan, opts: RunOptions = {}): RunResult {
     };
     step(0);
   }
+  for (const x of p.pauses) sim.at(x.from, () => sim.freeze(x.node, x.until - x.from));
   sim.at(p.faultEndMs, () => {
     for (const h of sim.hosts) h.faults.settings = { delay: 0, drop: 0 };
   });

@@ -38,6 +38,12 @@ export interface Scenario {
   partitions: Array<{ at: number; lengthMs: number; side: number[] }>;
   lateStarts: Array<{ node: number; at: number }>;
   crashes: Array<{ node: number; at: number; restartAfterMs: number | null }>;
+  /**
+   * Process pauses (SIGSTOP, a long GC, a starved VM): the node handles nothing for
+   * `lengthMs`, then everything that arrived meanwhile. Absent in scenarios recorded before
+   * pauses were part of the model (regressions.json): none.
+   */
+  pauses?: Array<{ node: number; at: number; lengthMs: number }>;
 }
 
 /**
@@ -69,6 +75,7 @@ export interface Plan {
   partitions: Array<{ from: number; until: number; side: NodeId[] }>;
   lateStarts: Array<{ node: NodeId; at: number }>;
   crashes: Array<{ node: NodeId; at: number; restartAt: number | null }>;
+  pauses: Array<{ node: NodeId; from: number; until: number }>;
 }
 
 const MAX_NODES = 7;
@@ -146,6 +153,10 @@ export function scenarioArb(_mode?: Ordering): fc.Arbitrary<Scenario> {
       }),
       { maxLength: 3 },
     ),
+    pauses: fc.array(
+      fc.record({ node: nodeRef, at: permille, lengthMs: fc.integer({ min: 10, max: 2500 }) }),
+      { maxLength: 2 },
+    ),
   });
 }
 
@@ -191,6 +202,11 @@ export function normalize(mode: Ordering, s: Scenario, opt: FuzzOptions = DEFAUL
     if (restartAt === null && gone.size >= n - (Math.floor(n / 2) + 1)) continue;
     crashes.push({ node, at, restartAt });
   }
+  // Pauses are faults: they end when the faults do.
+  const pauses: Plan["pauses"] = (s.pauses ?? []).map((x) => {
+    const from = time(x.at);
+    return { node: x.node % n, from, until: Math.min(s.faultEndMs, from + x.lengthMs) };
+  });
   const links = s.links
     .map((l) => ({ from: l.from % n, to: l.to % n, spec: l.spec }))
     .filter((l) => l.from !== l.to);
@@ -209,6 +225,7 @@ export function normalize(mode: Ordering, s: Scenario, opt: FuzzOptions = DEFAUL
     partitions,
     lateStarts,
     crashes,
+    pauses,
   };
 }
 
@@ -237,6 +254,7 @@ export function describePlan(p: Plan): string {
         `t>=${c.at}: node ${c.node} crashes` +
         (c.restartAt === null ? "" : `, restarts at t>=${c.restartAt}`),
     ),
+    ...p.pauses.map((x) => `t=${x.from}..${x.until}: node ${x.node} paused`),
   ];
   return lines.join("\n");
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ORDERINGS } from "../../src/core/types.js";
-import { faultLine, fuzz } from "../../src/fuzz/property.js";
+import { faultLine, fuzz, pauseLine } from "../../src/fuzz/property.js";
 
 /**
  * The fixed CI budget: RUNS seeded scenarios per mode of the full fault model (2 to 7 nodes,
  * drops, duplicates, delay spikes, reordering, partitions that heal, late starts, abrupt
- * crashes and restarts at any instant, combined), every property checked after the network
+ * crashes and restarts at any instant, process pauses, combined), every property checked after the network
  * has been quiet. A failure message carries the seed, the path, the shrunk schedule and the
  * `npm run fuzz` command that replays it.
  */
@@ -23,6 +23,7 @@ describe("fuzz: the real protocol in the simulator", () => {
       for (const k of [f.abruptCrashes, f.restarts, f.lateStarts, f.partitions]) {
         expect(k, faultLine(mode, f)).toBeGreaterThan(RUNS / 10);
       }
+      expect(f.pauses, pauseLine(mode, f)).toBeGreaterThan(RUNS / 10);
     });
   }
 });
