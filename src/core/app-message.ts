@@ -226,6 +226,7 @@ export function encodeApp(m: AppMsg): Uint8Array {
             m.snap.view.term,
             flatHistory(m.snap.history),
             m.snap.ordered,
+            m.snap.viewIndex,
           ]
         : null;
       return packr.pack([APPEND, m.term, m.prevIndex, m.prevTerm, m.commit, m.compact, snap, flat]);
@@ -387,10 +388,10 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
       if (!Array.isArray(flat) || flat.length % 5 !== 0) return null;
       let snap: AppendMsg["snap"] = null;
       if (snapRaw !== null) {
-        if (!Array.isArray(snapRaw) || snapRaw.length !== 6) return null;
-        const [version, members, incs, vterm, hist, ordered] = snapRaw as unknown[];
+        if (!Array.isArray(snapRaw) || snapRaw.length !== 7) return null;
+        const [version, members, incs, vterm, hist, ordered, viewIndex] = snapRaw as unknown[];
         const history = readHistory(hist, hostCount);
-        if (!nat(version) || !nat(vterm) || !history) return null;
+        if (!nat(version) || !nat(vterm) || !nat(viewIndex) || !history) return null;
         const empty = Array.isArray(members) && members.length === 0;
         if (!empty && !readMembers(members, incs, hostCount)) return null;
         if (!Array.isArray(ordered) || ordered.length % 3 !== 0 || !ordered.every(nat)) return null;
@@ -401,6 +402,7 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
             members: members as NodeId[],
             incs: (incs as number[]) ?? [],
           },
+          viewIndex,
           history,
           ordered: ordered as number[],
         };

@@ -32,6 +32,12 @@ export interface SubmitMsg {
  */
 export interface Snapshot {
   view: View;
+  /**
+   * The log position of `view`'s entry (0: no view entry before the snapshot). A member of
+   * `view` whose snapshot lies past it would get messages of its own view as history: it
+   * starts over as a new member instead.
+   */
+  viewIndex: number;
   history: HistoryEntry[];
   ordered: number[];
 }

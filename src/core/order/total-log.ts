@@ -118,6 +118,8 @@ export class TotalLog {
   private readonly followers = new Map<NodeId, Follower>();
   /** The view in effect at `base`, and the view entries after it. */
   private baseView: View = NO_VIEW;
+  /** The log position of baseView's entry (0: none). */
+  private baseViewIndex = 0;
   private views: Array<{ index: number; view: View }> = [];
   /** History chunks that precede a snapshot (leader's term, snapshot position). */
   private snapHistory: { term: number; at: number; entries: HistoryEntry[] } | undefined;
@@ -172,6 +174,13 @@ export class TotalLog {
     let v = this.baseView;
     for (const x of this.views) if (x.index <= i) v = x.view;
     return v;
+  }
+
+  /** The log position of the entry of the view in effect at `i` (0: none). */
+  private viewIndexAt(i: number): number {
+    let k = this.baseViewIndex;
+    for (const x of this.views) if (x.index <= i) k = x.index;
+    return k;
   }
 
   /** Leader: append a view with these members if the newest one differs. */
@@ -476,7 +485,7 @@ export class TotalLog {
       prevTerm: this.termAt(at) ?? 0,
       commit: this.commit,
       compact: this.compactPoint(),
-      snap: { view: this.viewAt(at), history: [], ordered },
+      snap: { view: this.viewAt(at), viewIndex: this.viewIndexAt(at), history: [], ordered },
       entries: [],
     });
   }
@@ -581,6 +590,16 @@ export class TotalLog {
         this.halt("fell behind the leader's compacted log");
         return;
       }
+      if (
+        m.snap.viewIndex < m.prevIndex &&
+        hasMember(m.snap.view, this.ctx.self, this.ctx.incarnation)
+      ) {
+        // We are a member of the snapshot's view, but messages were ordered in it before the
+        // snapshot: we would get them as history, not in the view as its other members did
+        // (we were paused or cut off when it formed). A new member gets a view of its own.
+        this.halt("joined after the first messages of its own view");
+        return;
+      }
       // State transfer: join from the leader's position, with the recent past as history.
       this.entries = [];
       this.views = [];
@@ -589,6 +608,7 @@ export class TotalLog {
       this.commit = this.base;
       this.applied = this.base;
       this.baseView = m.snap.view;
+      this.baseViewIndex = m.snap.viewIndex;
       const o = m.snap.ordered;
       for (let i = 0; i + 2 < o.length; i += 3) {
         const from = o[i] as NodeId;
@@ -889,6 +909,7 @@ export class TotalLog {
     this.entries = this.entries.slice(n);
     this.base += n;
     this.baseView = this.viewAt(this.base);
+    this.baseViewIndex = this.viewIndexAt(this.base);
     this.views = this.views.filter((x) => x.index > this.base);
   }
 
