@@ -510,11 +510,14 @@ export class RmNode {
    */
   private tellDeparted(): void {
     for (const p of this.peers) {
-      if (!p || p.knownInc === 0 || p.knownInc !== p.departedInc || p.toldRejoin === p.knownInc)
-        continue;
+      if (!p || p.knownInc === 0 || p.knownInc !== p.departedInc) continue;
+      // Told once per term: a life that moved to a newer term before our word reached it
+      // drops it as stale (it may have come late), and is told again in the new term.
+      if (p.toldRejoin === p.knownInc && p.toldRejoinTerm === this.election.term) continue;
       if (p.heardAt <= p.departedAt) continue;
       if (!this.detector.live(p.id)) continue;
       p.toldRejoin = p.knownInc;
+      p.toldRejoinTerm = this.election.term;
       this.unicast(p.id, { kind: "rejoin", term: this.election.term });
     }
   }

@@ -32,8 +32,9 @@ export class Peer {
    * proposed again (it must come back as a new life, with state transfer).
    */
   departedInc: Incarnation = 0;
-  /** The departed life we told to rejoin (once per life). */
+  /** The departed life we told to rejoin, and in which of our terms (once per life and term). */
   toldRejoin: Incarnation = 0;
+  toldRejoinTerm = -1;
   /** When the departure was recorded, and when we last received a frame from the peer. */
   departedAt = Number.NEGATIVE_INFINITY;
   heardAt = Number.NEGATIVE_INFINITY;

@@ -127,6 +127,7 @@ describe("issue 15 seeds", () => {
       "--mode causal --seed 20261312 --runs 3000",
       "--mode total --seed 424242 --path 854 --crash abrupt",
       "--mode total --seed 20261607 --runs 10000",
+      "--mode total --seed 20261608 --runs 10000",
     ]);
   });
   for (const r of ISSUE_15) {

@@ -68,7 +68,10 @@ export interface AppendRespMsg {
   kind: "append-resp";
   term: number;
   ok: boolean;
-  /** ok: highest index now matching; not ok: a hint where to resume (our commit index). */
+  /**
+   * ok: highest index now matching; not ok: a hint where to resume (our last index when our
+   * log is shorter than the append's prevIndex, else our commit index).
+   */
   index: number;
   /** The request's prevIndex, to ignore stale rejections. */
   reqPrev: number;

@@ -665,7 +665,10 @@ export class TotalLog {
           this.halt("the leader's log does not hold what we delivered");
           return;
         }
-        reply(false, this.commit);
+        // Our log is only shorter: the leader probes from its end (a snapshot from below our
+        // commit index would be needless, and for a member of the view a new life). Else
+        // from what we committed.
+        reply(false, prev > this.lastIndex ? this.lastIndex : this.commit);
         return;
       }
     }
