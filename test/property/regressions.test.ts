@@ -137,3 +137,22 @@ describe("issue 15 seeds", () => {
     });
   }
 });
+
+/**
+ * Open bugs: counterexamples found by the first campaign with process pauses (fifo and causal,
+ * seed 20261611) that the current code still fails, and that the code before this campaign
+ * failed too (README, "Limits and known gaps"). Each test passes while the scenario still
+ * fails; once a fix makes it pass, the test fails: move the scenario to regressions.json.
+ */
+const KNOWN: Regression[] = JSON.parse(
+  readFileSync(new URL("./known-failures.json", import.meta.url), "utf8"),
+);
+
+describe("known failures (open bugs, README Limits)", () => {
+  for (const r of KNOWN) {
+    it(`npm run fuzz -- ${r.cmd} still fails (${r.found.slice(0, 60)}…)`, () => {
+      const { failures } = evaluate(normalize(r.mode, r.scenario, { crash: r.crash }));
+      expect(failures).not.toEqual([]);
+    });
+  }
+});
