@@ -590,7 +590,10 @@ export class RmNode {
         this.mode.onLogCtrl?.(from, c);
         return;
       default:
-        this.election.receive(from, c, now, this.elOut, this.judged(now));
+        // A vote refusal ("I heard the leader recently") makes no allowance for our own
+        // stalls: after one, what we heard is old news, and refusing longer only keeps the
+        // group without a leader.
+        this.election.receive(from, c, now, this.elOut, this.judged(now, false));
         this.flushElection();
         if (c.t === "leader-hb" && from === this.election.leader && c.term === this.election.term)
           this.onRound(from, c.ages, now);
@@ -655,12 +658,13 @@ export class RmNode {
    * The instant up to which a peer's silence is known to be real: with `reportsCaughtUp`, the
    * last instant at which the shell had read everything sent to us (a frame still waiting in
    * the socket is no silence); after a stall of our own, twice the stall further back,
-   * decaying (awareness.ts); never more than `maxOwnLagMs` behind `now`.
+   * decaying (awareness.ts; not for vote refusals: `allowStall` false); never more than
+   * `maxOwnLagMs` behind `now`.
    */
-  private judged(now: number): number {
+  private judged(now: number, allowStall = true): number {
     const lag = this.membership.maxOwnLagMs;
     const read = this.reportsCaughtUp ? Math.min(now, Math.max(this.caughtUpAt, now - lag)) : now;
-    const extra = this.stall.extra(now);
+    const extra = allowStall ? this.stall.extra(now) : 0;
     return extra > 0 ? Math.max(now - lag, Math.min(read, now - extra)) : read;
   }
 

@@ -128,6 +128,8 @@ describe("issue 15 seeds", () => {
       "--mode total --seed 424242 --path 854 --crash abrupt",
       "--mode total --seed 20261607 --runs 10000",
       "--mode total --seed 20261608 --runs 10000",
+      "--mode causal --seed 20261611 --runs 20000",
+      "--mode causal --seed 20261612 --runs 10000",
     ]);
   });
   for (const r of ISSUE_15) {
@@ -139,9 +141,9 @@ describe("issue 15 seeds", () => {
 });
 
 /**
- * Open bugs: counterexamples found by the first campaign with process pauses (fifo and causal,
- * seed 20261611) that the current code still fails, and that the code before this campaign
- * failed too (README, "Limits and known gaps"). Each test passes while the scenario still
+ * Open bugs: counterexamples found by the first long campaign with process pauses (seed
+ * 20261611) that the current code still fails, and that the code before that campaign failed
+ * too (README, "Limits and known gaps"). Each test passes while the scenario still
  * fails; once a fix makes it pass, the test fails: move the scenario to regressions.json.
  */
 const KNOWN: Regression[] = JSON.parse(

@@ -423,11 +423,28 @@ export class MulticastMode implements OrderingMode {
   // ---------------------------------------------------------------- every event
 
   advance(): void {
+    this.supersede();
     this.lead();
     this.stabilityRound();
     this.unblock();
     this.flushOut();
     this.tryComplete();
+  }
+
+  /**
+   * A proposal of an older term whose install has not begun never installs: its leader lost
+   * its term (crashed or cut off), and the new leader proposes anew. The limits it set on the
+   * senders it left out would keep their channels shut for good (the new leader's request may
+   * wait in one of them, behind that sender's messages): they are lifted, and the old
+   * proposal's install is no longer taken (a new-term id with version 0 stands for it).
+   */
+  private supersede(): void {
+    const f = this.frozen;
+    const term = this.ctx.term();
+    if (!f || this.installing || f.term >= term) return;
+    this.frozen = { term, version: 0 };
+    for (const k of this.view.members)
+      if (k !== this.ctx.self) this.intake.setLimit(k, Number.POSITIVE_INFINITY, this.pass);
   }
 
   /** Stability reports to members once per heartbeat, and release what all members have. */
