@@ -170,17 +170,11 @@ export class TotalLog {
       : this.baseView;
   }
 
-  private viewAt(i: number): View {
-    let v = this.baseView;
-    for (const x of this.views) if (x.index <= i) v = x.view;
-    return v;
-  }
-
-  /** The log position of the entry of the view in effect at `i` (0: none). */
-  private viewIndexAt(i: number): number {
-    let k = this.baseViewIndex;
-    for (const x of this.views) if (x.index <= i) k = x.index;
-    return k;
+  /** The view in effect at `i` and the log position of its entry (0: none). */
+  private viewEntryAt(i: number): { index: number; view: View } {
+    let e = { index: this.baseViewIndex, view: this.baseView };
+    for (const x of this.views) if (x.index <= i) e = x;
+    return e;
   }
 
   /** Leader: append a view with these members if the newest one differs. */
@@ -378,7 +372,8 @@ export class TotalLog {
    * MAX_IN_FLIGHT of them unanswered; entries that arrive while the window is full wait and
    * leave together in the next batch. The commit index rides on every append; when no append
    * is due it goes as a `commit` note. A follower that owes an answer (or the commit index) for
-   * `repairAfter` (about two round trips, at most a heartbeat) gets an empty append, which makes it answer again.
+   * `repairAfter` (about two round trips, at most a heartbeat) gets an empty append, which
+   * makes it answer again; `repairAt` keeps the earliest such instant for nextWake.
    */
   private replicate(): void {
     this.advanceCommit();
@@ -412,7 +407,7 @@ export class TotalLog {
       )
         continue;
       const after = this.ctx.repairAfter(p);
-      if (now >= f.lastActive + after) this.sendRepair(p, f);
+      if (now >= f.lastActive + after) this.sendRepair(p, f); // lastActive becomes now
       const due = f.lastActive + after;
       if (wake === undefined || due < wake) wake = due;
     }
@@ -478,6 +473,7 @@ export class TotalLog {
         entries,
       });
     });
+    const ve = this.viewEntryAt(at);
     this.ctx.send(p, {
       kind: "append",
       term: this.leaderTerm,
@@ -485,7 +481,7 @@ export class TotalLog {
       prevTerm: this.termAt(at) ?? 0,
       commit: this.commit,
       compact: this.compactPoint(),
-      snap: { view: this.viewAt(at), viewIndex: this.viewIndexAt(at), history: [], ordered },
+      snap: { view: ve.view, viewIndex: ve.index, history: [], ordered },
       entries: [],
     });
   }
@@ -911,8 +907,9 @@ export class TotalLog {
     this.baseTerm = (this.entries[n - 1] as LogEntry).term;
     this.entries = this.entries.slice(n);
     this.base += n;
-    this.baseView = this.viewAt(this.base);
-    this.baseViewIndex = this.viewIndexAt(this.base);
+    const ve = this.viewEntryAt(this.base);
+    this.baseView = ve.view;
+    this.baseViewIndex = ve.index;
     this.views = this.views.filter((x) => x.index > this.base);
   }
 
