@@ -534,7 +534,10 @@ export class RmNode {
     this.noteLeader();
     this.incarnation++;
     this.membershipEpoch++;
-    for (const q of this.peers) q?.resetChannels();
+    for (const q of this.peers) {
+      q?.resetChannels();
+      q?.forgetDeparture();
+    }
     this.ackCount.clear();
     this.complete.length = 0;
     this.mode.reset();

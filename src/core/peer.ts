@@ -51,6 +51,19 @@ export class Peer {
     this.recv.ackPending = true;
   }
 
+  /**
+   * We start over as a new life: the departures our old life recorded were judgements of its
+   * own views. The new life joins whatever view the leader admits it to; keeping the old
+   * record would make it hold a member of that view departed for good and never report to it
+   * (its relay buffers never emptied; seed 20261611).
+   */
+  forgetDeparture(): void {
+    this.departedInc = 0;
+    this.departedAt = Number.NEGATIVE_INFINITY;
+    this.toldRejoin = 0;
+    this.toldRejoinTerm = -1;
+  }
+
   /** Both channels start over (a new life of the peer, or of ourselves). */
   resetChannels(): void {
     // A note was made for (or by) the old life: the new one must not take it as its own (a

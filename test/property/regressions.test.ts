@@ -130,6 +130,7 @@ describe("issue 15 seeds", () => {
       "--mode total --seed 20261608 --runs 10000",
       "--mode causal --seed 20261611 --runs 20000",
       "--mode causal --seed 20261612 --runs 10000",
+      "--mode fifo --seed 20261611 --runs 20000",
     ]);
   });
   for (const r of ISSUE_15) {
@@ -150,7 +151,8 @@ const KNOWN: Regression[] = JSON.parse(
   readFileSync(new URL("./known-failures.json", import.meta.url), "utf8"),
 );
 
-describe("known failures (open bugs, README Limits)", () => {
+// Empty while no bug is open (vitest refuses a suite without tests).
+describe.runIf(KNOWN.length > 0)("known failures (open bugs, README Limits)", () => {
   for (const r of KNOWN) {
     it(`npm run fuzz -- ${r.cmd} still fails (${r.found.slice(0, 60)}…)`, () => {
       const { failures } = evaluate(normalize(r.mode, r.scenario, { crash: r.crash }));
