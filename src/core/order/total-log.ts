@@ -248,9 +248,15 @@ export class TotalLog {
     this.pending.push({ seq, text });
     const self = this.ctx.self;
     const l = this.ctx.leader();
-    const targets = this.lastView.members.filter((p) => p !== self);
-    if (l !== undefined && l !== self && !targets.includes(l)) targets.push(l);
-    if (targets.length > 0) this.ctx.multicast(targets, { kind: "submit", seq, text });
+    // The leader multicasts no body of its own: its appends carry its own messages' texts.
+    // A body multicast first would sit ahead of every append in the leader's channels (one
+    // FIFO channel per follower): under a burst the positions reached the followers only
+    // once the leader's whole burst had, and nothing was delivered before.
+    if (l !== self) {
+      const targets = this.lastView.members.filter((p) => p !== self);
+      if (l !== undefined && !targets.includes(l)) targets.push(l);
+      if (targets.length > 0) this.ctx.multicast(targets, { kind: "submit", seq, text });
+    }
     if (l === self && this.leaderKey() === this.submittedTo)
       this.onSubmit(self, this.ctx.incarnation, { kind: "submit", seq, text });
   }
@@ -495,7 +501,7 @@ export class TotalLog {
     const entries: SentEntry[] = [];
     while (end < last) {
       const e = this.entries[end - this.base] as LogEntry;
-      const withText = e.from < 0 || end + 1 <= f.textUpTo;
+      const withText = e.from < 0 || e.from === this.ctx.self || end + 1 <= f.textUpTo;
       bytes += (withText ? e.text.length * 3 : 0) + 24;
       if (end > prevIndex && bytes > this.ctx.batchBytes) break;
       entries.push(
