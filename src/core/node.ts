@@ -246,6 +246,7 @@ export class RmNode {
         return s.queued > 0 ? Number.POSITIVE_INFINITY : s.rto.answerWait;
       },
       unicast: (to, msg) => this.unicast(to, msg),
+      stored: (seq, by, of) => this.acked(seq, by, of),
       noRoom: (targets, bytes) => this.noRoom(targets, bytes),
       multicast: (targets, bytes, tag) => this.multicast(targets, bytes, tag),
       neverFits: (bytes) => {
@@ -489,15 +490,18 @@ export class RmNode {
     this.mode.onPeerLife(p.id);
   }
 
+  /** Own message `seq` reached `peer`, one of `of` it went to. */
+  private acked(seq: MsgSeq, peer: NodeId, of: number): void {
+    const k = (this.ackCount.get(seq) ?? 0) + 1;
+    if (k >= of) this.ackCount.delete(seq);
+    else this.ackCount.set(seq, k);
+    this.events.push({ type: "acked", seq, peer, by: k });
+  }
+
   private onAck(p: Peer, ack: Ack, now: number): void {
     const released = this.released;
     p.send.onAck(now, ack, released);
-    for (const seq of released) {
-      const k = (this.ackCount.get(seq) ?? 0) + 1;
-      if (k >= this.ackTargets) this.ackCount.delete(seq);
-      else this.ackCount.set(seq, k);
-      this.events.push({ type: "acked", seq, peer: p.id, by: k });
-    }
+    for (const seq of released) this.acked(seq, p.id, this.ackTargets);
     released.length = 0;
   }
 

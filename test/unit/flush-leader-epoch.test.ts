@@ -34,6 +34,7 @@ function fakeContext(epochs: boolean) {
     knownInc: () => 1,
     answerWait: () => 10,
     unicast: (to, msg) => sent.push({ to, msg }),
+    stored: () => {},
     noRoom: () => undefined,
     neverFits: () => undefined,
     multicast: () => {},

@@ -43,6 +43,8 @@ export interface ModeContext {
   answerWait(p: NodeId): number;
   /** Reliable, FIFO send of one message to one peer. */
   unicast(to: NodeId, msg: AppMsg): void;
+  /** Our own message `seq` reached peer `by`, one of `of` (total order: the leader's own). */
+  stored(seq: MsgSeq, by: NodeId, of: number): void;
   /** Room for a message of `bytes` on every target's channel; an error line when there is none. */
   noRoom(targets: readonly NodeId[], bytes: number): string | undefined;
   /** A message of about `bytes` can never fit a channel's backlog: the error line. */

@@ -39,6 +39,7 @@ export class TotalMode implements OrderingMode {
       retainLimit: ctx.limits.maxBacklog,
       batchBytes: Math.max(1024, ctx.limits.maxMessageBytes / 2),
       send: (to, msg) => ctx.unicast(to, msg),
+      stored: (seq, by, of) => ctx.stored(seq, by, of),
       note: (to, c) => ctx.note(to, c),
       now: () => ctx.now(),
       repairAfter: (p) => Math.min(ctx.cfg.heartbeatMs, ctx.answerWait(p)),

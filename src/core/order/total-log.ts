@@ -55,6 +55,12 @@ export interface LogContext {
   /** Reliable send of a log message (or a snapshot's history) to one peer. */
   send(to: NodeId, msg: LogMsg | HistoryMsg): void;
   /**
+   * Leader: follower `by` now holds our own message `seq` in its log (its match covers it), one
+   * of `of` followers. The leader multicasts no body of its own (its appends carry the texts),
+   * so this is the acknowledgement its sender sees.
+   */
+  stored?(seq: MsgSeq, by: NodeId, of: number): void;
+  /**
    * Unreliable control message to one peer, due at the next drain; a newer one replaces it
    * meanwhile (coalesced `match` and `commit`).
    */
@@ -734,15 +740,16 @@ export class TotalLog {
     if (!this.ctx.isLeader() || term !== this.leaderTerm || index > this.lastIndex) return;
     const f = this.followers.get(from);
     if (!f) return;
-    this.matched(f, index);
+    this.matched(from, f, index);
     // A match at or past the probe's position answers it (the log agrees there).
     if (f.probe !== undefined && !f.snapshot && index >= f.probe) f.probe = undefined;
     this.advanceCommit();
   }
 
   /** The follower's log matches ours up to `index`. */
-  private matched(f: Follower, index: number): void {
+  private matched(p: NodeId, f: Follower, index: number): void {
     if (index > f.match) {
+      this.ownStored(p, f.match, index);
       f.match = index;
       f.lastActive = this.ctx.now();
     }
@@ -751,6 +758,22 @@ export class TotalLog {
     let k = 0;
     while (k < q.length && (q[k] as number) <= f.match) k++;
     if (k > 0) q.splice(0, k);
+  }
+
+  /**
+   * Follower `p`'s match moved from `from` to `to`: our own messages ordered in this term in
+   * between are stored there (ones of an earlier term were counted then, or go uncounted).
+   */
+  private ownStored(p: NodeId, from: number, to: number): void {
+    const stored = this.ctx.stored;
+    if (!stored) return;
+    const self = this.ctx.self;
+    const inc = this.ctx.incarnation;
+    const of = this.followers.size;
+    for (let i = Math.max(from, this.base) + 1; i <= to; i++) {
+      const e = this.entries[i - 1 - this.base];
+      if (e && e.from === self && e.inc === inc && e.term === this.leaderTerm) stored(e.seq, p, of);
+    }
   }
 
   /** The body of a message named by an append: from the sender's multicast, or our own. */
@@ -817,7 +840,7 @@ export class TotalLog {
     const f = this.followers.get(from);
     if (!f) return;
     if (m.ok) {
-      this.matched(f, m.index);
+      this.matched(from, f, m.index);
       if (f.probe === m.reqPrev) {
         f.probe = undefined;
         f.snapshot = false;
