@@ -79,6 +79,9 @@ export function sendWindow(window: number, hostCount: number): number {
   return Math.min(window, Math.max(32, Math.floor((3 * window) / (hostCount - 1))));
 }
 
+/** Own messages whose acknowledgements are counted at once, at most (`acked` events). */
+export const ACK_COUNTS = 65_536;
+
 /** State transfer: recent messages a new member receives, unless configured. */
 export const DEFAULT_HISTORY = 1000;
 
@@ -316,7 +319,7 @@ export class RmNode {
       this.enqueue(p, bytes, tag);
       n++;
     }
-    if (n > 0) this.ackCount.set(tag, 0);
+    if (n > 0) this.countAcks(tag, 0);
     this.ackTargets = n;
   }
 
@@ -494,8 +497,21 @@ export class RmNode {
   private acked(seq: MsgSeq, peer: NodeId, of: number): void {
     const k = (this.ackCount.get(seq) ?? 0) + 1;
     if (k >= of) this.ackCount.delete(seq);
-    else this.ackCount.set(seq, k);
+    else this.countAcks(seq, k);
     this.events.push({ type: "acked", seq, peer, by: k });
+  }
+
+  /**
+   * Count acknowledgements of own message `seq`. A message whose count never completes (a
+   * target died before acknowledging it) would stay for good: past ACK_COUNTS, the oldest
+   * count goes (a later ack of that message then counts from 1 again).
+   */
+  private countAcks(seq: MsgSeq, k: number): void {
+    this.ackCount.set(seq, k);
+    if (this.ackCount.size > ACK_COUNTS) {
+      const oldest = this.ackCount.keys().next();
+      if (!oldest.done) this.ackCount.delete(oldest.value);
+    }
   }
 
   private onAck(p: Peer, ack: Ack, now: number): void {

@@ -8,8 +8,8 @@ import { Sim } from "../../src/runtime/sim.js";
  * follower's log holds the message), and followers deliver its messages.
  */
 describe("total order: the leader's own messages", () => {
-  function run() {
-    const sim = new Sim({ seed: 7, hosts: 3, ordering: "total" });
+  function run(down: number[] = []) {
+    const sim = new Sim({ seed: 7, hosts: 3, ordering: "total", lateStart: down });
     const acked = new Map<number, Set<number>>();
     const ackedBy = new Map<number, number>();
     let leader = -1;
@@ -51,5 +51,17 @@ describe("total order: the leader's own messages", () => {
         perPair.set(k, (perPair.get(k) ?? 0) + 1);
       }
     expect([...perPair.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("a configured host that is down is not waited for: each is acked 1/1, no count is kept", () => {
+    const { sim, leader, acked, ackedBy } = run([2]);
+    expect(leader).not.toBe(2);
+    for (let seq = 1; seq <= 20; seq++) {
+      expect([...(acked.get(seq) ?? [])]).toEqual([1 - leader]);
+      expect(ackedBy.get(seq)).toBe(1);
+    }
+    // The node's per-message ack counts are gone once complete (no growth per message).
+    const counts = (sim.node(leader) as unknown as { ackCount: Map<number, number> }).ackCount;
+    expect(counts.size).toBe(0);
   });
 });

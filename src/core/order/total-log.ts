@@ -769,7 +769,10 @@ export class TotalLog {
     if (!stored) return;
     const self = this.ctx.self;
     const inc = this.ctx.incarnation;
-    const of = this.followers.size;
+    // Counted among the members of our newest view (a configured host that is down is none).
+    const members = this.lastView.members;
+    if (!members.includes(p)) return;
+    const of = members.length - (members.includes(self) ? 1 : 0);
     for (let i = Math.max(from, this.base) + 1; i <= to; i++) {
       const e = this.entries[i - 1 - this.base];
       if (e && e.from === self && e.inc === inc && e.term === this.leaderTerm) stored(e.seq, p, of);
