@@ -742,7 +742,7 @@ export class RmNode {
       distrust[p.id] = o !== undefined && p.heardAt <= o && judged - o > probeAfter;
     }
     const probes = this.probes;
-    this.detector.tick(judged, this.healthOut, probes);
+    this.detector.tick(judged, this.healthOut, probes, this.judged(now, false), this.stall.endedAt);
     this.emitHealth();
     for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
     if (probes.length !== 0) probes.length = 0;

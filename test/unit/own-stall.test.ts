@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OwnStall, STALL_FACTOR } from "../../src/core/membership/awareness.js";
 import { defaultMembership } from "../../src/core/membership/config.js";
+import { FailureDetector, type HealthChange } from "../../src/core/membership/detector.js";
 import { Sim } from "../../src/runtime/sim.js";
 
 // A process starved of CPU on a shared machine (its own timers run late) judges its peers'
@@ -71,5 +72,27 @@ describe("a stalled process does not blame its peers for a shared stall", () => 
     }
     // Node 0 itself was silent for 1 s: the others rightly declare it dead (it is back later).
     expect(verdicts.filter((v) => v.peer !== 3 && v.peer !== 0)).toEqual([]);
+  });
+});
+
+describe("own stall: peers heard after the stall ended", () => {
+  it("are judged at the clock, the others with the allowance (seed 20261706)", () => {
+    const fd = new FailureDetector(0, 3, M);
+    const changes: HealthChange[] = [];
+    // Our stall ended at t=2490 (allowance 3894 ms). Peer 1 spoke at t=2490 (a frame that
+    // waited in our socket), then died; peer 2 was last heard before the stall.
+    fd.heard(2, 500, changes);
+    fd.heard(1, 2490, changes);
+    changes.length = 0;
+    const t = 2490 + M.deadAfterMs;
+    const judged = t - 3000; // the allowance pushes judged time back
+    fd.tick(judged, changes, [], t, 2490);
+    expect(changes.filter((c) => c.to === "dead").map((c) => c.peer)).toEqual([1]);
+    // Without `freshAfter` (the code before), peer 1 stays alive for another 3 s.
+    const old = new FailureDetector(0, 3, M);
+    old.heard(1, 2490, []);
+    const oc: HealthChange[] = [];
+    old.tick(judged, oc, []);
+    expect(oc.filter((c) => c.to === "dead")).toEqual([]);
   });
 });

@@ -26,6 +26,15 @@ export class OwnStall {
     }
   }
 
+  /**
+   * When the latest stall was observed (its end, as far as we can tell). A peer heard from at
+   * or after it was heard after our stall: its silence since is our own observation, judged
+   * at the clock (the detector's `freshAfter`).
+   */
+  get endedAt(): number {
+    return this.allowance === 0 ? Number.POSITIVE_INFINITY : this.since;
+  }
+
   /** How far behind the clock silence is judged at `now` (ms, 0 when no recent stall). */
   extra(now: number): number {
     if (this.allowance === 0) return 0;

@@ -117,13 +117,25 @@ export class FailureDetector {
     }
   }
 
-  /** Advance timers: indirect probes, suspicion, death. */
-  tick(now: number, out: HealthChange[], ctrl: Array<{ to: NodeId; msg: ProbeCtrl }>): void {
+  /**
+   * Advance timers: indirect probes, suspicion, death. Silence is judged at `judged`, or at
+   * `fresh` for a peer last heard at or after `freshAfter` (the end of our own last stall).
+   */
+  tick(
+    judged: number,
+    out: HealthChange[],
+    ctrl: Array<{ to: NodeId; msg: ProbeCtrl }>,
+    fresh = judged,
+    freshAfter = Number.POSITIVE_INFINITY,
+  ): void {
     const n = this.health.length;
     for (let p = 0; p < n; p++) {
       const h = this.health[p] as Health;
       if (p === this.self || (h !== "alive" && h !== "suspect")) continue;
       const last = this.last(p);
+      // A peer heard from since our last stall ended is judged at `fresh` (no allowance for
+      // that stall: its silence since is ours to see).
+      const now = last >= freshAfter ? fresh : judged;
       // Compare as `now >= last + x`, the very sum nextWake() returns (no float drift).
       if (now >= last + this.cfg.deadAfterMs) {
         this.health[p] = "dead";
