@@ -143,10 +143,10 @@ describe("issue 15 seeds", () => {
 });
 
 /**
- * Open bugs: counterexamples found by the first long campaign with process pauses (seed
- * 20261611) that the current code still fails, and that the code before that campaign failed
- * too (README, "Limits and known gaps"). Each test passes while the scenario still
- * fails; once a fix makes it pass, the test fails: move the scenario to regressions.json.
+ * Open bugs: counterexamples the fuzz campaigns found that the current code still fails, and
+ * that the code before the campaign that found them failed too (README, "Limits and known
+ * gaps"). Each test passes while the scenario still fails; once a fix makes it pass, the test
+ * fails: move the scenario to regressions.json.
  */
 const KNOWN: Regression[] = JSON.parse(
   readFileSync(new URL("./known-failures.json", import.meta.url), "utf8"),
