@@ -742,7 +742,10 @@ export class RmNode {
       distrust[p.id] = o !== undefined && p.heardAt <= o && judged - o > probeAfter;
     }
     const probes = this.probes;
-    this.detector.tick(judged, this.healthOut, probes, this.judged(now, false), this.stall.endedAt);
+    // After a stall of ours, peers heard since it ended are judged without its allowance.
+    const endedAt = this.stall.endedAt;
+    const fresh = endedAt === Number.POSITIVE_INFINITY ? judged : this.judged(now, false);
+    this.detector.tick(judged, this.healthOut, probes, fresh, endedAt);
     this.emitHealth();
     for (const pr of probes) this.ctrlTo(pr.to, pr.msg);
     if (probes.length !== 0) probes.length = 0;
