@@ -153,6 +153,9 @@ export class RmNode {
   private readonly stall = new OwnStall();
   /** The instant the shell was last asked to wake us (nextWake), to see it run late. */
   private wakeAt = Number.POSITIVE_INFINITY;
+  /** The last stall seen as a gap between events (`step`): when, and by how much. */
+  private shiftedAt = Number.NEGATIVE_INFINITY;
+  private shiftedMs = 0;
   private nextLeaderHb = 0;
   /** Follower: when the current leader's latest heartbeat round arrived. */
   private lastRoundAt = Number.NEGATIVE_INFINITY;
@@ -403,6 +406,8 @@ export class RmNode {
       // We were frozen (event-loop stall, SIGSTOP): do not blame the peers for our silence.
       this.detector.stalled(gap - expected);
       this.election.stalled(gap - expected);
+      this.shiftedAt = now;
+      this.shiftedMs = gap - expected;
     }
     if (now > this.lastStep) this.lastStep = now;
     this.noteLeader();
@@ -725,6 +730,8 @@ export class RmNode {
       this.wakeAt,
       this.membership.heartbeatMs / 2,
       this.membership.maxOwnLagMs,
+      // A shift made on waking from this stall (step) is part of its allowance.
+      this.shiftedAt >= this.wakeAt ? this.shiftedMs : 0,
     );
     const judged = this.judged(now);
     // The leader's word about a peer counts unless our data to it is stuck with no word from

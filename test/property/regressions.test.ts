@@ -132,6 +132,7 @@ describe("issue 15 seeds", () => {
       "--mode causal --seed 20261612 --runs 10000",
       "--mode fifo --seed 20261611 --runs 20000",
       "--mode total --seed 20261706 --runs 5000",
+      "--mode total --seed 20261706 --runs 10000",
     ]);
   });
   for (const r of ISSUE_15) {

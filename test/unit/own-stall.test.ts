@@ -24,6 +24,15 @@ describe("own stall allowance", () => {
     s.observe(10_000, 0, 50, 5000);
     expect(s.extra(10_000)).toBe(5000);
   });
+
+  it("credits the part of the stall the silence clocks were already moved on by", () => {
+    const s = new OwnStall();
+    s.observe(2000, 1000, 50, 5000, 900); // 1 s late, 900 ms already shifted
+    expect(s.extra(2000)).toBe(STALL_FACTOR * 1000 - 900);
+    const t = new OwnStall();
+    t.observe(2000, 1000, 50, 5000, 5000); // at most the lateness itself is credited
+    expect(t.extra(2000)).toBe((STALL_FACTOR - 1) * 1000);
+  });
 });
 
 /** When each node first held each peer dead, from `from` on (sampled every ms). */

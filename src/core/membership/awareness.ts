@@ -5,6 +5,12 @@
  * `STALL_FACTOR` times the stall further back. The allowance decays at half the clock's speed:
  * after a stall of S the judgment catches up with the clock 2·STALL_FACTOR·S later. A process
  * that never stalls judges at the clock, as before.
+ *
+ * The node also moves its silence clocks on by a stall it sees as a gap between two of its
+ * events (the detector's `stalled`): that part of the stall is credited against the
+ * allowance, so silence from before the stall is judged `STALL_FACTOR` stalls late in all,
+ * not one more (total, seed 20261706: a follower dead just before the leader's 1.9 s pause
+ * stayed in the view past the checker's quiet period).
  */
 export const STALL_FACTOR = 2;
 
@@ -14,12 +20,13 @@ export class OwnStall {
 
   /**
    * A timer due at `due` ran at `now` (or input was handled then while it was due): a
-   * lateness beyond `slackMs` is a stall of ours.
+   * lateness beyond `slackMs` is a stall of ours. `creditedMs`: how much of it the silence
+   * clocks were already moved on by (at most the lateness counts).
    */
-  observe(now: number, due: number, slackMs: number, capMs: number): void {
+  observe(now: number, due: number, slackMs: number, capMs: number, creditedMs = 0): void {
     const late = now - due;
     if (!(late > slackMs)) return;
-    const a = Math.min(capMs, STALL_FACTOR * late);
+    const a = Math.min(capMs, STALL_FACTOR * late - Math.min(Math.max(0, creditedMs), late));
     if (a > this.extra(now)) {
       this.allowance = a;
       this.since = now;
