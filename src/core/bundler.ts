@@ -49,8 +49,9 @@ export function bundle(
 
 /**
  * After a frame acknowledging new data, the ack goes out once more this much later unless
- * another frame carried it meanwhile: below the sender's smallest probe timeout (2 ms), so
- * a lost ack costs a small datagram instead of a resent message.
+ * another frame carried it meanwhile, so a lost ack costs a small datagram instead of a
+ * resent message when the sender's probe waits longer than that (its floor is 1 ms since
+ * the probe change: on a sub-ms path the repeat and the probe now race; README "Probes").
  */
 export const REACK_MS = 1;
 

@@ -52,7 +52,7 @@ export const MAX_UDP_PAYLOAD = 65507;
 /** How far behind the clock retransmission timers may be judged while we are behind on input. */
 const RTX_MAX_LAG_MS = 20;
 /** The shell's "read up to" instant is that of its last read, a fraction of a ms before the flush. */
-const RTX_READ_SLACK_MS = 1;
+const RTX_READ_SLACK_MS = 0.25;
 /** Entries resent at most per peer on one retransmission timeout. */
 const TIMEOUT_BURST = 64;
 /**

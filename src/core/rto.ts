@@ -63,4 +63,15 @@ export class RtoEstimator {
   get smoothedRtt(): number | undefined {
     return this.srtt;
   }
+
+  /**
+   * How long an ack may take before a tail loss probe is worth sending: SRTT plus two mean
+   * deviations, without the timeout's floor or backoff (undefined before a sample). On a
+   * quiet path that is about SRTT; when acks come late now and then (a busy machine), it
+   * grows with them, so the probe does not resend what is only slow.
+   */
+  get ackOverdue(): number | undefined {
+    if (this.srtt === undefined) return undefined;
+    return this.srtt + 2 * this.rttvar;
+  }
 }

@@ -51,6 +51,23 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     expect(s.takeDue().map((e) => e.seq)).toEqual([7, 8, 9]);
   });
 
+  it("probes 1 ms after the last progress on a sub-millisecond path", () => {
+    const s = flight(10, 0, 0.25); // loopback: SRTT 0.25 ms
+    s.onAck(0.5, { echo: 0, cum: 6, sacks: [] }, []);
+    // max(1 ms, 2·SRTT, SRTT + 2·RTTVAR): 1 ms (the floor was 2 ms: p99 4.9 ms at drop 0.1).
+    expect(s.deadline()).toBeCloseTo(1.5, 9);
+    s.onTick(1.5, 64);
+    expect(s.takeDue().map((e) => e.seq)).toEqual([10]);
+  });
+
+  it("waits SRTT + 2·RTTVAR for an ack when acks have come late now and then", () => {
+    const s = flight(10, 0, 1); // SRTT 1, RTTVAR 0.5
+    s.onAck(6, { echo: 0, cum: 2, sacks: [] }, []); // entry 2 sent at 0: a 6 ms sample
+    // SRTT 0.875 + 0.75 = 1.625, RTTVAR 0.375 + 1.25 = 1.625: SRTT + 2·RTTVAR = 4.875 ms,
+    // more than 2·SRTT (3.25 ms): a busy peer's slow ack is not taken for a loss.
+    expect(s.deadline()).toBeCloseTo(6 + 4.875, 9);
+  });
+
   it("a later frame's echo finds a lost tail at once, without the probe", () => {
     for (const echo of [3, 2]) {
       const s = new SendChannel(limits);
