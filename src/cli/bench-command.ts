@@ -156,7 +156,7 @@ function builder(y: Argv) {
     })
     .option("sim-runs", {
       type: "number",
-      default: 50,
+      default: 500,
       describe:
         "--suite targets: fuzz scenarios per mode (fixed seed) timed for the simulator's speed (0 skips)",
     })
