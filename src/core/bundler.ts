@@ -52,6 +52,8 @@ export function bundle(
  * another frame carried it meanwhile, so a lost ack costs a small datagram instead of a
  * resent message when the sender's probe waits longer than that (its floor is 1 ms since
  * the probe change: on a sub-ms path the repeat and the probe now race; README "Probes").
+ * The same bare frame follows a frame with entries when the probe would wait 3 ms or more
+ * (`SendChannel.tailRepeatWanted`, README "Tail repeat").
  */
 export const REACK_MS = 1;
 
@@ -82,7 +84,12 @@ function flush(
   });
   p.recv.ackPending = false;
   // Every frame carries the ack: the repeat is due only if none follows within REACK_MS.
-  p.reackAt = p.recv.dataSinceAck ? now + REACK_MS : Number.POSITIVE_INFINITY;
+  // The same bare frame follows entries when the probe would wait long (tailRepeatWanted):
+  // its number and `top` show a peer that lost them the gap.
+  p.reackAt =
+    p.recv.dataSinceAck || (batch.length > 0 && p.send.tailRepeatWanted())
+      ? now + REACK_MS
+      : Number.POSITIVE_INFINITY;
   p.recv.dataSinceAck = false;
   p.lastSent = now;
   out.push({ to: p.id, bytes });

@@ -108,7 +108,10 @@ export class RecvChannel {
    * A frame arrived (after its entries were taken): remember its number for the echo, and
    * when the sender says it sent up to `top` and we lack `top`, acknowledge at once (a NAK):
    * the sender learns from the echo that what it sent before this frame is lost, without
-   * waiting for a timer. Once per new `top`, so frames without news cause no ack.
+   * waiting for a timer. Once per new `top`, so frames without news cause no ack. Also at
+   * once when a frame number was skipped (a frame lost on the way) while we lack something
+   * below `top`: that finds a lost resend, or a lost tail whose `top` we saw already, from
+   * the sender's next frame (a bare one follows its entries after a burst: tailRepeatWanted).
    * `entries`: whether the frame carried entries and flow control took or refused them.
    */
   noteFrame(frame: number, top: Seq, entries: "none" | "taken" | "refused" = "none"): void {
@@ -117,9 +120,12 @@ export class RecvChannel {
       return;
     }
     if (entries === "taken") this.refusedFrom = 0;
+    const skipped = frame > this.echo + 1;
     if (frame > this.echo) this.echo = frame;
     if (top > this.cum && top > this.nakTop && !this.ooo.has(top)) {
       this.nakTop = top;
+      this.ackPending = true;
+    } else if (skipped && top > this.cum) {
       this.ackPending = true;
     }
   }

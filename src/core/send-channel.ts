@@ -322,6 +322,21 @@ export class SendChannel {
     return this.lastProgressAt + Math.max(PROBE_MIN_MS, 2 * srtt, overdue);
   }
 
+  /**
+   * Whether a frame that carried entries is worth a bare frame 1 ms after it (the bundler's
+   * `REACK_MS`, unless another frame follows first): only when the tail loss probe would wait
+   * much longer than that, as after a burst whose queues inflated the SRTT. The bare frame
+   * carries `top` and a new frame number, so a peer that lost the last entries, first copies
+   * or resent ones, sees the gap and answers at once (RecvChannel.noteFrame); a 100-byte
+   * probe after 2·SRTT is left for when that frame is lost too.
+   */
+  tailRepeatWanted(): boolean {
+    const srtt = this.rto.smoothedRtt;
+    const overdue = this.rto.ackOverdue;
+    if (srtt === undefined || overdue === undefined) return false;
+    return Math.max(PROBE_MIN_MS, 2 * srtt, overdue) >= TAIL_REPEAT_MIN_PROBE_MS;
+  }
+
   /** Earliest time a retransmission timer must fire, or undefined if nothing is in flight. */
   deadline(): number | undefined {
     if (this.inFlight === 0 || this.timerArmedAt === undefined) return undefined;
@@ -501,6 +516,12 @@ const EMPTY: OutEntry[] = [];
  * 100/s per node at drop 0.1 had p99 4.9 ms against 3.1–3.9 with 1 (BENCHMARKS.md).
  */
 const PROBE_MIN_MS = 1;
+/**
+ * The probe timeout from which a frame with entries is followed by a bare one
+ * (`tailRepeatWanted`): below it the probe comes about as soon (a paced sender on an idle
+ * path gets no extra datagram per message).
+ */
+const TAIL_REPEAT_MIN_PROBE_MS = 3;
 /** Frames whose send times are kept for the echo's RTT (an older echo gives none). */
 const FRAME_TIMES = 256;
 /** Tail loss probes in a row without progress before only the RTO resends. */
