@@ -133,6 +133,8 @@ describe("issue 15 seeds", () => {
       "--mode fifo --seed 20261611 --runs 20000",
       "--mode total --seed 20261706 --runs 5000",
       "--mode total --seed 20261706 --runs 10000",
+      "--mode fifo --seed 20261806 --runs 30000 --crash abrupt",
+      "--mode causal --seed 20261806 --runs 30000 --crash abrupt",
     ]);
   });
   for (const r of ISSUE_15) {
