@@ -243,17 +243,15 @@ export class MulticastMode implements OrderingMode {
     this.historyIn = undefined;
     this.frozen = id;
     const recv = new Array<number>(this.ctx.hostCount).fill(0);
-    this.view.members.forEach((k) => {
+    this.view.members.forEach((k, i) => {
       if (k === this.ctx.self) return;
       recv[k] = this.intake.received(k);
-      // Deliver nothing more of any sender of this view until the cut is known: what we hold
-      // now, the cut releases (relays bring the rest of a sender that leaves). A proposed
-      // member may still be left out of the install (told to rejoin: it comes from another
-      // view), and then its report is not part of the cut: letting a member that "stays"
-      // through here made us deliver its messages beyond every report of the group, while a
-      // member that had not received them installed without them (fifo, seed 20261806, run
-      // 22227: agreement and causal violations).
-      this.intake.setLimit(k, recv[k] as number, this.pass);
+      // A sender that leaves: deliver nothing more of it until the cut is known (what we
+      // refuse now, relays bring if the cut has it). A sender that stays stops in this view
+      // when it reports, and sends in the next only once all installed it: everything we
+      // get from it until then is within its own report, the cut.
+      const stays = hasMember(m, k, this.view.incs[i] as number);
+      this.intake.setLimit(k, stays ? Number.POSITIVE_INFINITY : (recv[k] as number), this.pass);
     });
     recv[this.ctx.self] = this.mcastSeq;
     const ok: FlushOkMsg = {
@@ -413,8 +411,9 @@ export class MulticastMode implements OrderingMode {
   // ---------------------------------------------------------------- the flush, leader side
 
   private onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): void {
-    const install = this.leader.onFlushOk(from, fromInc, m);
-    if (install) this.onInstall(this.ctx.self, install);
+    const next = this.leader.onFlushOk(from, fromInc, m);
+    if (next?.kind === "install") this.onInstall(this.ctx.self, next);
+    else if (next) this.onFlushReq(this.ctx.self, next);
   }
 
   private lead(): void {

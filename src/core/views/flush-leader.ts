@@ -25,6 +25,9 @@ export class FlushLeader {
   private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
   /** The member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
+  /** Per member: the life told to rejoin in this term (left out of proposals until it does). */
+  private readonly excluded = new Map<NodeId, number>();
+  private excludedTerm = -1;
 
   /** The inputs of the last `lead` that found nothing to do (epoch -1: none). */
   private readonly quiet: {
@@ -41,7 +44,8 @@ export class FlushLeader {
 
   constructor(private readonly ctx: ModeContext) {
     const self = ctx.self;
-    this.isLive = (k) => k === self || ctx.live(k);
+    // A life told to rejoin is not proposed again (its new life will be).
+    this.isLive = (k) => k === self || (ctx.live(k) && this.excluded.get(k) !== ctx.knownInc(k));
     this.incOf = (k) => (k === self ? ctx.inc() : ctx.knownInc(k));
   }
 
@@ -52,6 +56,10 @@ export class FlushLeader {
       return undefined;
     }
     const term = this.ctx.term();
+    if (term !== this.excludedTerm) {
+      this.excluded.clear();
+      this.excludedTerm = term;
+    }
     const p = this.proposal;
     // Nothing the answer depends on changed since it was "no change": skip it (this runs
     // after every input of the leader).
@@ -107,7 +115,7 @@ export class FlushLeader {
   }
 
   /** A member's report; with every report in, the install (sent to the others; ours to handle). */
-  onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): InstallMsg | undefined {
+  onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): InstallMsg | FlushReqMsg | undefined {
     const p = this.proposal;
     if (!p || p.id.term !== m.term || p.id.version !== m.version) return undefined;
     const i = p.members.indexOf(from);
@@ -117,6 +125,7 @@ export class FlushLeader {
     const reports = p.members.map((k) => p.reports.get(k) as FlushReport);
     const plan = planInstall(this.ctx.self, reports);
     for (const k of plan.rejoin) this.ctx.unicast(k, { kind: "rejoin", term: p.id.term });
+    if (plan.rejoin.length > 0) return this.proposeAgain(p, plan.members);
     const keep = reports.filter((r) => plan.members.includes(r.member));
     const install: InstallMsg = {
       kind: "install",
@@ -139,6 +148,36 @@ export class FlushLeader {
     return install;
   }
 
+  /**
+   * Some proposed members come from another view and are told to rejoin. The others let them
+   * through when they reported (they were proposed to stay), so what they delivered of them
+   * since is in no report: installing now could leave one member with messages another never
+   * gets (fifo/causal seed 20261806). So the others are asked again, as the next version,
+   * without them: they hold the rejoining senders at what they report this time, and the cut
+   * covers it. Each such round drops members for good, so it ends.
+   */
+  private proposeAgain(p: Proposal, members: NodeId[]): FlushReqMsg {
+    const incs = members.map((k) => p.incs[p.members.indexOf(k)] as number);
+    for (let i = 0; i < p.members.length; i++)
+      if (!members.includes(p.members[i] as NodeId))
+        this.excluded.set(p.members[i] as NodeId, p.incs[i] as number);
+    const req: FlushReqMsg = {
+      kind: "flush-req",
+      term: p.id.term,
+      version: p.id.version + 1,
+      members,
+      incs,
+    };
+    this.proposal = {
+      id: { term: p.id.term, version: req.version },
+      members,
+      incs,
+      reports: new Map(),
+    };
+    for (const k of members) if (k !== this.ctx.self) this.ctx.unicast(k, req);
+    return req;
+  }
+
   /** A member installed view (term, version); true once all did (`start` went to the others). */
   onInstalled(from: NodeId, term: number, version: number): boolean {
     const a = this.awaiting;
@@ -156,5 +195,6 @@ export class FlushLeader {
     this.proposal = undefined;
     this.awaiting = undefined;
     this.authored = NO_VIEW;
+    this.excluded.clear();
   }
 }
