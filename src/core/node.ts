@@ -245,6 +245,9 @@ export class RmNode {
         );
       },
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
+      depart: (p, inc) => {
+        if (this.recordDeparture(p, inc)) this.membershipEpoch++;
+      },
       membershipEpoch: () => this.membershipEpoch,
       answerWait: (p) => {
         const s = this.peers[p]?.send;
@@ -362,12 +365,8 @@ export class RmNode {
     this.membershipEpoch++;
     // Lives the view leaves out: recorded once, so no view of ours takes them back.
     this.lastView.members.forEach((k, i) => {
-      const p = this.peers[k];
       const inc = this.lastView.incs[i] as number;
-      if (p && !hasMember(v, k, inc) && inc > p.departedInc) {
-        p.departedInc = inc;
-        p.departedAt = this.lastStep;
-      }
+      if (!hasMember(v, k, inc)) this.recordDeparture(k, inc);
     });
     this.lastView = v;
     // A member's life we have not heard from yet: talk to that life from now on.
@@ -383,6 +382,15 @@ export class RmNode {
       members: [...v.members],
       incs: [...v.incs],
     });
+  }
+
+  /** Life `inc` of `k` is out of our group for good; false if that was known already. */
+  private recordDeparture(k: NodeId, inc: number): boolean {
+    const p = this.peers[k];
+    if (!p || inc <= p.departedInc) return false;
+    p.departedInc = inc;
+    p.departedAt = this.lastStep;
+    return true;
   }
 
   /** Life `inc` of `k` left the view: its channel is emptied (it learns from `base` that it must rejoin). */

@@ -32,6 +32,7 @@ function fakeContext(epochs: boolean) {
       return live.has(p);
     },
     knownInc: () => 1,
+    depart: () => {},
     answerWait: () => 10,
     unicast: (to, msg) => sent.push({ to, msg }),
     stored: () => {},

@@ -68,6 +68,13 @@ describe("loss recovery (RACK, tail loss probe)", () => {
     expect(s.deadline()).toBeCloseTo(6 + 4.875, 9);
   });
 
+  it("wants a bare frame after entries (tail repeat) only once the probe timeout reaches 3 ms", () => {
+    expect(new SendChannel(limits).tailRepeatWanted()).toBe(false); // no RTT yet
+    expect(flight(1, 0, 0.25).tailRepeatWanted()).toBe(false); // probe after 1 ms: it comes as soon
+    expect(flight(1, 0, 1).tailRepeatWanted()).toBe(false); // 2 ms
+    expect(flight(1, 0, 2).tailRepeatWanted()).toBe(true); // 4 ms
+  });
+
   it("a later frame's echo finds a lost tail at once, without the probe", () => {
     for (const echo of [3, 2]) {
       const s = new SendChannel(limits);

@@ -28,6 +28,11 @@ export interface ModeContext {
   /** The incarnation of `p` we talk to (0: never heard from it). */
   knownInc(p: NodeId): number;
   /**
+   * Life `inc` of `p` is out of our group for good (told to rejoin): record its departure, as
+   * a view that leaves it out does, so `live` answers false for it until a new life appears.
+   */
+  depart(p: NodeId, inc: number): void;
+  /**
    * A number that changes whenever `live`, `knownInc` or `inc` may answer differently for
    * some node (a health change, a new life learned or left out, our own rejoin). A mode may
    * skip work that depends only on those while it stays the same. Optional: without it,

@@ -25,9 +25,6 @@ export class FlushLeader {
   private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
   /** The member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
-  /** Per member: the life told to rejoin in this term (left out of proposals until it does). */
-  private readonly excluded = new Map<NodeId, number>();
-  private excludedTerm = -1;
 
   /** The inputs of the last `lead` that found nothing to do (epoch -1: none). */
   private readonly quiet: {
@@ -44,8 +41,7 @@ export class FlushLeader {
 
   constructor(private readonly ctx: ModeContext) {
     const self = ctx.self;
-    // A life told to rejoin is not proposed again (its new life will be).
-    this.isLive = (k) => k === self || (ctx.live(k) && this.excluded.get(k) !== ctx.knownInc(k));
+    this.isLive = (k) => k === self || ctx.live(k);
     this.incOf = (k) => (k === self ? ctx.inc() : ctx.knownInc(k));
   }
 
@@ -56,10 +52,6 @@ export class FlushLeader {
       return undefined;
     }
     const term = this.ctx.term();
-    if (term !== this.excludedTerm) {
-      this.excluded.clear();
-      this.excludedTerm = term;
-    }
     const p = this.proposal;
     // Nothing the answer depends on changed since it was "no change": skip it (this runs
     // after every input of the leader).
@@ -97,20 +89,14 @@ export class FlushLeader {
         p?.id.version ?? 0,
         installed.term === term ? installed.version : 0,
       ) + 1;
-    const req: FlushReqMsg = {
-      kind: "flush-req",
-      term,
-      version,
-      members: target.members,
-      incs: target.incs,
-    };
-    this.proposal = {
-      id: { term, version },
-      members: target.members,
-      incs: target.incs,
-      reports: new Map(),
-    };
-    for (const k of target.members) if (k !== self) this.ctx.unicast(k, req);
+    return this.propose(term, version, target.members, target.incs);
+  }
+
+  /** Ask `members` for their reports on view (term, version) (`flush-req`; ours to handle). */
+  private propose(term: number, version: number, members: NodeId[], incs: number[]): FlushReqMsg {
+    const req: FlushReqMsg = { kind: "flush-req", term, version, members, incs };
+    this.proposal = { id: { term, version }, members, incs, reports: new Map() };
+    for (const k of members) if (k !== this.ctx.self) this.ctx.unicast(k, req);
     return req;
   }
 
@@ -157,25 +143,12 @@ export class FlushLeader {
    * covers it. Each such round drops members for good, so it ends.
    */
   private proposeAgain(p: Proposal, members: NodeId[]): FlushReqMsg {
+    // Their lives are out for good: recorded as departed, they are not proposed again.
+    p.members.forEach((k, i) => {
+      if (!members.includes(k)) this.ctx.depart(k, p.incs[i] as number);
+    });
     const incs = members.map((k) => p.incs[p.members.indexOf(k)] as number);
-    for (let i = 0; i < p.members.length; i++)
-      if (!members.includes(p.members[i] as NodeId))
-        this.excluded.set(p.members[i] as NodeId, p.incs[i] as number);
-    const req: FlushReqMsg = {
-      kind: "flush-req",
-      term: p.id.term,
-      version: p.id.version + 1,
-      members,
-      incs,
-    };
-    this.proposal = {
-      id: { term: p.id.term, version: req.version },
-      members,
-      incs,
-      reports: new Map(),
-    };
-    for (const k of members) if (k !== this.ctx.self) this.ctx.unicast(k, req);
-    return req;
+    return this.propose(p.id.term, p.id.version + 1, members, incs);
   }
 
   /** A member installed view (term, version); true once all did (`start` went to the others). */
@@ -195,6 +168,5 @@ export class FlushLeader {
     this.proposal = undefined;
     this.awaiting = undefined;
     this.authored = NO_VIEW;
-    this.excluded.clear();
   }
 }
