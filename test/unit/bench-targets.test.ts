@@ -5,7 +5,7 @@ import type { NodeResult } from "../../src/bench/protocol.js";
 import { formatReport, okCell } from "../../src/bench/report.js";
 import { aggregate, runMetrics } from "../../src/bench/stats.js";
 import { runScale, runTargets } from "../../src/bench/suite.js";
-import type { WorkloadSpec } from "../../src/bench/workloads.js";
+import { type WorkloadSpec, warmupSpec } from "../../src/bench/workloads.js";
 import { DEFAULT_LIMITS } from "../../src/core/types.js";
 
 // The figures and verdicts of `rmchat bench`'s targets, computed from made-up node results:
@@ -85,6 +85,19 @@ function result(spec: WorkloadSpec, nodes: NodeResult[], over: Partial<RunResult
     ...over,
   };
 }
+
+describe("bench warm-up runs", () => {
+  it("keep the workload's loss, so the repair paths are compiled before the measured runs", () => {
+    const w = warmupSpec({ ...base, workload: "paced", drop: 0.1, delay: 0.05, down: 1 });
+    expect(w.drop).toBe(0.1);
+    expect(w.workload).toBe("burst");
+    // A delay only adds waiting, and a dead member only its own cost: neither is warmed.
+    expect(w.delay).toBe(0);
+    expect(w.down).toBe(0);
+    expect(w.count).toBe(5000);
+    expect(warmupSpec({ ...base, nodes: 32 }).count).toBe(79);
+  });
+});
 
 describe("bench row figures", () => {
   it("resends per lost message, leader changes, false dead, CPU per delivery, group rate", () => {
