@@ -12,7 +12,7 @@ import type { SimSpeed } from "./sim-speed.js";
 import { type Aggregate, aggregate } from "./stats.js";
 import { runEdgeSuite, runScale, runTargets, type TargetCheck } from "./suite.js";
 import { spawnWorker, WorkerPool } from "./workers.js";
-import { type WorkloadSpec, warmupSpec } from "./workloads.js";
+import { type WorkloadSpec, warmupPlan } from "./workloads.js";
 
 /** Progress on stderr: one line rewritten in place on a terminal, a line every 2 s otherwise. */
 function progressPrinter(quiet: boolean) {
@@ -73,11 +73,11 @@ export async function runBench(a: BenchArgs, plan: BenchPlan): Promise<number> {
     try {
       // Unmeasured runs in the same processes: V8 compiles the whole path (socket, runtime,
       // core, checks) before the measured runs. Protocol state is fresh in every run.
-      // Above 8 nodes one warm-up run: setting up a large group on a small machine costs more
-      // than the JIT gains from a second run.
-      const warmups = spec.nodes > 8 ? Math.min(1, a.warmupRuns) : a.warmupRuns;
+      // As warm at every group size (warmupPlan): the same deliveries per process.
+      const warm = warmupPlan(spec, a.warmupRuns);
+      const warmups = warm.runs;
       for (let i = 1; i <= warmups; i++) {
-        const r = await runWorkload(warmupSpec(spec), {
+        const r = await runWorkload(warm.spec, {
           pool,
           stateDir,
           timeoutMs: a.timeout * 1000,

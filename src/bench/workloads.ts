@@ -54,18 +54,32 @@ export function plannedCount(spec: WorkloadSpec): number {
   return spec.count;
 }
 
+/** Deliveries per node process in each of the default warm-up runs (at any group size). */
+export const WARMUP_DELIVERIES_PER_PROCESS = 20_000;
+
 /**
- * Warm-up run before the measured ones: a burst of the same shape (N, ordering, size) and the
- * same loss, about 80 000 deliveries in all (20 000 per node at 4 nodes; fewer per node with
- * more nodes, so that 32 processes on a small machine warm up in seconds), 50 to 5000
- * messages per node. The loss is kept so that the repair paths (frames out of order, gaps,
- * resends) are compiled too: warmed on clean bursts only, a 4×200 burst at drop 0.1 ran
- * those paths in V8's interpreter and took 2.5× its drop-0 time, against 1.0–1.1× warm (causal,
- * the same hour, 2026-12-03). No delay (it only adds waiting) and nobody down.
+ * The warm-up runs before a workload's measured ones: `runs` bursts of the same shape (N,
+ * ordering, size) and the same loss, which together give every node process about
+ * `WARMUP_DELIVERIES_PER_PROCESS` deliveries per asked run (`asked`: --warmup-runs), whatever
+ * N: per asked run 5000 messages per node at 4 nodes, 1250 at 16, 625 at 32 (50 to 5000 in
+ * a run). Above 8 nodes they come in one run, as long as the asked ones together (setting up a large group on a
+ * small machine costs more than the run). Until 2026-12-03 a run was about 80,000 deliveries
+ * in all, so a process at 16 nodes got a quarter of a 4-node one's warm-up (a sixteenth with
+ * one run instead of three): the scale rows compared unequally warm processes.
+ *
+ * The loss is kept so that the repair paths (frames out of order, gaps, resends) are compiled
+ * too: warmed on clean bursts only, a 4×200 burst at drop 0.1 ran those paths in V8's
+ * interpreter and took 2.5× its drop-0 time, against 1.0–1.1× warm (causal, the same hour,
+ * 2026-12-03). No delay (it only adds waiting) and nobody down.
  */
-export function warmupSpec(spec: WorkloadSpec): WorkloadSpec {
-  const count = Math.max(50, Math.min(5000, Math.ceil(80_000 / (spec.nodes * spec.nodes))));
-  return { ...spec, workload: "burst", count, delay: 0, down: 0 };
+export function warmupPlan(
+  spec: WorkloadSpec,
+  asked: number,
+): { runs: number; spec: WorkloadSpec } {
+  const runs = spec.nodes > 8 ? Math.min(1, asked) : asked;
+  const perRun = (WARMUP_DELIVERIES_PER_PROCESS * asked) / Math.max(1, runs);
+  const count = Math.max(50, Math.min(5000, Math.ceil(perRun / spec.nodes)));
+  return { runs, spec: { ...spec, workload: "burst", count, delay: 0, down: 0 } };
 }
 
 export function describe(spec: WorkloadSpec): string {

@@ -5,7 +5,7 @@ import type { NodeResult } from "../../src/bench/protocol.js";
 import { formatReport, okCell } from "../../src/bench/report.js";
 import { aggregate, runMetrics } from "../../src/bench/stats.js";
 import { runScale, runTargets } from "../../src/bench/suite.js";
-import { type WorkloadSpec, warmupSpec } from "../../src/bench/workloads.js";
+import { type WorkloadSpec, warmupPlan } from "../../src/bench/workloads.js";
 import { DEFAULT_LIMITS } from "../../src/core/types.js";
 
 // The figures and verdicts of `rmchat bench`'s targets, computed from made-up node results:
@@ -88,14 +88,25 @@ function result(spec: WorkloadSpec, nodes: NodeResult[], over: Partial<RunResult
 
 describe("bench warm-up runs", () => {
   it("keep the workload's loss, so the repair paths are compiled before the measured runs", () => {
-    const w = warmupSpec({ ...base, workload: "paced", drop: 0.1, delay: 0.05, down: 1 });
-    expect(w.drop).toBe(0.1);
-    expect(w.workload).toBe("burst");
+    const w = warmupPlan({ ...base, workload: "paced", drop: 0.1, delay: 0.05, down: 1 }, 3);
+    expect(w.runs).toBe(3);
+    expect(w.spec.drop).toBe(0.1);
+    expect(w.spec.workload).toBe("burst");
     // A delay only adds waiting, and a dead member only its own cost: neither is warmed.
-    expect(w.delay).toBe(0);
-    expect(w.down).toBe(0);
-    expect(w.count).toBe(5000);
-    expect(warmupSpec({ ...base, nodes: 32 }).count).toBe(79);
+    expect(w.spec.delay).toBe(0);
+    expect(w.spec.down).toBe(0);
+  });
+
+  it("give every process the same deliveries at any group size (one run above 8 nodes)", () => {
+    const perProcess = (n: number, asked: number) => {
+      const w = warmupPlan({ ...base, nodes: n }, asked);
+      return w.runs * w.spec.count * n;
+    };
+    expect(warmupPlan({ ...base, nodes: 4 }, 3).spec.count).toBe(5000);
+    for (const n of [4, 8, 16, 32]) expect(perProcess(n, 3)).toBe(60_000);
+    expect(warmupPlan({ ...base, nodes: 16 }, 3)).toMatchObject({ runs: 1, spec: { count: 3750 } });
+    expect(warmupPlan({ ...base, nodes: 32 }, 1).spec.count).toBe(625);
+    expect(warmupPlan({ ...base, nodes: 16 }, 0).runs).toBe(0);
   });
 });
 
