@@ -77,6 +77,23 @@ function here(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
+/**
+ * The node options a launcher's `#!/usr/bin/env -S node …` line gives (bin/rmchat's), so that
+ * the nodes run as `rmchat` runs from a shell while the benchmark still picks the node binary.
+ */
+export function launcherFlags(firstLine: string): string[] {
+  const m = /^#!\S*env(?:\s+-S)?\s+node((?:\s+--[\w-]+(?:=\S+)?)*)\s*$/.exec(firstLine);
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+}
+
+function cliFlags(cli: string): string[] {
+  try {
+    return launcherFlags(readFileSync(cli, "utf8").split("\n", 1)[0] ?? "");
+  } catch {
+    return [];
+  }
+}
+
 /** bin/rmchat and dist/bench/raw-chat.js, from dist/bench/ or src/bench/. */
 function paths(): { cli: string; raw: string } {
   const root = join(here(), "..", "..");
@@ -214,7 +231,18 @@ async function startGroup(
     for (let i = 0; i < n; i++) {
       const p = spawn(
         process.execPath,
-        [cli, String(i), "0", String(drop), "--config", cfg, "--plain", "--log-level", "info"],
+        [
+          ...cliFlags(cli),
+          cli,
+          String(i),
+          "0",
+          String(drop),
+          "--config",
+          cfg,
+          "--plain",
+          "--log-level",
+          "info",
+        ],
         {
           stdio: ["pipe", "pipe", "pipe"],
           env: { ...process.env, STATE_DIRECTORY: join(dir, `state-${drop}-${i}`) },
