@@ -228,11 +228,12 @@ async function startGroup(
       }),
     );
     const views = new Array<boolean>(n).fill(false);
+    const flags = cliFlags(cli);
     for (let i = 0; i < n; i++) {
       const p = spawn(
         process.execPath,
         [
-          ...cliFlags(cli),
+          ...flags,
           cli,
           String(i),
           "0",

@@ -60,12 +60,13 @@ export const WARMUP_DELIVERIES_PER_PROCESS = 20_000;
 /**
  * The warm-up runs before a workload's measured ones: `runs` bursts of the same shape (N,
  * ordering, size) and the same loss, which together give every node process about
- * `WARMUP_DELIVERIES_PER_PROCESS` deliveries per asked run (`asked`: --warmup-runs), whatever
- * N: per asked run 5000 messages per node at 4 nodes, 1250 at 16, 625 at 32 (50 to 5000 in
- * a run). Above 8 nodes they come in one run, as long as the asked ones together (setting up a large group on a
- * small machine costs more than the run). Until 2026-12-03 a run was about 80,000 deliveries
- * in all, so a process at 16 nodes got a quarter of a 4-node one's warm-up (a sixteenth with
- * one run instead of three): the scale rows compared unequally warm processes.
+ * `WARMUP_DELIVERIES_PER_PROCESS` deliveries per asked run (`asked`: --warmup-runs) whatever
+ * N: per asked run 5000 messages per node at 4 nodes, 1250 at 16, 625 at 32 (50 to 5000 in a
+ * run). Above 8 nodes they come in one run as long as the asked ones together (setting up a
+ * large group on a small machine costs more than the run). Until 2026-12-03 a run was about
+ * 80,000 deliveries in all, so a process at 16 nodes got a quarter of a 4-node one's warm-up
+ * (a sixteenth, with one run instead of three): the scale rows compared unequally warm
+ * processes.
  *
  * The loss is kept so that the repair paths (frames out of order, gaps, resends) are compiled
  * too: warmed on clean bursts only, a 4×200 burst at drop 0.1 ran those paths in V8's
