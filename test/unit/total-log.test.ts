@@ -254,14 +254,15 @@ function dispatch(m: Msg): void {
       n.log.onAppendResp(m.from, m.msg);
       break;
     case "history":
-      n.log.onHistory(m.msg);
+      n.log.onHistory(m.from, m.msg);
       break;
   }
   if (!n.halted) n.advance();
 }
 
 /**
- * Deliver what is queued now (matching from/to), in order; report each with its effects.
+ * Deliver what is queued now (matching from/to; with first=k only the first k of them), in
+ * order; report each with its effects.
  * `isolate=` nodes are partitioned away: messages to or from them wait (the channels are
  * reliable: they arrive once the partition heals). `drop` loses messages (a crash).
  */
@@ -269,6 +270,8 @@ function deliverRound(c: Cmd, verbose: boolean): { lines: string[]; delivered: n
   const from = c.has("from") ? c.num("from") : undefined;
   const to = c.has("to") ? c.num("to") : undefined;
   const cut = new Set(c.nums("isolate", []));
+  // first=k: only the first k matching messages (the rest wait, in order).
+  let left = c.has("first") ? c.num("first") : Number.POSITIVE_INFINITY;
   const now = env.queue;
   env.queue = [];
   const lines: string[] = [];
@@ -278,10 +281,11 @@ function deliverRound(c: Cmd, verbose: boolean): { lines: string[]; delivered: n
       env.queue.push(m);
       continue;
     }
-    if ((from !== undefined && m.from !== from) || (to !== undefined && m.to !== to)) {
+    if ((from !== undefined && m.from !== from) || (to !== undefined && m.to !== to) || left <= 0) {
       env.queue.push(m);
       continue;
     }
+    left--;
     if (verbose) lines.push(`${m.from}->${m.to} ${msgStr(m.msg)}`);
     delivered++;
     dispatch(m);

@@ -302,6 +302,9 @@ export class MulticastMode implements OrderingMode {
 
   private onHistory(m: HistoryMsg): void {
     const id: ViewId = { term: m.term, version: m.version };
+    // Only for the view we are joining: the rest of an abandoned view's history (another
+    // provider's channel) may still arrive between this view's chunks, and must not replace them.
+    if (!this.frozen || !sameViewId(this.frozen, id)) return;
     if (!this.historyIn || !sameViewId(this.historyIn.id, id))
       this.historyIn = { id, entries: [], done: false };
     for (const e of m.entries) this.historyIn.entries.push(e);

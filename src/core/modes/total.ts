@@ -102,7 +102,7 @@ export class TotalMode implements OrderingMode {
         this.log.onAppendResp(from, m);
         break;
       case "history":
-        this.log.onHistory(m);
+        this.log.onHistory(from, m);
         break;
       default:
         this.ctx.protocolError();

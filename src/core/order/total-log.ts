@@ -127,8 +127,15 @@ export class TotalLog {
   /** The log position of baseView's entry (0: none). */
   private baseViewIndex = 0;
   private views: Array<{ index: number; view: View }> = [];
-  /** History chunks that precede a snapshot (leader's term, snapshot position). */
-  private snapHistory: { term: number; at: number; entries: HistoryEntry[] } | undefined;
+  /**
+   * History chunks that precede a snapshot (leader's term, snapshot position), per sender: two
+   * leaders' streams may arrive interleaved (an old leader's chunks still being repaired while
+   * the new leader's come), and each sender's channel keeps its own in order.
+   */
+  private readonly snapHistory = new Map<
+    NodeId,
+    { term: number; at: number; entries: HistoryEntry[] }
+  >();
   /** We asked to start over as a new member: this log takes no further part. */
   private halted = false;
   /** Whether a view with us in it was applied (from then on, deliveries are live). */
@@ -557,11 +564,11 @@ export class TotalLog {
   }
   private readonly matchScratch: number[] = [];
 
-  /** A chunk of the history that goes with the leader's next snapshot. */
-  onHistory(m: HistoryMsg): void {
-    const h = this.snapHistory;
+  /** A chunk of the history that goes with `from`'s next snapshot. */
+  onHistory(from: NodeId, m: HistoryMsg): void {
+    const h = this.snapHistory.get(from);
     if (!h || h.term !== m.term || h.at !== m.version)
-      this.snapHistory = { term: m.term, at: m.version, entries: [...m.entries] };
+      this.snapHistory.set(from, { term: m.term, at: m.version, entries: [...m.entries] });
     else for (const e of m.entries) h.entries.push(e);
   }
 
@@ -628,9 +635,10 @@ export class TotalLog {
       }
       this.dropOrderedBodies();
       this.preJoin.clear();
-      const h = this.snapHistory;
+      const h = this.snapHistory.get(from);
       const history = h && h.term === m.term && h.at === m.prevIndex ? h.entries : m.snap.history;
-      this.snapHistory = undefined;
+      // Partial streams of other (older) leaders are of no use any more.
+      this.snapHistory.clear();
       for (const e of history) {
         this.ownDone(e.from, e.inc, e.seq);
         this.preJoin.push(e);
