@@ -590,6 +590,9 @@ export class TotalLog {
           missing,
         });
     };
+    // The history chunks that went ahead of a snapshot serve that snapshot or none.
+    const snapHistory = m.snap ? this.snapHistory.get(from) : undefined;
+    if (m.snap) this.snapHistory.delete(from);
     if (m.term < this.ctx.term()) {
       reply(false, this.commit);
       return;
@@ -635,7 +638,7 @@ export class TotalLog {
       }
       this.dropOrderedBodies();
       this.preJoin.clear();
-      const h = this.snapHistory.get(from);
+      const h = snapHistory;
       const history = h && h.term === m.term && h.at === m.prevIndex ? h.entries : m.snap.history;
       // Partial streams of other (older) leaders are of no use any more.
       this.snapHistory.clear();
