@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { Packr, pack, unpack } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { decodeApp, encodeApp } from "../../src/core/app-message.js";
+import { decodeApp, decodeAppGeneral, encodeApp } from "../../src/core/app-message.js";
 import { FALLBACK, fastUnpack } from "../../src/core/msgpack.js";
 import { encodeFrame, type Frame } from "../../src/core/wire.js";
 
@@ -204,6 +204,46 @@ describe("direct MessagePack writer", () => {
       entries,
     };
     expect(decodeApp(0, encodeApp(msg), 4)).toEqual(msg);
+  });
+
+  it("reads chat messages on the direct path exactly as the general reader does", () => {
+    // Chat-shaped arrays in every form msgpackr writes (float64 and negative numbers, clocks
+    // of other lengths, non-ASCII text, other element types), and the bytes cut or changed.
+    const num = fc.oneof(
+      fc.integer({ min: 0, max: 300 }),
+      fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }),
+      fc.maxSafeNat(),
+      fc.double({ noNaN: true }),
+    );
+    const chat = fc.tuple(
+      fc.nat(4),
+      fc.oneof(fc.constant(0), fc.constant(0.5), num),
+      num,
+      fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), value),
+      fc.oneof(fc.constant(null), fc.array(num, { minLength: 2, maxLength: 6 }), value),
+      fc.boolean(),
+    );
+    const mutation = fc.option(fc.tuple(fc.nat(), fc.nat(255), fc.nat(3)), { freq: 2 });
+    fc.assert(
+      fc.property(chat, mutation, ([from, kind, seq, text, vcRaw, own], mut) => {
+        // Half the clocks have the sender's entry equal to seq (valid when 4 entries long).
+        const vc =
+          own && Array.isArray(vcRaw) ? vcRaw.map((x, i) => (i === from ? seq : x)) : vcRaw;
+        let bytes: Uint8Array = reference.pack([kind, seq, text, vc]);
+        if (mut) {
+          const [at, byte, how] = mut;
+          const i = at % bytes.length;
+          if (how === 0) bytes = bytes.subarray(0, i);
+          else if (how === 1) bytes = Uint8Array.from([...bytes, byte]);
+          else {
+            bytes = Uint8Array.from(bytes);
+            bytes[i] = byte;
+          }
+        }
+        expect(decodeApp(from, bytes, 4)).toEqual(decodeAppGeneral(from, bytes, 4));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it("writes submit and append messages as msgpackr would read them, and decodeApp reads back", () => {
