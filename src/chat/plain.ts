@@ -5,8 +5,10 @@ import type { ChatContext } from "./context.js";
 import { jsonEvent, sanitize } from "./sanitize.js";
 
 /** What line mode prints for one event on stdout (undefined: nothing). */
-export function formatEvent(ev: NodeEvent, json: boolean, now = new Date()): string | undefined {
+export function formatEvent(ev: NodeEvent, json: boolean, at?: Date): string | undefined {
   if (json) {
+    // The clock is read for --json lines only (a plain line has no time).
+    const now = at ?? new Date();
     switch (ev.type) {
       case "deliver": {
         const o: Record<string, unknown> = {
