@@ -848,7 +848,8 @@ export class RmNode {
     const m = this.mode.nextWake?.();
     if (m !== undefined && m < t) t = m;
     // Rounds that stop coming bring the followers' heartbeats back (heartbeatInterval).
-    if (this.roundsFresh()) {
+    const fresh = this.roundsFresh();
+    if (fresh) {
       const stale = this.lastRoundAt + this.membership.heartbeatMs * FOLLOWER_HEARTBEAT;
       if (stale < t) t = stale;
     }
@@ -858,18 +859,19 @@ export class RmNode {
       // at once, and the shell reads its socket again and reports how far it got.
       const r = p.send.deadline();
       if (r !== undefined && r < t) t = r;
-      const h = Math.min(p.lastSent + this.heartbeatInterval(p), p.reackAt);
+      const h = Math.min(p.lastSent + this.heartbeatInterval(p, fresh), p.reackAt);
       if (h < t) t = h;
     }
     this.wakeAt = t === undefined ? Number.POSITIVE_INFINITY : Math.max(t, this.lastStep);
     return t;
   }
 
-  private heartbeatInterval(p: Peer): number {
+  /** `fresh`: roundsFresh(), when the caller has it already (one check for all the peers). */
+  private heartbeatInterval(p: Peer, fresh?: boolean): number {
     if (!this.detector.live(p.id)) return this.membership.deadProbeMs;
     // The leader vouches for the others in its rounds: a keepalive to them is enough. When
     // the rounds stop, every follower heartbeats every member again at once.
-    if (p.id !== this.election.leader && this.roundsFresh())
+    if (p.id !== this.election.leader && (fresh ?? this.roundsFresh()))
       return this.membership.heartbeatMs * FOLLOWER_KEEPALIVE;
     // A follower answers each of the live leader's rounds (one every heartbeatMs) and its other
     // heartbeats leave with that answer (alignHeartbeats): its own timer only stands in for a
