@@ -5,9 +5,9 @@ import {
   endRead,
   FALLBACK,
   fastUnpack,
-  readAny,
   readArrayLength,
   readNil,
+  readText,
   readUint,
   sizeOfArrayHeader,
   sizeOfNumber,
@@ -299,14 +299,18 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
  * text, a clock of `hostCount` entries); undefined for anything else, which
  * `decodeAppGeneral` then decides, as it would decide these forms (a test holds them equal).
  */
-function readChat(from: NodeId, bytes: Uint8Array, hostCount: number): ChatMsg | null | undefined {
+export function readChat(
+  from: NodeId,
+  bytes: Uint8Array,
+  hostCount: number,
+): ChatMsg | null | undefined {
   // A fixarray of 4 whose first element is CHAT (a positive fixint).
   if (bytes.length < 4 || bytes[0] !== 0x94 || bytes[1] !== CHAT) return undefined;
   beginRead(bytes);
   readArrayLength();
   readUint();
   const seq = readUint();
-  const text = readAny(1);
+  const text = readText();
   let vc: number[] | null = null;
   if (!readNil()) {
     const n = readArrayLength();
@@ -317,7 +321,7 @@ function readChat(from: NodeId, bytes: Uint8Array, hostCount: number): ChatMsg |
     vc = [];
     for (let k = 0; k < n; k++) vc.push(readUint());
   }
-  if (!endRead() || typeof text !== "string") return undefined;
+  if (!endRead() || text === undefined) return undefined;
   if (seq === 0 || (vc !== null && vc[from] !== seq)) return null;
   return { kind: "chat", from, seq, text, vc };
 }

@@ -224,6 +224,27 @@ export function readBinary(): Uint8Array | undefined {
   return readBin(n) as Uint8Array | undefined;
 }
 
+/** An ASCII string in any str form, or undefined (the read failed: other text goes the general way). */
+export function readText(): string | undefined {
+  if (pos >= end) return fail();
+  const t = src[pos] as number;
+  let n: number;
+  if (t >= 0xa0 && t <= 0xbf) {
+    n = t & 0x1f;
+    pos += 1;
+  } else if (t === 0xd9 && pos + 2 <= end) {
+    n = src[pos + 1] as number;
+    pos += 2;
+  } else if (t === 0xda && pos + 3 <= end) {
+    n = src.readUInt16BE(pos + 1);
+    pos += 3;
+  } else if (t === 0xdb && pos + 5 <= end) {
+    n = src.readUInt32BE(pos + 1);
+    pos += 5;
+  } else return fail();
+  return readAscii(n) as string | undefined;
+}
+
 /** Any value `fastUnpack` reads, as it reads it at nesting `depth`; undefined on failure. */
 export function readAny(depth: number): unknown {
   return readValue(depth);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { Packr, pack, unpack } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { decodeApp, decodeAppGeneral, encodeApp } from "../../src/core/app-message.js";
+import { decodeApp, decodeAppGeneral, encodeApp, readChat } from "../../src/core/app-message.js";
 import { FALLBACK, fastUnpack } from "../../src/core/msgpack.js";
 import { encodeFrame, type Frame } from "../../src/core/wire.js";
 
@@ -206,6 +206,29 @@ describe("direct MessagePack writer", () => {
     expect(decodeApp(0, encodeApp(msg), 4)).toEqual(msg);
   });
 
+  it("reads every chat message it writes with ASCII text on the direct path", () => {
+    fc.assert(
+      fc.property(
+        fc.nat(3),
+        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        // Every str form: fixstr, str8, str16, str32.
+        fc.oneof(
+          fc.string({ maxLength: 31 }),
+          fc.string({ minLength: 32, maxLength: 255, size: "max" }),
+          fc.string({ minLength: 256, maxLength: 65535, size: "max" }),
+          fc.string({ minLength: 65536, maxLength: 66000, size: "max" }),
+        ),
+        fc.boolean(),
+        (from, seq, text, causal) => {
+          const vc = causal ? [0, 1, 2, 3].map((i) => (i === from ? seq : i * 70000)) : null;
+          const m = { kind: "chat" as const, from, seq, text, vc };
+          expect(readChat(from, encodeApp(m), 4)).toEqual(m);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("reads chat messages on the direct path exactly as the general reader does", () => {
     // Chat-shaped arrays in every form msgpackr writes (float64 and negative numbers, clocks
     // of other lengths, non-ASCII text, other element types), and the bytes cut or changed.
@@ -219,7 +242,12 @@ describe("direct MessagePack writer", () => {
       fc.nat(4),
       fc.oneof(fc.constant(0), fc.constant(0.5), num),
       num,
-      fc.oneof(fc.string(), fc.string({ unit: "grapheme" }), value),
+      fc.oneof(
+        fc.string(),
+        fc.string({ minLength: 20, maxLength: 300 }),
+        fc.string({ unit: "grapheme" }),
+        value,
+      ),
       fc.oneof(fc.constant(null), fc.array(num, { minLength: 2, maxLength: 6 }), value),
       fc.boolean(),
     );
