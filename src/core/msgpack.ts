@@ -206,43 +206,45 @@ export function readNil(): boolean {
   return false;
 }
 
+/**
+ * The length in the header of an 8-, 16- or 32-bit sized form whose 8-bit type byte is
+ * `first` (bin8 0xc4, str8 0xd9; the next two codes are the wider ones), the header consumed;
+ * -1, consuming nothing, when the next value is not of those forms.
+ */
+function sizedLength(first: number): number {
+  const t = src[pos] as number;
+  if (t === first && pos + 2 <= end) {
+    pos += 2;
+    return src[pos - 1] as number;
+  }
+  if (t === first + 1 && pos + 3 <= end) {
+    pos += 3;
+    return src.readUInt16BE(pos - 2);
+  }
+  if (t === first + 2 && pos + 5 <= end) {
+    pos += 5;
+    return src.readUInt32BE(pos - 4);
+  }
+  return -1;
+}
+
 /** A binary (a view into the bytes read), or undefined. */
 export function readBinary(): Uint8Array | undefined {
   if (pos >= end) return fail();
-  const t = src[pos] as number;
-  let n: number;
-  if (t === 0xc4 && pos + 2 <= end) {
-    n = src[pos + 1] as number;
-    pos += 2;
-  } else if (t === 0xc5 && pos + 3 <= end) {
-    n = src.readUInt16BE(pos + 1);
-    pos += 3;
-  } else if (t === 0xc6 && pos + 5 <= end) {
-    n = src.readUInt32BE(pos + 1);
-    pos += 5;
-  } else return fail();
-  return readBin(n) as Uint8Array | undefined;
+  const n = sizedLength(0xc4);
+  return n < 0 ? fail() : (readBin(n) as Uint8Array | undefined);
 }
 
 /** An ASCII string in any str form, or undefined (the read failed: other text goes the general way). */
 export function readText(): string | undefined {
   if (pos >= end) return fail();
   const t = src[pos] as number;
-  let n: number;
   if (t >= 0xa0 && t <= 0xbf) {
-    n = t & 0x1f;
     pos += 1;
-  } else if (t === 0xd9 && pos + 2 <= end) {
-    n = src[pos + 1] as number;
-    pos += 2;
-  } else if (t === 0xda && pos + 3 <= end) {
-    n = src.readUInt16BE(pos + 1);
-    pos += 3;
-  } else if (t === 0xdb && pos + 5 <= end) {
-    n = src.readUInt32BE(pos + 1);
-    pos += 5;
-  } else return fail();
-  return readAscii(n) as string | undefined;
+    return readAscii(t & 0x1f) as string | undefined;
+  }
+  const n = sizedLength(0xd9);
+  return n < 0 ? fail() : (readAscii(n) as string | undefined);
 }
 
 /** Any value `fastUnpack` reads, as it reads it at nesting `depth`; undefined on failure. */
