@@ -295,8 +295,8 @@ export function decodeApp(from: NodeId, bytes: Uint8Array, hostCount: number): A
 
 /**
  * [CHAT, seq, text, vc | nil] read field by field, the hot path: no generic arrays, the clock
- * read straight into its own. Only the forms encodeChat writes (integers below 2^32, ASCII
- * text, a clock of `hostCount` entries); undefined for anything else, which
+ * read straight into its own. Only the forms encodeChat writes (integers below 2^32, text
+ * that readStr takes, a clock of `hostCount` entries); undefined for anything else, which
  * `decodeAppGeneral` then decides, as it would decide these forms (a test holds them equal).
  */
 export function readChat(

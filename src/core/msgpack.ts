@@ -1,12 +1,15 @@
 /**
  * A small MessagePack reader and writer for the hot path (frames and chat messages), next to
  * msgpackr, which stays the reference: the reader handles only nil, booleans, integers,
- * float64, ASCII strings, binaries and arrays, and answers FALLBACK for anything else (maps,
- * extensions, non-ASCII text, trailing bytes, truncation…), so the caller decodes those bytes
- * with msgpackr exactly as before. Where it does answer, the value equals msgpackr's.
+ * float64, strings of valid UTF-8, binaries and arrays, and answers FALLBACK for anything else
+ * (maps, extensions, invalid UTF-8 or a leading byte order mark, trailing bytes,
+ * truncation…), so the caller decodes those bytes with msgpackr exactly as before. Where it
+ * does answer, the value equals msgpackr's.
  * The writer emits standard MessagePack (smallest integer, string, binary and array forms;
  * float64 for integers beyond 32 bits, as msgpackr does), which msgpackr decodes.
  */
+
+import { isUtf8 } from "node:buffer";
 
 export const FALLBACK: unique symbol = Symbol("msgpack-fallback");
 
@@ -39,7 +42,7 @@ function readValue(depth: number): unknown {
   if (t < 0x80) return t;
   if (t >= 0xe0) return t - 0x100;
   if (t >= 0x90 && t <= 0x9f) return readArray(t & 0x0f, depth);
-  if (t >= 0xa0 && t <= 0xbf) return readAscii(t & 0x1f);
+  if (t >= 0xa0 && t <= 0xbf) return readStr(t & 0x1f);
   switch (t) {
     case 0xc0:
       return null;
@@ -68,11 +71,11 @@ function readValue(depth: number): unknown {
     case 0xd2:
       return take(4) ? src.readInt32BE(pos - 4) : undefined;
     case 0xd9:
-      return take(1) ? readAscii(src[pos - 1] as number) : undefined;
+      return take(1) ? readStr(src[pos - 1] as number) : undefined;
     case 0xda:
-      return take(2) ? readAscii(src.readUInt16BE(pos - 2)) : undefined;
+      return take(2) ? readStr(src.readUInt16BE(pos - 2)) : undefined;
     case 0xdb:
-      return take(4) ? readAscii(src.readUInt32BE(pos - 4)) : undefined;
+      return take(4) ? readStr(src.readUInt32BE(pos - 4)) : undefined;
     case 0xdc:
       return take(2) ? readArray(src.readUInt16BE(pos - 2), depth) : undefined;
     case 0xdd:
@@ -100,19 +103,30 @@ function readBin(n: number): unknown {
   return src.subarray(pos - n, pos);
 }
 
-function readAscii(n: number): unknown {
+function readStr(n: number): unknown {
   if (n > end - pos) return fail();
   const s = pos;
   const e = pos + n;
-  for (let i = s; i < e; i++) if ((src[i] as number) >= 0x80) return fail();
+  for (let i = s; i < e; i++) {
+    if ((src[i] as number) >= 0x80) {
+      // Valid UTF-8 decodes the same everywhere, but msgpackr without its native extension
+      // drops a leading byte order mark from long texts (TextDecoder), and bad bytes are
+      // its business: those texts stay with msgpackr.
+      if (src[s] === 0xef && src[s + 1] === 0xbb && src[s + 2] === 0xbf) return fail();
+      if (!isUtf8(src.subarray(s, e))) return fail();
+      pos = e;
+      return (src as unknown as Slicer).utf8Slice(s, e);
+    }
+  }
   pos = e;
   // Latin-1 of ASCII bytes is the same text, and the cheapest decoder there is.
-  return (src as unknown as LatinSlicer).latin1Slice(s, e);
+  return (src as unknown as Slicer).latin1Slice(s, e);
 }
 
-/** Node's Buffer has latin1Slice (the fast path under toString("latin1")); types omit it. */
-interface LatinSlicer {
+/** Node's Buffer has latin1Slice and utf8Slice (under toString); its types omit them. */
+interface Slicer {
   latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
 }
 
 /** Decode one value that fills `bytes` exactly, or FALLBACK. Never throws. */
@@ -235,16 +249,16 @@ export function readBinary(): Uint8Array | undefined {
   return n < 0 ? fail() : (readBin(n) as Uint8Array | undefined);
 }
 
-/** An ASCII string in any str form, or undefined (the read failed: other text goes the general way). */
+/** A string in any str form, or undefined (the read failed: readStr's exceptions go the general way). */
 export function readText(): string | undefined {
   if (pos >= end) return fail();
   const t = src[pos] as number;
   if (t >= 0xa0 && t <= 0xbf) {
     pos += 1;
-    return readAscii(t & 0x1f) as string | undefined;
+    return readStr(t & 0x1f) as string | undefined;
   }
   const n = sizedLength(0xd9);
-  return n < 0 ? fail() : (readAscii(n) as string | undefined);
+  return n < 0 ? fail() : (readStr(n) as string | undefined);
 }
 
 /** Any value `fastUnpack` reads, as it reads it at nesting `depth`; undefined on failure. */
