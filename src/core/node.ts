@@ -563,7 +563,6 @@ export class RmNode {
   /** Start over as a new incarnation (a new member: state transfer brings us up to date). */
   private rejoin(reason: string): void {
     this.election.abdicate(this.lastStep);
-    if (this.ordering === "total") this.election.lostLog(this.lastStep);
     this.noteLeader();
     this.incarnation++;
     this.membershipEpoch++;
@@ -573,7 +572,9 @@ export class RmNode {
     }
     this.ackCount.clear();
     this.complete.length = 0;
-    this.mode.reset();
+    // Total order keeps its log's entries (a quorum may have counted them), unless it had to
+    // drop them: then our votes must not vouch for them.
+    if (this.mode.reset()) this.election.lostLog(this.lastStep);
     this.lastView = NO_VIEW;
     this.events.push({
       type: "notice",

@@ -424,6 +424,20 @@ function handle(c: Cmd): string {
       for (const n of env.nodes) if (n.id !== id) n.log.peerRestarted(id);
       return status();
     }
+    case "startover": {
+      // The node starts over as a new life (what a node does when its log asks to rejoin, or
+      // a peer tells it to: TotalMode.reset): the new life's log keeps what the old one stored,
+      // unless that conflicts with the leader's delivered past. Channels to it start over.
+      const id = c.num("id");
+      const old = node(id);
+      env.queue = env.queue.filter((m) => m.from !== id && m.to !== id);
+      const n = new FakeNode(id, c.num("inc"));
+      n.term = old.term;
+      const kept = n.log.adopt(old.log, old.ring.entries());
+      env.nodes[id] = n;
+      for (const p of env.nodes) if (p.id !== id) p.log.peerRestarted(id);
+      return `${kept ? "kept" : "dropped"} its log\n${status()}`;
+    }
     case "wait": {
       // Time passes (ms), then the nodes run their duties (a heartbeat tick).
       env.time += c.num("ms");

@@ -109,8 +109,11 @@ export interface OrderingMode {
   advance(): void;
   /** When the mode's own timers next want an `advance` (undefined: none). */
   nextWake?(): number | undefined;
-  /** Our own new life: forget everything but unsent user messages. */
-  reset(): void;
+  /**
+   * Our own new life: forget everything but unsent user messages, and (total order) what the
+   * replicated log stores. True when that log was lost too (our votes cannot vouch for it).
+   */
+  reset(): boolean;
   position(): Position;
   heldBack(): HeldMessage[];
   readonly heldCount: number;

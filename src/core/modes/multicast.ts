@@ -471,7 +471,7 @@ export class MulticastMode implements OrderingMode {
     }
   }
 
-  reset(): void {
+  reset(): boolean {
     this.view = NO_VIEW;
     this.order = this.newOrder();
     this.intake.clear();
@@ -485,6 +485,7 @@ export class MulticastMode implements OrderingMode {
     this.started = false;
     this.installer = undefined;
     this.out.length = 0;
+    return false;
   }
 
   // ---------------------------------------------------------------- introspection

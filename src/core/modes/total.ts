@@ -158,12 +158,15 @@ export class TotalMode implements OrderingMode {
     this.out.length = 0;
   }
 
-  reset(): void {
+  reset(): boolean {
+    const old = this.log;
+    const delivered = this.ring.entries();
     this.view = NO_VIEW;
     this.ring.clear();
     this.out.length = 0;
     this.ownSeq = 0;
     this.log = this.newLog();
+    return !this.log.adopt(old, delivered);
   }
 
   position(): Position {

@@ -138,14 +138,19 @@ export class TotalLog {
   >();
   /** We asked to start over as a new member: this log takes no further part. */
   private halted = false;
+  /**
+   * Whether our next life keeps what this log stores (adopt): false once it conflicts with
+   * what the leader holds at a position we delivered (then it is worth nothing).
+   */
+  private keepable = true;
   /** Whether a view with us in it was applied (from then on, deliveries are live). */
   private joined = false;
   /** Messages ordered before we joined: handed on as history when we join (bounded). */
   private readonly preJoin: HistoryRing;
   /** Highest seq applied (committed) per sender life. */
-  private readonly committedOrdered = new LifeMap<MsgSeq>();
+  private committedOrdered = new LifeMap<MsgSeq>();
   /** Highest seq in the log per sender life. */
-  private readonly ordered = new LifeMap<MsgSeq>();
+  private ordered = new LifeMap<MsgSeq>();
   /** Leader: submissions of lives not in the newest view. */
   private readonly unadmitted = new LifeMap<Map<MsgSeq, string>>();
   /** Leader: submissions that arrived ahead of a gap. */
@@ -156,7 +161,7 @@ export class TotalLog {
    * Bodies of other members' messages, from their multicast, until the leader's append names
    * their position (life → seq → text). Only for lives of the newest view.
    */
-  private readonly bodies = new LifeMap<Map<MsgSeq, string>>();
+  private bodies = new LifeMap<Map<MsgSeq, string>>();
   private bodyCount = 0;
   /** "leader@term" our pending messages were last submitted to. */
   private submittedTo = "";
@@ -174,6 +179,37 @@ export class TotalLog {
 
   constructor(private readonly ctx: LogContext) {
     this.preJoin = new HistoryRing(ctx.historyMessages);
+  }
+
+  /**
+   * Our new life starts from what the old life's log (`old`) stores: entries, commit index and
+   * what was applied stay, so a quorum that counted us keeps holding what it stored when we
+   * start over (left out of a view, told to rejoin). Forgetting it lost delivered positions
+   * (fuzz seed 20262004): we had stored a position with the leader, the quorum that delivered
+   * it, then started over and dropped it, and the leader crashed. Until a view admits the new
+   * life, what it applies is history (`delivered`: the old life's recent deliveries first).
+   * Returns false, keeping nothing, when the old log conflicts with the leader's delivered past.
+   */
+  adopt(old: TotalLog, delivered: HistoryEntry[]): boolean {
+    if (!old.keepable) return false;
+    this.entries = old.entries;
+    this.base = old.base;
+    this.baseTerm = old.baseTerm;
+    this.commit = old.commit;
+    this.applied = old.applied;
+    this.baseView = old.baseView;
+    this.baseViewIndex = old.baseViewIndex;
+    this.views = old.views;
+    this.committedOrdered = old.committedOrdered;
+    this.ordered = old.ordered;
+    this.bodies = old.bodies;
+    this.bodyCount = old.bodyCount;
+    this.verified = old.verified;
+    this.verifiedTerm = old.verifiedTerm;
+    this.pendingCompact = old.pendingCompact;
+    for (const e of old.joined ? delivered : old.preJoin.entries())
+      if ((e.order ?? 0) <= this.applied) this.preJoin.push(e);
+    return true;
   }
 
   /** The newest view in the log (applied or not): the replication targets. */
@@ -666,7 +702,7 @@ export class TotalLog {
       for (let j = 0; j < upTo; j++) {
         const t = (entries[j] as SentEntry).term;
         if (t > this.baseTerm || (j === skip - 1 && t !== this.baseTerm)) {
-          this.halt("the leader's log does not hold what we delivered");
+          this.halt("the leader's log does not hold what we delivered", false);
           return;
         }
       }
@@ -681,7 +717,7 @@ export class TotalLog {
         if (prev <= this.applied) {
           // A delivered entry differs from the leader's: same case as below (the leader's log
           // lost what we delivered). Rejecting would make the leader probe here for ever.
-          this.halt("the leader's log does not hold what we delivered");
+          this.halt("the leader's log does not hold what we delivered", false);
           return;
         }
         // Our log is only shorter: the leader probes from its end (a snapshot from below our
@@ -701,7 +737,7 @@ export class TotalLog {
         // The leader's log lost entries we delivered (only possible when the processes
         // that stored them lost their memory or are cut off): we cannot take part in
         // this history; start over as a new member.
-        this.halt("the leader's log does not hold what we delivered");
+        this.halt("the leader's log does not hold what we delivered", false);
         return;
       }
       const text = e.text ?? this.bodyOf(e.from as NodeId, e.inc, e.seq);
@@ -932,8 +968,9 @@ export class TotalLog {
     this.ctx.installView(view);
   }
 
-  private halt(reason: string): void {
+  private halt(reason: string, keepable = true): void {
     this.halted = true;
+    this.keepable = keepable;
     this.ctx.rejoin(reason);
   }
 
