@@ -128,12 +128,9 @@ export class Election {
   }
 
   /**
-   * We start over as a new member: whatever we led (a log, a view numbering) is gone, so we
-   * must not lead this term any longer. A later term may elect us again.
-   */
-  /**
-   * Total order: we lost (restart) or dropped (rejoin) a log that may have held committed
-   * entries. Until we hold a log again, and for at most `amnesiaGraceMs` (two election
+   * Total order: we lost (restart) or dropped (a rejoin because our log disagreed with the
+   * leader's at a position we delivered; other rejoins keep the log) a log that may have held
+   * committed entries. Until we hold a log again, and for at most `amnesiaGraceMs` (two election
    * timeouts), we vote only for candidates with an empty log: our vote must not complete the
    * quorum of a candidate that lacks entries we may have stored (Raft's up-to-date check needs
    * voters that remember). Without it, one restarted follower could elect a leader without a
@@ -152,7 +149,7 @@ export class Election {
     this.lostMemory = true;
   }
 
-  /** We lost our log (a restart, a rejoin) and hold none again yet. */
+  /** We lost or dropped our log (see lostLog) and hold none again yet. */
   get amnesiac(): boolean {
     if (this.lostMemory && this.log().lastIndex > 0) this.lostMemory = false;
     return this.lostMemory;
@@ -193,6 +190,10 @@ export class Election {
     return this.upToDate(lastIndex, lastTerm);
   }
 
+  /**
+   * We start over as a new member: whatever we led (followers' progress, a view numbering) is
+   * gone, so we must not lead this term any longer. A later term may elect us again.
+   */
   abdicate(now: number): void {
     if (this.role !== "follower") this.becomeFollower(this.term, undefined, now);
   }
