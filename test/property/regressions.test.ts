@@ -137,6 +137,7 @@ describe("issue 15 seeds", () => {
       "--mode causal --seed 20261806 --runs 30000 --crash abrupt",
       "--mode fifo --seed 20262001 --runs 100000 --crash abrupt",
       "--mode total --seed 20262004 --runs 100000 --crash abrupt",
+      "--mode total --seed 20263002 --runs 100000 --crash abrupt",
     ]);
   });
   for (const r of ISSUE_15) {

@@ -751,7 +751,14 @@ export class TotalLog {
       this.append(e.text === null ? { ...e, text } : (e as LogEntry));
     }
     const lastNew = missing > 0 ? missing - 1 : prev + entries.length;
-    if (m.commit > this.commit) this.commit = Math.max(this.commit, Math.min(m.commit, lastNew));
+    // Commit up to what this append's entries reach, or what earlier appends of this leader
+    // verified here if more (as a `commit` note does): a prefix the leader sent again (after a
+    // stale rejection) may carry a commit index past its own entries, and the leader owes us
+    // nothing more once that append is out. Capped at lastNew alone, our last entry stayed
+    // uncommitted for good (fuzz seed 20263002, total).
+    const known = this.verifiedTerm === m.term ? Math.max(lastNew, this.verified) : lastNew;
+    if (m.commit > this.commit)
+      this.commit = Math.max(this.commit, Math.min(m.commit, known, this.lastIndex));
     this.apply(out);
     this.compact(Math.min(m.compact, this.applied));
     reply(true, lastNew, missing);
@@ -911,6 +918,8 @@ export class TotalLog {
     // snapshot is never rejected: a rejection while one is in flight answers an earlier append.
     if (f.snapshot) return;
     if (f.probe !== undefined ? m.reqPrev !== f.probe : f.needProbe) return;
+    // Stale: the follower's log matches ours at f.match, so it matches at every index before.
+    if (m.reqPrev < f.match) return;
     f.probe = undefined;
     f.needProbe = true;
     f.inFlight.length = 0;
