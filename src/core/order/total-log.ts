@@ -751,14 +751,13 @@ export class TotalLog {
       this.append(e.text === null ? { ...e, text } : (e as LogEntry));
     }
     const lastNew = missing > 0 ? missing - 1 : prev + entries.length;
-    // Commit up to what this append's entries reach, or what earlier appends of this leader
-    // verified here if more (as a `commit` note does): a prefix the leader sent again (after a
-    // stale rejection) may carry a commit index past its own entries, and the leader owes us
-    // nothing more once that append is out. Capped at lastNew alone, our last entry stayed
-    // uncommitted for good (fuzz seed 20263002, total).
-    const known = this.verifiedTerm === m.term ? Math.max(lastNew, this.verified) : lastNew;
-    if (m.commit > this.commit)
-      this.commit = Math.max(this.commit, Math.min(m.commit, known, this.lastIndex));
+    // The commit index counts as a `commit` note's does: up to what this leader verified here,
+    // this append's entries included. A prefix the leader sent again (after a stale rejection)
+    // may carry a commit index past its own entries, and the leader owes us nothing more once
+    // that append is out; capped at the append's entries, our last entry stayed uncommitted
+    // for good (fuzz seed 20263002, total).
+    this.verify(m.term, lastNew);
+    this.commitUpTo(m.commit);
     this.apply(out);
     this.compact(Math.min(m.compact, this.applied));
     reply(true, lastNew, missing);
@@ -775,12 +774,17 @@ export class TotalLog {
     } else if (index > this.verified) this.verified = index;
   }
 
+  /** Follower: the leader's commit index, taken only up to what its appends verified here. */
+  private commitUpTo(commit: number): void {
+    const c = Math.min(commit, this.verified, this.lastIndex);
+    if (c > this.commit) this.commit = c;
+  }
+
   /** Follower: the leader's `commit` note. Commits only what its appends verified here. */
   onCommitNote(from: NodeId, term: number, commit: number, compact: number): void {
     if (this.halted || term !== this.ctx.term() || this.ctx.leader() !== from) return;
     if (term !== this.verifiedTerm) return;
-    const c = Math.min(commit, this.verified, this.lastIndex);
-    if (c > this.commit) this.commit = c;
+    this.commitUpTo(commit);
     this.pendingCompact = Math.max(this.pendingCompact, compact);
   }
 
