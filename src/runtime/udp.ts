@@ -28,6 +28,7 @@ import { PartitionFile } from "./partition-file.js";
 import { type Endpoint, formatHostPort, resolveHosts } from "./resolve.js";
 import { TraceFile } from "./trace-file.js";
 import { type Opened, TRUST_DROPS, Trust, type TrustDrop } from "./trust.js";
+import { WakeTimer } from "./wake-timer.js";
 
 export interface UdpNodeOptions {
   id: NodeId;
@@ -108,8 +109,15 @@ export class UdpRuntime {
   private lastReadAt = 0;
   /** The timer fired: tick in the next flush, after the socket has been read. */
   private tickDue = false;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt: number | undefined;
+  /**
+   * Wakes the node at its next deadline. Node runs timers before it polls sockets: the tick
+   * runs in the flush, after this turn's reads.
+   */
+  private readonly wake = new WakeTimer(() => {
+    if (this.closed) return;
+    this.tickDue = true;
+    this.scheduleFlush();
+  });
   private closed = false;
   private readonly listeners: Array<(evs: readonly NodeEvent[]) => void> = [];
   /** Events produced before anyone listened: handed to the first listener. */
@@ -508,25 +516,7 @@ export class UdpRuntime {
   };
 
   private armTimer(): void {
-    const at = this.node.nextWake();
-    if (at === this.timerAt) return;
-    // A timer set to fire no later than needed stays: firing early is harmless (tick acts only
-    // on what is due, and the flush after it re-arms), and it saves a clearTimeout and a
-    // setTimeout per flush while acks keep moving the deadline later.
-    if (at !== undefined && this.timer && this.timerAt !== undefined && this.timerAt <= at) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    const wait = Math.max(0, at - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      if (this.closed) return;
-      // Node runs timers before it polls sockets: tick in the flush, after this turn's reads.
-      this.tickDue = true;
-      this.scheduleFlush();
-    }, Math.ceil(wait));
+    this.wake.arm(this.node.nextWake(), performance.now());
   }
 
   async close(): Promise<void> {
@@ -534,7 +524,7 @@ export class UdpRuntime {
     this.closed = true;
     this.tracer?.stop(performance.now(), this.node.id, this.traceLife);
     this.traceFile?.close();
-    if (this.timer) clearTimeout(this.timer);
+    this.wake.stop();
     if (this.keyFileWatch) clearInterval(this.keyFileWatch);
     this.partition?.close();
     try {
