@@ -244,6 +244,7 @@ export class RmNode {
           q.knownInc !== q.departedInc
         );
       },
+      unsure: (p) => this.detector.unsure(p),
       knownInc: (p) => this.peers[p]?.knownInc ?? 0,
       depart: (p, inc) => {
         if (this.recordDeparture(p, inc)) this.membershipEpoch++;

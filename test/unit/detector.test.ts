@@ -47,6 +47,11 @@ function handle(c: Cmd): string {
       const n = fd.counts();
       return `alive ${n.alive} suspect ${n.suspect} dead ${n.dead} unknown ${n.unknown}`;
     }
+    case "unsure": {
+      const u: number[] = [];
+      for (let p = 0; p < hosts; p++) if (fd.unsure(p)) u.push(p);
+      return `unsure: ${u.length > 0 ? u.join(",") : "none"}`;
+    }
     default:
       throw new Error(`unknown command ${c.name}`);
   }

@@ -13,6 +13,7 @@ import { FlushLeader } from "../../src/core/views/flush-leader.js";
  */
 function fakeContext(epochs: boolean) {
   const live = new Set<NodeId>([0, 1, 2]);
+  const unsure = new Set<NodeId>();
   const state = { epoch: 1, term: 3, liveCalls: 0 };
   const sent: Array<{ to: NodeId; msg: AppMsg }> = [];
   const ctx: ModeContext = {
@@ -31,6 +32,7 @@ function fakeContext(epochs: boolean) {
       state.liveCalls++;
       return live.has(p);
     },
+    unsure: (p) => unsure.has(p),
     knownInc: () => 1,
     depart: () => {},
     answerWait: () => 10,
@@ -50,7 +52,7 @@ function fakeContext(epochs: boolean) {
     protocolError: () => {},
   };
   if (epochs) ctx.membershipEpoch = () => state.epoch;
-  return { ctx, live, state, sent };
+  return { ctx, live, unsure, state, sent };
 }
 
 const view: View = { term: 3, version: 2, members: [0, 1, 2], incs: [1, 1, 1] };
@@ -97,5 +99,51 @@ describe("FlushLeader.lead and the membership epoch", () => {
     expect(state.liveCalls).toBeGreaterThan(calls);
     live.add(3);
     expect(leader.lead(view)).toMatchObject({ kind: "flush-req" });
+  });
+});
+
+describe("FlushLeader.lead and members silent past probeAfterMs", () => {
+  it("a new leader waits while the old one is silent, then proposes without it once dead", () => {
+    // Node 3 led term 3 and went silent; node 0 won term 4 while 3 is still probed (or
+    // suspected), not yet declared dead.
+    const old: View = { term: 3, version: 1, members: [3, 0, 1, 2], incs: [1, 1, 1, 1] };
+    const { ctx, live, unsure, state, sent } = fakeContext(true);
+    live.add(3);
+    unsure.add(3);
+    state.term = 4;
+    const leader = new FlushLeader(ctx);
+    // No flush-req: the members keep sending in view 3.1 instead of freezing for a proposal
+    // that node 3 would never answer.
+    expect(leader.lead(old)).toBeUndefined();
+    expect(sent).toEqual([]);
+    // Declared dead (a health change: a new epoch): the view without it is proposed.
+    live.delete(3);
+    unsure.delete(3);
+    state.epoch++;
+    expect(leader.lead(old)).toMatchObject({ kind: "flush-req", term: 4, members: [0, 1, 2] });
+  });
+
+  it("a member heard again is proposed with the others, with no new epoch", () => {
+    const { ctx, live, unsure } = fakeContext(true);
+    live.add(3);
+    unsure.add(3);
+    const leader = new FlushLeader(ctx);
+    expect(leader.lead(view)).toBeUndefined();
+    // Heard again while probed: alive before and after, so no health change and no new epoch.
+    unsure.delete(3);
+    expect(leader.lead(view)).toMatchObject({ kind: "flush-req", members: [0, 1, 2, 3] });
+  });
+
+  it("a proposal already out is replaced at once, a silent member or not", () => {
+    const { ctx, live, unsure, state } = fakeContext(true);
+    live.add(3);
+    const leader = new FlushLeader(ctx);
+    expect(leader.lead(view)).toMatchObject({ kind: "flush-req", members: [0, 1, 2, 3] });
+    // Node 3 dies before it reports, while node 2 is probed: the members are frozen for the
+    // proposal already, so the leader proposes the view without 3 now.
+    live.delete(3);
+    unsure.add(2);
+    state.epoch++;
+    expect(leader.lead(view)).toMatchObject({ kind: "flush-req", members: [0, 1, 2] });
   });
 });

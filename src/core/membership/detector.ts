@@ -54,6 +54,15 @@ export class FailureDetector {
     return this.health[p] ?? "unknown";
   }
 
+  /**
+   * Silent past `probeAfterMs`: probed or suspected. Such a peer is heard again or declared
+   * dead within `deadAfterMs` of its last frame; until then, it may not answer a request.
+   */
+  unsure(p: NodeId): boolean {
+    const h = this.health[p];
+    return h === "suspect" || (h === "alive" && this.probing[p] === true);
+  }
+
   /** Peers alive or suspect (still members). */
   live(p: NodeId): boolean {
     const h = this.health[p];

@@ -25,6 +25,12 @@ export interface ModeContext {
   leader(): NodeId | undefined;
   /** The failure detector thinks `p` is up, and we know its incarnation. */
   live(p: NodeId): boolean;
+  /**
+   * `p` is live but silent past `probeAfterMs` (probed or suspected): within `deadAfterMs` of
+   * its last frame it is either heard again or declared dead. Optional: without it, every
+   * live node is taken to answer.
+   */
+  unsure?(p: NodeId): boolean;
   /** The incarnation of `p` we talk to (0: never heard from it). */
   knownInc(p: NodeId): number;
   /**

@@ -73,6 +73,9 @@ export class FlushLeader {
         : installed;
     const self = this.ctx.self;
     const target = nextView(base, self, term, this.isLive, this.incOf, this.ctx.hostCount);
+    // Not remembered as "nothing to do": a member heard again is no health change (no new
+    // epoch), and the proposal must then go out.
+    if (target && !p && this.withUnsure(target.members)) return undefined;
     if (!target || (p && sameMembers(target, p))) {
       if (epoch !== undefined) {
         q.epoch = epoch;
@@ -90,6 +93,23 @@ export class FlushLeader {
         installed.term === term ? installed.version : 0,
       ) + 1;
     return this.propose(term, version, target.members, target.incs);
+  }
+
+  /**
+   * A new proposal that names a member silent past `probeAfterMs` waits (the members keep
+   * sending in their view meanwhile): it would freeze everyone's sends until that member
+   * answers, and one that is really gone never answers, so the group would stay frozen until
+   * it is declared dead and the leader proposes again without it. Typically a new leader,
+   * elected because the old one went silent, would propose its first view with the old
+   * leader in it. The wait is short: such a member is heard again or declared dead within
+   * `deadAfterMs` of its last frame. A proposal already out (the members frozen for it) is
+   * replaced at once, as before.
+   */
+  private withUnsure(members: readonly NodeId[]): boolean {
+    const unsure = this.ctx.unsure;
+    if (!unsure) return false;
+    for (const k of members) if (k !== this.ctx.self && unsure(k)) return true;
+    return false;
   }
 
   /** Ask `members` for their reports on view (term, version) (`flush-req`; ours to handle). */
