@@ -6,8 +6,10 @@
  * core's tick acts only on what is due, and the flush after it arms again), and under load,
  * where every ack moves the deadline a few ms later, it saves a clearTimeout and a setTimeout
  * per flush. A timer that would fire much too early is moved: idle, each of the leader's
- * rounds moves a follower's deadline a whole round later, and keeping the old timer would
- * wake the process for nothing once a round (half of a follower's wake-ups when idle).
+ * rounds moves a follower's deadline a whole round later, and keeping the old timer would run
+ * a tick and a flush for nothing once a round. (Node still wakes the process at the old
+ * instant, since it does not reprogram its event-loop timer on clearTimeout, but that wake
+ * runs none of our code.)
  */
 
 /** How much earlier than needed an armed timer may fire and still be kept, ms. */

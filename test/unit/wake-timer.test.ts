@@ -53,7 +53,7 @@ describe("WakeTimer", () => {
     expect(keepsArmed(100, undefined)).toBe(false);
   });
 
-  it("an idle follower wakes once per leader round, not twice", () => {
+  it("an idle follower's timer does not fire between leader rounds", () => {
     // The follower's deadline is 150 ms after the latest round; a round comes every 100 ms and
     // moves it 100 ms later. Each round's arrival wakes the process anyway (a datagram); the
     // timer must not wake it again in between.
