@@ -56,6 +56,13 @@ export class MulticastMode implements OrderingMode {
   /** Everyone installed the view: own messages may go (a barrier, so nobody receives a
    * message of a view before it installed that view). */
   private started = false;
+  /**
+   * Per host id, the number of its first message in our installed view (its report's
+   * `next`; 0: not a member). A member sends in the view only once started, so a message
+   * numbered from there proves that everyone installed the view: it starts us too, when
+   * the leader crashed before its `start` reached us (inferStart).
+   */
+  private viewFirst: number[] = [];
   /** Who sent us the install we are in (told when we installed). */
   private installer: NodeId | undefined;
   /** The leader's side of view changes (views/flush-leader.ts). */
@@ -177,9 +184,17 @@ export class MulticastMode implements OrderingMode {
 
   // ---------------------------------------------------------------- peers
 
+  /** A message its sender sent in our installed view: the view has started (see viewFirst). */
+  private inferStart(from: NodeId, fromInc: number, seq: number): void {
+    if (this.frozen || this.installing) return;
+    const first = this.viewFirst[from] ?? 0;
+    if (first > 0 && seq >= first && hasMember(this.view, from, fromInc)) this.started = true;
+  }
+
   onApp(from: NodeId, fromInc: number, m: AppMsg): void {
     switch (m.kind) {
       case "chat":
+        if (!this.started) this.inferStart(from, fromInc, m.seq);
         this.take(m, fromInc);
         break;
       case "relay":
@@ -358,6 +373,9 @@ export class MulticastMode implements OrderingMode {
     // Every new member's numbering first (a message may depend on another's first one), then
     // hand on what waited.
     const nextOf = new Map(m.reports.map((r) => [r.member, r.next]));
+    this.viewFirst = new Array<number>(this.ctx.hostCount).fill(0);
+    for (const r of m.reports)
+      if (hasMember(next, r.member, r.inc)) this.viewFirst[r.member] = r.next;
     const fresh = (i: number): boolean =>
       next.members[i] !== this.ctx.self &&
       !hasMember(old, next.members[i] as NodeId, next.incs[i] as number);
@@ -483,6 +501,7 @@ export class MulticastMode implements OrderingMode {
     this.historyIn = undefined;
     this.leader.reset();
     this.started = false;
+    this.viewFirst = [];
     this.installer = undefined;
     this.out.length = 0;
     return false;
