@@ -131,12 +131,13 @@ export class Election {
    * Total order: we lost (restart) or dropped (a rejoin because our log disagreed with the
    * leader's at a position we delivered; other rejoins keep the log) a log that may have held
    * committed entries. Until we hold a log again, and for at most `amnesiaGraceMs` (two
-   * election timeouts), we vote only for candidates with an empty log: our vote must not complete the
-   * quorum of a candidate that lacks entries we may have stored (Raft's up-to-date check needs
-   * voters that remember). Without it, one restarted follower could elect a leader without a
-   * position the others delivered, and the group would order those messages again,
-   * differently. The grace ends so that a group that cannot elect without us (two hosts, or
-   * a majority restarted) still gets a leader; the README states what is left (Limits).
+   * election timeouts), we vote only for candidates with an empty log: our vote must not
+   * complete the quorum of a candidate that lacks entries we may have stored (Raft's
+   * up-to-date check needs voters that remember). Without it, one restarted follower could
+   * elect a leader without a position the others delivered, and the group would order those
+   * messages again, differently. The grace ends so that a group that cannot elect without us
+   * (two hosts, or a majority restarted) still gets a leader; the README states what is left
+   * (Limits).
    */
   private forgotUntil = Number.NEGATIVE_INFINITY;
   /** We lost our log and hold none again yet (cleared once the log is non-empty). */

@@ -372,7 +372,6 @@ export class MulticastMode implements OrderingMode {
     this.ctx.installed(next);
     // Every new member's numbering first (a message may depend on another's first one), then
     // hand on what waited.
-    const nextOf = new Map(m.reports.map((r) => [r.member, r.next]));
     this.viewFirst = new Array<number>(this.ctx.hostCount).fill(0);
     for (const r of m.reports)
       if (hasMember(next, r.member, r.inc)) this.viewFirst[r.member] = r.next;
@@ -383,12 +382,12 @@ export class MulticastMode implements OrderingMode {
       if (!fresh(i)) continue;
       const k = next.members[i] as NodeId;
       this.order.peerReset(k);
-      this.order.setBase(k, nextOf.get(k) ?? 1);
+      this.order.setBase(k, this.viewFirst[k] || 1);
     }
     for (let i = 0; i < next.members.length; i++) {
       const k = next.members[i] as NodeId;
       if (k === this.ctx.self) continue;
-      if (fresh(i)) this.intake.admit(k, next.incs[i] as number, nextOf.get(k) ?? 1, this.pass);
+      if (fresh(i)) this.intake.admit(k, next.incs[i] as number, this.viewFirst[k] || 1, this.pass);
       else this.intake.setLimit(k, Number.POSITIVE_INFINITY, this.pass);
     }
     this.flushOut();
