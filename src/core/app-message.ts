@@ -68,9 +68,9 @@ export interface HistoryMsg {
   entries: HistoryEntry[];
 }
 
-/** Member → leader: I installed the view. Leader → members: everyone did, send in it. */
+/** Member → every other member: I installed the view (views/start-barrier.ts). */
 export interface ViewReadyMsg {
-  kind: "installed" | "start";
+  kind: "installed";
   term: number;
   version: number;
 }
@@ -113,7 +113,7 @@ const INSTALL = 10;
 const HISTORY = 11;
 const REJOIN = 12;
 const INSTALLED = 13;
-const START = 14;
+// 14 was `start`: the leader's barrier, now views/start-barrier.ts among the members.
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
 /** [CHAT, seq, text, vc | nil] as MessagePack, written directly (the hot path, one allocation). */
@@ -212,8 +212,6 @@ export function encodeApp(m: AppMsg): Uint8Array {
       return packr.pack([REJOIN, m.term]);
     case "installed":
       return packr.pack([INSTALLED, m.term, m.version]);
-    case "start":
-      return packr.pack([START, m.term, m.version]);
     case "relay":
       return packr.pack([RELAY, m.msg.from, m.inc, m.msg.seq, m.msg.text, m.msg.vc]);
     case "submit":
@@ -407,10 +405,9 @@ export function decodeAppGeneral(
       if (!nat(term) || !nat(version) || (done !== 0 && done !== 1) || !entries) return null;
       return { kind: "history", term, version, done: done === 1, entries };
     }
-    case INSTALLED:
-    case START: {
+    case INSTALLED: {
       if (raw.length !== 3 || !nat(raw[1]) || !nat(raw[2])) return null;
-      return { kind: raw[0] === START ? "start" : "installed", term: raw[1], version: raw[2] };
+      return { kind: "installed", term: raw[1], version: raw[2] };
     }
     case REJOIN: {
       if (raw.length !== 2 || !nat(raw[1])) return null;

@@ -2,42 +2,44 @@ import { describe, expect, it } from "vitest";
 import { PERFECT_LINK, Sim } from "../../src/runtime/sim.js";
 
 /**
- * fifo/causal: a member sends in a new view only once the leader's `start` says everyone
- * installed it. When the leader crashes after its `start` reached some members only, those
- * send at once, and a message one of them sent in the view tells the others that everyone
- * installed it: they start too, instead of waiting for the next leader's view after the
- * dead verdict (0.8 s). Here the leader's datagrams to two members are lost from the moment
- * those two installed the group's first view (so their reports reach it, its `start` does
- * not), and the leader crashes 5 ms later.
+ * fifo/causal: a member sends in a new view only once every other member told it that it
+ * installed the view (views/start-barrier.ts). When a member crashes after its `installed`
+ * reached some members only, those send at once, and a message one of them sent in the view
+ * tells the others that everyone installed it: they start too, instead of waiting for the
+ * crashed member's dead verdict and the next view (0.8 s). Here one member's datagrams to
+ * another are lost from the moment it installed the group's first view, and it crashes 5 ms
+ * later.
  */
 describe("a member infers the start of its view from a message sent in it (simulated)", () => {
   for (const seed of [1, 2, 3, 4]) {
-    it(`seed ${seed}: the members the leader's start missed send within a few ms`, () => {
+    it(`seed ${seed}: the member a crashed peer's installed missed sends within a few ms`, () => {
       const probe = new Sim({ seed, hosts: 4, ordering: "causal" });
       probe.run(3_000);
       const leader = probe.node(0)?.status().leader as number;
       const others = [0, 1, 2, 3].filter((i) => i !== leader);
-      const [reached, a, b] = others as [number, number, number];
-      const installedAt = (i: number) =>
-        probe.history.find((h) => h.kind === "view" && h.node === i && h.members.length === 4)
+      const [crashed, missed, reached] = others as [number, number, number];
+      const installedAt = (s: Sim, i: number) =>
+        s.history.find((h) => h.kind === "view" && h.node === i && h.members.length === 4)
           ?.t as number;
-      const cutAt = Math.max(installedAt(a), installedAt(b));
+      const cutAt = installedAt(probe, crashed);
       const sim = new Sim({
         seed,
         hosts: 4,
         ordering: "causal",
         link: (from, to, now) =>
-          from === leader && (to === a || to === b) && now >= cutAt
+          from === crashed && to === missed && now >= cutAt
             ? { ...PERFECT_LINK, drop: 1 }
             : PERFECT_LINK,
       });
       const crashAt = cutAt + 5;
-      sim.at(crashAt, () => sim.crash(leader));
-      for (const i of others)
+      sim.at(crashAt, () => sim.crash(crashed));
+      const senders = [leader, missed, reached];
+      for (const i of senders)
         for (let k = 0; k < 50; k++)
           sim.at(crashAt + 1 + k * 10 + i, () => sim.send(i, `m${i}-${k}`));
       sim.run(crashAt + 3_000);
       expect(sim.runUntilQuiet(60_000)).toBe(true);
+      expect(installedAt(sim, crashed)).toBe(cutAt);
       const accepted = new Map<string, number>();
       const held = [0, 0, 0, 0];
       for (const h of sim.history) {
@@ -46,11 +48,11 @@ describe("a member infers the start of its view from a message sent in it (simul
         if (h.kind === "send" && at !== undefined)
           held[h.node] = Math.max(held[h.node] as number, h.t - at);
       }
-      // The member the start reached sends at once; the two it missed follow within a few ms
-      // (the first message of the reached one), not after the 0.8 s dead verdict.
+      // The members the crashed one's `installed` reached send at once; the one it missed
+      // follows within a few ms (their first message), not after the 0.8 s dead verdict.
+      expect(held[leader]).toBeLessThan(1);
       expect(held[reached]).toBeLessThan(1);
-      expect(held[a]).toBeLessThan(20);
-      expect(held[b]).toBeLessThan(20);
+      expect(held[missed]).toBeLessThan(20);
     });
   }
 });

@@ -17,6 +17,7 @@ import { chunkHistory, type HistoryEntry, HistoryRing } from "../state/history.j
 import type { NodeId, Ordering } from "../types.js";
 import { cutOf, newerViewId, relaysFor, sameViewId, type ViewId } from "../views/flush.js";
 import { FlushLeader } from "../views/flush-leader.js";
+import { StartBarrier } from "../views/start-barrier.js";
 import type { ModeContext, OrderingMode, Position } from "./mode.js";
 
 /** An install received; we deliver up to the cut, then install. */
@@ -54,17 +55,18 @@ export class MulticastMode implements OrderingMode {
   /** History chunks received for an install. */
   private historyIn: { id: ViewId; entries: HistoryEntry[]; done: boolean } | undefined;
   /** Everyone installed the view: own messages may go (a barrier, so nobody receives a
-   * message of a view before it installed that view). */
+   * message of a view before it installed that view; views/start-barrier.ts). */
   private started = false;
+  /** Which view each peer said it installed (`installed`, sent to every member). */
+  private readonly barrier: StartBarrier;
   /**
    * Per host id, the number of its first message in our installed view (its report's
    * `next`; 0: not a member). A member sends in the view only once started, so a message
    * numbered from there proves that everyone installed the view: it starts us too, when
-   * the leader crashed before its `start` reached us (inferStart).
+   * a member crashed after its `installed` reached that sender and before it reached us
+   * (inferStart).
    */
   private viewFirst: number[] = [];
-  /** Who sent us the install we are in (told when we installed). */
-  private installer: NodeId | undefined;
   /** The leader's side of view changes (views/flush-leader.ts). */
   private readonly leader: FlushLeader;
   private readonly out: Delivery[] = [];
@@ -80,6 +82,7 @@ export class MulticastMode implements OrderingMode {
     this.stability = new Stability(ctx.self, ctx.hostCount);
     this.ring = new HistoryRing(ctx.historyMessages);
     this.leader = new FlushLeader(ctx);
+    this.barrier = new StartBarrier(ctx.hostCount);
   }
 
   private newOrder(): OrderLayer {
@@ -207,14 +210,11 @@ export class MulticastMode implements OrderingMode {
         this.onFlushOk(from, fromInc, m);
         break;
       case "install":
-        this.onInstall(from, m);
+        this.onInstall(m);
         break;
       case "installed":
-        this.onInstalled(from, m.term, m.version);
-        break;
-      case "start":
-        if (m.term === this.view.term && m.version === this.view.version && !this.frozen)
-          this.started = true;
+        this.barrier.installed(from, fromInc, m);
+        this.tryStart();
         break;
       case "history":
         this.onHistory(m);
@@ -282,13 +282,12 @@ export class MulticastMode implements OrderingMode {
     else this.ctx.unicast(from, ok);
   }
 
-  private onInstall(from: NodeId, m: InstallMsg): void {
+  private onInstall(m: InstallMsg): void {
     const id: ViewId = { term: m.term, version: m.version };
     if (!this.frozen || !sameViewId(id, this.frozen)) return;
     if (!hasMember(m, this.ctx.self, this.ctx.inc())) return;
     const mine = m.reports.find((r) => r.member === this.ctx.self);
     if (!mine || mine.inc !== this.ctx.inc()) return;
-    this.installer = from;
     const cut = new Map<NodeId, number>();
     let provider: NodeId | undefined;
     if (m.primary) {
@@ -399,17 +398,16 @@ export class MulticastMode implements OrderingMode {
       const fresh = m.reports.filter((r) => r.old === null).map((r) => r.member);
       if (fresh.length > 0) this.sendHistory(fresh, id);
     }
+    // Every member tells every other one (the barrier needs no leader: views/start-barrier.ts).
     const ready = { kind: "installed" as const, term: m.term, version: m.version };
-    if (this.installer === undefined || this.installer === this.ctx.self)
-      this.onInstalled(this.ctx.self, m.term, m.version);
-    else this.ctx.unicast(this.installer, ready);
+    for (const k of next.members) if (k !== this.ctx.self) this.ctx.unicast(k, ready);
+    this.tryStart();
   }
 
-  /** Leader: a member installed the view; once all did, everyone may send in it. */
-  private onInstalled(from: NodeId, term: number, version: number): void {
-    if (!this.leader.onInstalled(from, term, version)) return;
-    if (this.view.term === term && this.view.version === version && !this.frozen)
-      this.started = true;
+  /** Every other member installed our view: we may send in it. */
+  private tryStart(): void {
+    if (this.started || this.frozen || this.installing || this.view.members.length === 0) return;
+    if (this.barrier.allInstalled(this.view, this.ctx.self)) this.started = true;
   }
 
   private sendHistory(to: NodeId[], id: ViewId): void {
@@ -432,7 +430,7 @@ export class MulticastMode implements OrderingMode {
 
   private onFlushOk(from: NodeId, fromInc: number, m: FlushOkMsg): void {
     const next = this.leader.onFlushOk(from, fromInc, m);
-    if (next?.kind === "install") this.onInstall(this.ctx.self, next);
+    if (next?.kind === "install") this.onInstall(next);
     else if (next) this.onFlushReq(this.ctx.self, next);
   }
 
@@ -501,7 +499,7 @@ export class MulticastMode implements OrderingMode {
     this.leader.reset();
     this.started = false;
     this.viewFirst = [];
-    this.installer = undefined;
+    this.barrier.clear();
     this.out.length = 0;
     return false;
   }

@@ -15,14 +15,12 @@ interface Proposal {
 /**
  * The leader's side of the view-change flush (fifo/causal): propose a view when the live
  * members differ from the last one authored (`flush-req` to every proposed member), collect
- * the reports, install (`install` with every report; `rejoin` to members from another view),
- * then, once every member reports the view installed, let everyone send in it (`start`).
- * The member side is in modes/multicast.ts; the pure parts in views/flush.ts.
+ * the reports, install (`install` with every report; `rejoin` to members from another view).
+ * The members start sending in the view among themselves (views/start-barrier.ts). The
+ * member side is in modes/multicast.ts; the pure parts in views/flush.ts.
  */
 export class FlushLeader {
   private proposal: Proposal | undefined;
-  /** Members that have not yet reported the view installed. */
-  private awaiting: { id: ViewId; members: NodeId[]; left: Set<NodeId> } | undefined;
   /** The member list last proposed in this term (to see when it changes). */
   private authored: View = NO_VIEW;
 
@@ -143,7 +141,6 @@ export class FlushLeader {
       reports: keep,
     };
     this.proposal = undefined;
-    this.awaiting = { id: p.id, members: install.members, left: new Set(install.members) };
     this.authored = {
       term: p.id.term,
       version: p.id.version,
@@ -171,22 +168,9 @@ export class FlushLeader {
     return this.propose(p.id.term, p.id.version + 1, members, incs);
   }
 
-  /** A member installed view (term, version); true once all did (`start` went to the others). */
-  onInstalled(from: NodeId, term: number, version: number): boolean {
-    const a = this.awaiting;
-    if (!a || a.id.term !== term || a.id.version !== version) return false;
-    a.left.delete(from);
-    if (a.left.size > 0) return false;
-    this.awaiting = undefined;
-    for (const k of a.members)
-      if (k !== this.ctx.self) this.ctx.unicast(k, { kind: "start", term, version });
-    return true;
-  }
-
   reset(): void {
     this.quiet.epoch = -1;
     this.proposal = undefined;
-    this.awaiting = undefined;
     this.authored = NO_VIEW;
   }
 }
